@@ -1,0 +1,37 @@
+import HTTPTypes
+import Logging
+import ArrowCore
+import Hummingbird
+
+/// `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/me`.
+struct AuthController {
+    let identity: IdentityService
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post("/api/auth/login", use: login)
+        router.post("/api/auth/logout", use: logout)
+        router.get("/api/me", use: me)
+    }
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> LoginResponse {
+        let body = try await request.decode(as: LoginRequest.self, context: context)
+        let issued = try await identity.login(email: body.email, password: body.password)
+        let user = try await identity.authenticate(secret: issued.secret).user
+        return LoginResponse(token: issued.secret, expiresAt: issued.token.expiresAt, user: UserDTO(user))
+    }
+
+    /// Revokes the token the request was made with.
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
+        let principal = try context.requirePrincipal()
+        _ = try await identity.revoke(id: principal.tokenID, scope: .all, actor: principal.user.id)
+        return .noContent
+    }
+
+    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> MeResponse {
+        let principal = try context.requirePrincipal()
+        let organization = try await identity.ownOrganization(of: principal)
+        return MeResponse(
+            user: UserDTO(principal.user), organization: organization.map(OrganizationDTO.init), role: principal.user.role.rawValue,
+            permissions: principal.permissions.map(\.rawValue).sorted(), tokenId: principal.tokenID.rawValue)
+    }
+}

@@ -1,0 +1,105 @@
+import NIOCore
+import HTTPTypes
+import ArrowCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// Turns every error into the API's JSON error body, `{"error":{"code":…,"message":…,"request_id":…}}`, with the
+/// right status. This is the one place errors meet HTTP. A 500 says only that something failed and which request
+/// it was; the cause goes to the log.
+public struct ErrorMiddleware: RouterMiddleware {
+    public typealias Context = AppRequestContext
+
+    /// Maps infrastructure errors the API cannot see (database down, storage unreachable) to domain errors.
+    let classify: @Sendable (any Error) -> ArrowError?
+
+    public init(classify: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil }) {
+        self.classify = classify
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return response(for: error, context: context)
+        }
+    }
+
+    func response(for error: any Error, context: Context) -> Response {
+        let status: HTTPResponse.Status
+        let code: String
+        let message: String
+        var headers = HTTPFields()
+        if let arrow = (error as? ArrowError) ?? classify(error) {
+            status = Self.status(for: arrow.code)
+            code = arrow.publicCode
+            if arrow.code == .internalError {
+                message = "Internal error"
+                context.logger.error("request failed", metadata: ["error": .string(String(describing: arrow))])
+            } else {
+                message = arrow.message
+                if status == .serviceUnavailable {
+                    context.logger.warning("dependency unavailable", metadata: ["error": .string(String(describing: arrow))])
+                }
+            }
+            if let retryAfter = arrow.retryAfter { headers[.retryAfter] = String(retryAfter) }
+            if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        } else if let http = error as? any HTTPResponseError, http.status.code < 500 {
+            status = http.status
+            code = Self.code(for: http.status)
+            message = (http as? HTTPError)?.body ?? http.status.reasonPhrase
+        } else {
+            status = .internalServerError
+            code = "internal"
+            message = "Internal error"
+            context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
+        }
+        let body = ErrorBody(error: .init(code: code, message: message, requestId: context.requestID))
+        headers[.contentType] = "application/json; charset=utf-8"
+        let data = (try? APIJSON.encoder().encode(body)) ?? Data(#"{"error":{"code":"internal","message":"Internal error"}}"#.utf8)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func status(for code: ArrowError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .invalidInput: return .badRequest
+        case .unauthorized: return .unauthorized
+        case .forbidden: return .forbidden
+        case .notFound: return .notFound
+        case .conflict: return .conflict
+        case .payloadTooLarge: return .contentTooLarge
+        case .unsupportedMediaType: return .unsupportedMediaType
+        case .unprocessable: return .unprocessableContent
+        case .rateLimited: return .tooManyRequests
+        case .unavailable: return .serviceUnavailable
+        default: return .internalServerError
+        }
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: return "invalid_input"
+        case 401: return "unauthorized"
+        case 403: return "forbidden"
+        case 404: return "not_found"
+        case 405: return "method_not_allowed"
+        case 409: return "conflict"
+        case 413: return "payload_too_large"
+        case 415: return "unsupported_media_type"
+        case 422: return "unprocessable"
+        case 429: return "rate_limited"
+        default: return "http_\(status.code)"
+        }
+    }
+}
+
+/// The error body every failing response carries.
+public struct ErrorBody: Codable, Sendable {
+    public struct Detail: Codable, Sendable {
+        public var code: String
+        public var message: String
+        public var requestId: String?
+    }
+    public var error: Detail
+}

@@ -1,0 +1,132 @@
+import HTTPTypes
+import Logging
+extension OpenAPIDocument {
+    static let systemPaths = """
+      /healthz:
+        get:
+          summary: The process is alive
+          security: []
+          responses:
+            '200': {description: ok}
+      /readyz:
+        get:
+          summary: The database answers
+          security: []
+          responses:
+            '200': {description: ready}
+            '503': {$ref: '#/components/responses/Error'}
+      /metrics:
+        get:
+          summary: Prometheus metrics (request counts and latency histograms by route)
+          security: []
+          responses:
+            '200': {description: Prometheus text format}
+      /openapi.yaml:
+        get:
+          summary: This document
+          security: []
+          responses:
+            '200': {description: OpenAPI 3.1 YAML}
+
+    """
+
+    static let components = """
+    components:
+      securitySchemes:
+        bearer: {type: http, scheme: bearer}
+      parameters:
+        OrgID: {name: org_id, in: path, required: true, schema: {type: string}}
+      responses:
+        Error:
+          description: Error
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/Error'}
+      schemas:
+        Error:
+          type: object
+          required: [error]
+          properties:
+            error:
+              type: object
+              required: [code, message]
+              properties:
+                code: {type: string, description: 'Stable machine-readable code, e.g. invalid_token, not_found, email_taken'}
+                message: {type: string}
+                request_id: {type: string}
+        Role: {type: string, enum: [superuser, admin, member, builder]}
+        Permission: {type: string, enum: [image.read, image.upload, image.admin, build.trigger, build.read, logs.read, org.admin, builder]}
+        LoginRequest:
+          type: object
+          required: [email, password]
+          properties: {email: {type: string}, password: {type: string, format: password}}
+        LoginResponse:
+          type: object
+          properties: {token: {type: string}, expires_at: {type: string, format: date-time}, user: {$ref: '#/components/schemas/User'}}
+        Organization:
+          type: object
+          properties: {id: {type: string}, name: {type: string}, created_at: {type: string, format: date-time}}
+        OrganizationList: {type: object, properties: {items: {type: array, items: {$ref: '#/components/schemas/Organization'}}}}
+        User:
+          type: object
+          properties:
+            id: {type: string}
+            organization_id: {type: [string, 'null']}
+            email: {type: string}
+            name: {type: string}
+            role: {$ref: '#/components/schemas/Role'}
+            kind: {type: string, enum: [human, service]}
+            created_at: {type: string, format: date-time}
+        UserList: {type: object, properties: {items: {type: array, items: {$ref: '#/components/schemas/User'}}}}
+        CreateUserRequest:
+          type: object
+          required: [email, password, role]
+          properties: {email: {type: string}, name: {type: string}, password: {type: string, minLength: 8}, role: {$ref: '#/components/schemas/Role'}}
+        Me:
+          type: object
+          properties:
+            user: {$ref: '#/components/schemas/User'}
+            organization: {$ref: '#/components/schemas/Organization'}
+            role: {$ref: '#/components/schemas/Role'}
+            permissions: {type: array, items: {$ref: '#/components/schemas/Permission'}}
+            token_id: {type: string}
+        Token:
+          type: object
+          properties:
+            id: {type: string}
+            name: {type: string}
+            kind: {type: string, enum: [session, api]}
+            prefix: {type: string}
+            scopes: {type: [array, 'null'], items: {$ref: '#/components/schemas/Permission'}}
+            expires_at: {type: [string, 'null'], format: date-time}
+            revoked_at: {type: [string, 'null'], format: date-time}
+            created_at: {type: string, format: date-time}
+        TokenList: {type: object, properties: {items: {type: array, items: {$ref: '#/components/schemas/Token'}}}}
+        CreateTokenRequest:
+          type: object
+          required: [name]
+          properties:
+            name: {type: string}
+            scopes: {type: array, items: {$ref: '#/components/schemas/Permission'}}
+            expires_at: {type: string, format: date-time}
+            expires_in_seconds: {type: integer, minimum: 1}
+        IssuedToken:
+          type: object
+          properties: {token: {type: string, description: Shown once}, api_token: {$ref: '#/components/schemas/Token'}}
+        ServiceAccount:
+          type: object
+          properties: {service_account: {$ref: '#/components/schemas/User'}, token: {type: string, description: Shown once}}
+        AuditEvent:
+          type: object
+          properties:
+            id: {type: integer}
+            organization_id: {type: [string, 'null']}
+            actor_id: {type: [string, 'null']}
+            action: {type: string}
+            target: {type: [string, 'null']}
+            details: {type: object, additionalProperties: {type: string}}
+            created_at: {type: string, format: date-time}
+        AuditList: {type: object, properties: {items: {type: array, items: {$ref: '#/components/schemas/AuditEvent'}}}}
+
+    """
+}

@@ -1,0 +1,40 @@
+import HTTPTypes
+import Logging
+import ArrowCore
+import Hummingbird
+
+/// What the API needs from the rest of the system.
+public struct APIDependencies: Sendable {
+    public var identity: IdentityService
+    /// Throws when a dependency (the database) does not answer.
+    public var readiness: @Sendable () async throws -> Void
+    /// The Prometheus exposition text.
+    public var metrics: @Sendable () -> String
+    /// Maps infrastructure errors to domain errors (see ``ErrorMiddleware``).
+    public var classifyError: @Sendable (any Error) -> ArrowError?
+
+    public init(
+        identity: IdentityService, readiness: @escaping @Sendable () async throws -> Void,
+        metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil }
+    ) {
+        self.identity = identity
+        self.readiness = readiness
+        self.metrics = metrics
+        self.classifyError = classifyError
+    }
+}
+
+/// Builds the router with every route and the middleware stack, outermost first: request id, metrics, errors,
+/// authentication.
+public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ErrorMiddleware(classify: dependencies.classifyError))
+    router.add(middleware: AuthenticationMiddleware(identity: dependencies.identity))
+    SystemController(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
+    AuthController(identity: dependencies.identity).register(on: router)
+    TokenController(identity: dependencies.identity).register(on: router)
+    OrganizationController(identity: dependencies.identity).register(on: router)
+    return router
+}

@@ -1,0 +1,77 @@
+import ArrowAPI
+import ArrowCore
+import ArrowDatabase
+import Foundation
+import Hummingbird
+import Logging
+
+/// The server's composition root: opens the database, applies migrations, wires the services into the API and
+/// returns the application, ready to run.
+///
+/// ```swift
+/// let app = try await buildApplication(try await AppConfiguration.load(), logger: logger)
+/// try await app.runService()
+/// ```
+/// - Throws: ``ConfigurationError``, or ``DatabaseError`` when the database cannot be opened or migrated.
+public func buildApplication(_ config: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+    ArrowMetrics.bootstrap()
+    let backends = try await Backends.open(config, logger: logger)
+    let dependencies = APIDependencies(
+        identity: backends.identity,
+        readiness: { [store = backends.store] in try await store.ping() },
+        metrics: { ArrowMetrics.exposition() },
+        classifyError: Backends.classify)
+    return Application(
+        router: buildRouter(dependencies),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow"),
+        services: [DatabaseService(client: backends.database)],
+        logger: logger)
+}
+
+/// The concrete backends one configuration selects, opened and migrated.
+public struct Backends: Sendable {
+    public let database: DatabaseClient
+    public let store: SQLDataStore
+    public let identity: IdentityService
+
+    /// Opens the database (creating the data directory for SQLite) and applies pending migrations.
+    public static func open(_ config: AppConfiguration, logger: Logger) async throws -> Backends {
+        if case .sqlite = config.database.kind {
+            do {
+                try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw ConfigurationError("Cannot create the data directory \(config.dataDirectory): \(error.localizedDescription)")
+            }
+        }
+        let database = try DatabaseClient.open(config.database, logger: logger)
+        do {
+            try await Migrator(client: database, logger: logger).migrate()
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
+        let store = SQLDataStore(client: database)
+        let identity = IdentityService(
+            store: store, passwords: BcryptPasswordHasher(cost: config.bcryptCost), secrets: RandomTokenSecrets(),
+            sessionLifetime: TimeInterval(config.sessionLifetime))
+        return Backends(database: database, store: store, identity: identity)
+    }
+
+    /// Closes the database pool (for commands that open backends without a service group).
+    public func close() async {
+        try? await database.shutdown()
+    }
+
+    /// Infrastructure failures the caller cannot fix become 503 rather than 500.
+    @Sendable public static func classify(_ error: any Error) -> ArrowError? {
+        if let db = error as? DatabaseError, db.code == .connection {
+            return ArrowError(.unavailable, reason: "database_unavailable", "The database is not reachable", cause: error)
+        }
+        let name = String(reflecting: type(of: error))
+        if name.contains("NIOConnectionError") || name.contains("ConnectionPoolError") || name.contains("ChannelError")
+            || (name.contains("PSQLError") && String(describing: error).contains("connection")) {
+            return ArrowError(.unavailable, reason: "database_unavailable", "The database is not reachable", cause: error)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,84 @@
+import Configuration
+import Foundation
+import Logging
+import SystemPackage
+
+extension AppConfiguration {
+    /// The keys `load` reads. Environment names are the key upper-cased with `.` → `_` and an `ARROW_` prefix
+    /// (`database.url` → `ARROW_DATABASE_URL`); the YAML file nests them (`database: {url: …}`).
+    public static let keys = [
+        "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime",
+    ]
+
+    /// Environment variables the seed names itself; read without the `ARROW_` prefix.
+    public static let seedEnvironmentNames: Set<String> = [
+        "B2_BUCKET", "B2_PUBLIC_BUCKET", "B2_KEY_ID", "B2_APP_KEY", "B2_ENDPOINT", "B2_REGION",
+        "GITHUB_VM_IMAGING_WEBHOOK_URL", "GITHUB_VM_IMAGING_WEBHOOK_SECRET",
+    ]
+
+    /// Resolves the configuration from flags, environment, an optional YAML file and the defaults.
+    /// - Parameters:
+    ///   - flags: values given on the command line, by key (e.g. `["port": "9000"]`).
+    ///   - environment: the process environment.
+    ///   - configFile: a YAML file; when nil, `ARROW_CONFIG` may name one. A named file must exist.
+    /// - Throws: ``ConfigurationError`` naming the key and the bad value.
+    public static func load(
+        flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
+        configFile: String? = nil
+    ) async throws -> AppConfiguration {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map {
+                (AbsoluteConfigKey(ConfigKey($0.key)), ConfigValue(.string($0.value), isSecret: false))
+            })),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { $0.key.hasPrefix("ARROW_") },
+                secretsSpecifier: .dynamic { name, _ in name.contains("URL") || name.contains("PASSWORD") }
+            ).prefixKeys(with: "arrow"),
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { seedEnvironmentNames.contains($0.key) },
+                secretsSpecifier: .dynamic { name, _ in name.contains("KEY") || name.contains("SECRET") }),
+        ]
+        if let file = configFile ?? environment["ARROW_CONFIG"], !file.isEmpty {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+            } catch {
+                throw ConfigurationError("Cannot read config file \(file): \(error)")
+            }
+        }
+        return try AppConfiguration(reader: ConfigReader(providers: providers))
+    }
+
+    /// Reads every key of ``keys`` from `reader`, keeping the default where a key is absent.
+    public init(reader: ConfigReader) throws {
+        self.init()
+        if let v = reader.string(forKey: "host") { host = v }
+        if let v = reader.string(forKey: "port") { port = try Self.integer(v, key: "port", range: 0...65535) }
+        if let v = reader.string(forKey: "data.dir") { dataDirectory = v }
+        if let v = reader.string(forKey: "database.url", isSecret: true), !v.isEmpty {
+            guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {
+                throw ConfigurationError("database.url (ARROW_DATABASE_URL) must start with postgres://")
+            }
+            databaseURL = v
+        }
+        if let v = reader.string(forKey: "database.connections") {
+            databaseConnections = try Self.integer(v, key: "database.connections", range: 1...64)
+        }
+        if let v = reader.string(forKey: "log.level") {
+            guard let level = Logger.Level(rawValue: v.lowercased()) else {
+                throw ConfigurationError("log.level must be one of trace, debug, info, notice, warning, error, critical; got '\(v)'")
+            }
+            logLevel = level
+        }
+        if let v = reader.string(forKey: "bcrypt.cost") { bcryptCost = try Self.integer(v, key: "bcrypt.cost", range: 4...31) }
+        if let v = reader.string(forKey: "session.lifetime") {
+            sessionLifetime = try Self.integer(v, key: "session.lifetime", range: 60...(90 * 86400))
+        }
+    }
+
+    static func integer(_ text: String, key: String, range: ClosedRange<Int>) throws -> Int {
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw ConfigurationError("\(key) must be a whole number from \(range.lowerBound) to \(range.upperBound); got '\(text)'")
+        }
+        return value
+    }
+}

@@ -1,0 +1,49 @@
+import ArrowDatabase
+import Foundation
+import Logging
+
+/// Everything `arrow serve` and the admin commands need to know, resolved once at start-up.
+///
+/// Sources, highest priority first: command-line flags, environment (`ARROW_*`, plus the seed's own names where it
+/// has them), an optional YAML config file (`--config` / `ARROW_CONFIG`), then the defaults below.
+public struct AppConfiguration: Sendable, Equatable {
+    /// Interface to listen on (`host`, `ARROW_HOST`).
+    public var host: String = "127.0.0.1"
+    /// TCP port (`port`, `ARROW_PORT`).
+    public var port: Int = 8080
+    /// Where the embedded defaults keep their files (`data.dir`, `ARROW_DATA_DIR`).
+    public var dataDirectory: String = "./arrow-data"
+    /// `postgres://…` switches from the embedded SQLite file to PostgreSQL (`database.url`, `ARROW_DATABASE_URL`).
+    public var databaseURL: String?
+    /// Pooled connections per event loop (`database.connections`, `ARROW_DATABASE_CONNECTIONS`).
+    public var databaseConnections: Int = 4
+    /// `trace` … `critical` (`log.level`, `ARROW_LOG_LEVEL`).
+    public var logLevel: Logger.Level = .info
+    /// bcrypt work factor, 4–31 (`bcrypt.cost`, `ARROW_BCRYPT_COST`); tests lower it for speed.
+    public var bcryptCost: Int = 12
+    /// Lifetime of login tokens in seconds (`session.lifetime`, `ARROW_SESSION_LIFETIME`).
+    public var sessionLifetime: Int = 12 * 3600
+
+    public init() {}
+
+    /// The database this configuration selects: PostgreSQL when a URL is set, else SQLite in the data directory.
+    public var database: DatabaseConfiguration {
+        if let databaseURL, !databaseURL.isEmpty {
+            return DatabaseConfiguration(kind: .postgres(url: databaseURL), connectionsPerEventLoop: databaseConnections)
+        }
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("arrow.sqlite").path
+        return DatabaseConfiguration(kind: .sqlite(path: path), connectionsPerEventLoop: databaseConnections)
+    }
+
+    /// The listen address as a URL, for printing.
+    public var baseURL: String {
+        let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return "http://\(shown.contains(":") ? "[\(shown)]" : shown):\(port)"
+    }
+}
+
+/// A configuration value that cannot be used.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Organizations. Every read takes an ``AccessScope`` and filters in the query.
+public protocol OrganizationRepository: Sendable {
+    /// - Throws: `conflict` when the name is taken.
+    func create(_ organization: Organization) async throws
+    func find(id: OrganizationID, scope: AccessScope) async throws -> Organization?
+    func find(name: String, scope: AccessScope) async throws -> Organization?
+    func list(scope: AccessScope) async throws -> [Organization]
+}
+
+/// Users and service accounts.
+public protocol UserRepository: Sendable {
+    /// - Throws: `conflict` when the email is taken.
+    func create(_ user: User) async throws
+    func find(id: UserID, scope: AccessScope) async throws -> User?
+    /// For login only: looks across organizations, since the email is what identifies the user.
+    func find(email: String) async throws -> User?
+    func list(organization: OrganizationID, scope: AccessScope) async throws -> [User]
+    /// Whether any user holds `role` (bootstrap checks).
+    func exists(role: Role) async throws -> Bool
+    /// Returns the updated user, or nil when it is not within `scope`.
+    func updateRole(id: UserID, role: Role, scope: AccessScope) async throws -> User?
+}
+
+/// Bearer tokens (stored as digests).
+public protocol APITokenRepository: Sendable {
+    func create(_ token: APIToken) async throws
+    /// The token with this digest and its owner, whether or not it is still active.
+    func find(digest: String) async throws -> (APIToken, User)?
+    func find(id: TokenID, scope: AccessScope) async throws -> APIToken?
+    /// Tokens owned by `user` (never their digests' secrets; those are not stored).
+    func list(user: UserID) async throws -> [APIToken]
+    /// Marks the token revoked; returns nil when it is not within `scope` or does not exist.
+    func revoke(id: TokenID, at: Date, scope: AccessScope) async throws -> APIToken?
+}
+
+/// The append-only audit log.
+public protocol AuditLogRepository: Sendable {
+    func append(_ event: AuditEvent) async throws
+    /// Newest first.
+    func list(scope: AccessScope, limit: Int) async throws -> [AuditEvent]
+}
+
+/// All repositories, bound to one database connection or pool.
+public struct Repositories: Sendable {
+    public var organizations: any OrganizationRepository
+    public var users: any UserRepository
+    public var tokens: any APITokenRepository
+    public var audit: any AuditLogRepository
+
+    public init(
+        organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
+        audit: any AuditLogRepository
+    ) {
+        self.organizations = organizations
+        self.users = users
+        self.tokens = tokens
+        self.audit = audit
+    }
+}
+
+/// The database port: repositories for single statements, and transactions for work that must be atomic.
+public protocol DataStore: Sendable {
+    var repositories: Repositories { get }
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    func transaction<R: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> R) async throws -> R
+    /// Cheap liveness query for `/readyz`.
+    func ping() async throws
+}

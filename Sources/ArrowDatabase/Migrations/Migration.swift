@@ -1,0 +1,74 @@
+/// One schema step. Statements are per dialect because types differ (e.g. auto-increment keys); everything else
+/// is kept to the SQL both dialects share. Timestamps are Unix milliseconds (`BIGINT`) in both.
+public struct Migration: Sendable {
+    public var version: Int
+    public var name: String
+    public var statements: @Sendable (SQLDialectKind) -> [String]
+
+    public init(version: Int, name: String, statements: @escaping @Sendable (SQLDialectKind) -> [String]) {
+        self.version = version
+        self.name = name
+        self.statements = statements
+    }
+}
+
+/// Every migration, in order. Append only: never edit one that has shipped.
+public enum Migrations {
+    public static let all: [Migration] = [identity]
+
+    static func serialKey(_ dialect: SQLDialectKind) -> String {
+        dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+    }
+
+    static let identity = Migration(version: 1, name: "identity") { dialect in
+        [
+            """
+            CREATE TABLE organizations (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NULL REFERENCES organizations(id),
+                email TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                password_hash TEXT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX users_organization ON users (organization_id)",
+            """
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id),
+                name TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                digest TEXT NOT NULL UNIQUE,
+                prefix TEXT NOT NULL,
+                scopes TEXT NULL,
+                expires_at BIGINT NULL,
+                revoked_at BIGINT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX api_tokens_user ON api_tokens (user_id)",
+            """
+            CREATE TABLE audit_log (
+                id \(serialKey(dialect)),
+                organization_id TEXT NULL,
+                actor_id TEXT NULL,
+                action TEXT NOT NULL,
+                target TEXT NULL,
+                details TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX audit_log_organization ON audit_log (organization_id, id)",
+        ]
+    }
+}

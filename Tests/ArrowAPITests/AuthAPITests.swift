@@ -1,0 +1,138 @@
+import ArrowCore
+import ArrowTesting
+import HummingbirdTesting
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite struct AuthAPITests {
+    @Test(arguments: TestBackend.allCases)
+    func loginIssuesATokenThatIdentifiesTheUser(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            let login = try await client.send(.post, "/api/auth/login", json: #"{"email":"Admin@Alpha.test","password":"password-a"}"#)
+            #expect(login.status == .ok)
+            let token = try #require(try login.json()["token"] as? String)
+            #expect(token.hasPrefix("arw_") && token.count >= 47)
+            let me = try await client.send(.get, "/api/me", token: token)
+            #expect(me.status == .ok)
+            let body = try me.json()
+            #expect((body["user"] as? [String: Any])?["email"] as? String == "admin@alpha.test")
+            #expect((body["organization"] as? [String: Any])?["id"] as? String == seed.alpha.id.rawValue)
+            #expect(body["role"] as? String == "admin")
+            #expect((body["permissions"] as? [String])?.contains("image.admin") == true)
+            #expect(!me.text.contains("password_hash") && !me.text.contains("digest"))
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func badCredentialsAndTokensAre401WithStableCodes(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, _ in
+            let wrong = try await client.send(.post, "/api/auth/login", json: #"{"email":"admin@alpha.test","password":"nope-nope"}"#)
+            #expect(wrong.status == .unauthorized)
+            #expect(wrong.errorCode == "invalid_credentials")
+            let unknown = try await client.send(.post, "/api/auth/login", json: #"{"email":"ghost@alpha.test","password":"nope-nope"}"#)
+            #expect(unknown.errorCode == "invalid_credentials")
+            #expect(try await client.send(.get, "/api/me").errorCode == "missing_token")
+            let bogus = try await client.send(.get, "/api/me", token: "arw_not-a-token")
+            #expect(bogus.status == .unauthorized)
+            #expect(bogus.errorCode == "invalid_token")
+            #expect(bogus.headers[.wwwAuthenticate] == "Bearer")
+            let basic = try await client.send(.get, "/api/me", headers: [.authorization: "Basic Zm9vOmJhcg=="])
+            #expect(basic.errorCode == "invalid_token")
+            let malformed = try await client.send(.post, "/api/auth/login", json: #"{"email":1}"#)
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.errorCode == "invalid_input")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func apiTokensAreShownOnceScopedAndRevocable(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, _ in
+            let created = try await client.send(.post, "/api/tokens", token: try await Self.login(client),
+                                                json: #"{"name":"ci","scopes":["image.read"],"expires_in_seconds":3600}"#)
+            #expect(created.status == .created)
+            let body = try created.json()
+            let secret = try #require(body["token"] as? String)
+            let record = try #require(body["api_token"] as? [String: Any])
+            #expect(record["scopes"] as? [String] == ["image.read"])
+            #expect(record["expires_at"] != nil)
+
+            let me = try await client.send(.get, "/api/me", token: secret).json()
+            #expect(me["permissions"] as? [String] == ["image.read"])
+            // A token scoped to image.read cannot manage the organization.
+            #expect(try await client.send(.get, "/api/organizations/\(me["user"].flatMap { ($0 as? [String: Any])?["organization_id"] as? String } ?? "")/users", token: secret).status == .forbidden)
+
+            let list = try await client.send(.get, "/api/tokens", token: secret)
+            #expect(!list.text.contains(secret))
+            let id = try #require(record["id"] as? String)
+            #expect(try await client.send(.delete, "/api/tokens/\(id)", token: secret).status == .ok)
+            let after = try await client.send(.get, "/api/me", token: secret)
+            #expect(after.status == .unauthorized)
+            #expect(after.errorCode == "token_revoked")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func tokensCannotExceedTheirOwner(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            let escalate = try await client.send(.post, "/api/tokens", token: seed.alphaMember, json: #"{"name":"x","scopes":["image.admin"]}"#)
+            #expect(escalate.status == .unprocessableContent)
+            #expect(escalate.errorCode == "invalid_scope")
+            let unknown = try await client.send(.post, "/api/tokens", token: seed.alphaMember, json: #"{"name":"x","scopes":["root"]}"#)
+            #expect(unknown.errorCode == "invalid_scope")
+            let past = try await client.send(.post, "/api/tokens", token: seed.alphaMember, json: #"{"name":"x","expires_at":"2001-01-01T00:00:00Z"}"#)
+            #expect(past.status == .badRequest)
+            #expect(past.errorCode == "invalid_expiry")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func logoutRevokesTheSessionToken(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, _ in
+            let token = try await Self.login(client)
+            #expect(try await client.send(.post, "/api/auth/logout", token: token).status == .noContent)
+            #expect(try await client.send(.get, "/api/me", token: token).errorCode == "token_revoked")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func roleChangesAreAuditedAndBoundedByTheActor(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            let org = seed.beta.id.rawValue
+            let promote = try await client.send(.patch, "/api/organizations/\(org)/users/\(seed.betaMemberID)", token: seed.betaAdmin, json: #"{"role":"admin"}"#)
+            #expect(promote.status == .ok)
+            #expect(try promote.json()["role"] as? String == "admin")
+            let toSuper = try await client.send(.patch, "/api/organizations/\(org)/users/\(seed.betaMemberID)", token: seed.betaAdmin, json: #"{"role":"superuser"}"#)
+            #expect(toSuper.status == .forbidden)
+            let bogus = try await client.send(.patch, "/api/organizations/\(org)/users/\(seed.betaMemberID)", token: seed.betaAdmin, json: #"{"role":"king"}"#)
+            #expect(bogus.errorCode == "invalid_role")
+            let audit = try await client.send(.get, "/api/audit", token: seed.betaAdmin)
+            #expect(audit.text.contains("role.changed"))
+            #expect(try await client.send(.get, "/api/audit", token: seed.alphaAdmin).text.contains("role.changed") == false)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func usersCanBeCreatedWithValidatedInput(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            let path = "/api/organizations/\(seed.alpha.id)/users"
+            let weak = try await client.send(.post, path, token: seed.alphaAdmin, json: #"{"email":"new@alpha.test","password":"short","role":"member"}"#)
+            #expect(weak.errorCode == "weak_password")
+            let email = try await client.send(.post, path, token: seed.alphaAdmin, json: #"{"email":"not-an-email","password":"longenough","role":"member"}"#)
+            #expect(email.errorCode == "invalid_email")
+            let ok = try await client.send(.post, path, token: seed.alphaAdmin, json: #"{"email":"new@alpha.test","password":"longenough","role":"member"}"#)
+            #expect(ok.status == .created)
+            #expect(!ok.text.contains("longenough") && !ok.text.contains("$2"))
+            let again = try await client.send(.post, path, token: seed.alphaAdmin, json: #"{"email":"new@alpha.test","password":"longenough","role":"member"}"#)
+            #expect(again.status == .conflict)
+            #expect(again.errorCode == "email_taken")
+            let login = try await client.send(.post, "/api/auth/login", json: #"{"email":"new@alpha.test","password":"longenough"}"#)
+            #expect(login.status == .ok)
+        }
+    }
+
+    static func login(_ client: any TestClientProtocol) async throws -> String {
+        let response = try await client.send(.post, "/api/auth/login", json: #"{"email":"admin@alpha.test","password":"password-a"}"#)
+        return try #require(try response.json()["token"] as? String)
+    }
+}

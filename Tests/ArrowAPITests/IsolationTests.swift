@@ -1,0 +1,123 @@
+import ArrowAPI
+import ArrowCore
+import ArrowTesting
+import HummingbirdTesting
+import Foundation
+import HTTPTypes
+import Testing
+import Yams
+
+/// Every authenticated endpoint, with organization B's resources filled in. The list is checked against the
+/// OpenAPI document (itself checked against the router), so a new endpoint cannot be forgotten here.
+struct EndpointCase: Sendable, CustomStringConvertible {
+    var method: HTTPRequest.Method
+    var template: String
+    var path: @Sendable (Seed) -> String
+    var body: String?
+    /// Writes an organization's data (members may never succeed).
+    var writesOrganizationData: Bool
+    /// Endpoints about the caller itself, open to any authenticated principal.
+    var selfService: Bool = false
+
+    var description: String { "\(method) \(template)" }
+
+    static let all: [EndpointCase] = [
+        .init(method: .get, template: "/api/me", path: { _ in "/api/me" }, writesOrganizationData: false, selfService: true),
+        .init(method: .get, template: "/api/tokens", path: { _ in "/api/tokens" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/tokens", path: { _ in "/api/tokens" }, body: #"{"name":"x"}"#, writesOrganizationData: false),
+        .init(method: .delete, template: "/api/tokens/{token_id}", path: { "/api/tokens/\($0.betaAdminTokenID)" }, writesOrganizationData: true),
+        .init(method: .get, template: "/api/organizations", path: { _ in "/api/organizations" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/organizations", path: { _ in "/api/organizations" }, body: #"{"name":"gamma"}"#, writesOrganizationData: true),
+        .init(method: .get, template: "/api/organizations/{org_id}", path: { "/api/organizations/\($0.beta.id)" }, writesOrganizationData: false),
+        .init(method: .get, template: "/api/organizations/{org_id}/users", path: { "/api/organizations/\($0.beta.id)/users" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/organizations/{org_id}/users", path: { "/api/organizations/\($0.beta.id)/users" },
+              body: #"{"email":"x@beta.test","password":"password-x","role":"member"}"#, writesOrganizationData: true),
+        .init(method: .patch, template: "/api/organizations/{org_id}/users/{user_id}",
+              path: { "/api/organizations/\($0.beta.id)/users/\($0.betaMemberID)" }, body: #"{"role":"admin"}"#, writesOrganizationData: true),
+        .init(method: .post, template: "/api/organizations/{org_id}/service-accounts",
+              path: { "/api/organizations/\($0.beta.id)/service-accounts" }, body: #"{"name":"b"}"#, writesOrganizationData: true),
+        .init(method: .get, template: "/api/audit", path: { _ in "/api/audit" }, writesOrganizationData: false),
+        // Last: it revokes the token the matrix is walked with.
+        .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
+    ]
+
+    /// Endpoints that need no token.
+    static let publicEndpoints: Set<String> = [
+        "POST /api/auth/login", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
+    ]
+}
+
+@Suite struct IsolationTests {
+    @Test func everyDocumentedEndpointIsInTheIsolationMatrix() throws {
+        let documented = try OpenAPIRoutes.documented()
+        let covered = Set(EndpointCase.all.map { "\($0.method) \($0.template)" }).union(EndpointCase.publicEndpoints)
+        #expect(documented == covered)
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func anAdminOfOneOrganizationCannotReachAnother(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            for endpoint in EndpointCase.all {
+                let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.alphaAdmin, json: endpoint.body)
+                if endpoint.template.contains("{") || endpoint.writesOrganizationData {
+                    #expect([403, 404].contains(response.status.code), "\(endpoint) answered \(response.status) to alpha's admin")
+                } else {
+                    // Lists answer, but hold nothing of organization B.
+                    #expect(!response.text.contains(seed.beta.id.rawValue), "\(endpoint) leaked beta to alpha's admin")
+                    #expect(!response.text.contains("beta.test"), "\(endpoint) leaked beta users to alpha's admin")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aMemberCannotWrite(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            for endpoint in EndpointCase.all where endpoint.writesOrganizationData {
+                // Aim at the member's own organization too: membership never grants a write.
+                for path in [endpoint.path(seed), endpoint.path(seed).replacingOccurrences(of: seed.beta.id.rawValue, with: seed.alpha.id.rawValue)] {
+                    let response = try await client.send(endpoint.method, path, token: seed.alphaMember, json: endpoint.body)
+                    #expect([403, 404].contains(response.status.code), "\(endpoint.method) \(path) answered \(response.status) to a member")
+                }
+            }
+            let users = try await client.send(.get, "/api/organizations/\(seed.alpha.id)/users", token: seed.alphaMember)
+            #expect(users.status == .forbidden)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aBuilderReachesOnlyBuilderEndpoints(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            for endpoint in EndpointCase.all where !endpoint.selfService {
+                let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.builder, json: endpoint.body)
+                #expect(response.status == .forbidden, "\(endpoint) answered \(response.status) to a builder")
+            }
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func aSuperuserReachesEveryOrganization(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            #expect(try await client.send(.get, "/api/organizations/\(seed.beta.id)/users", token: seed.superuser).status == .ok)
+            let orgs = try await client.send(.get, "/api/organizations", token: seed.superuser)
+            #expect(orgs.text.contains(seed.alpha.id.rawValue) && orgs.text.contains(seed.beta.id.rawValue))
+            let created = try await client.send(.post, "/api/organizations", token: seed.superuser, json: #"{"name":"gamma"}"#)
+            #expect(created.status == .created)
+        }
+    }
+}
+
+/// The routes the OpenAPI document lists, as `METHOD /path/{param}`.
+enum OpenAPIRoutes {
+    static func documented() throws -> Set<String> {
+        let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
+        let paths = try #require(document["paths"] as? [String: Any])
+        var routes = Set<String>()
+        for (path, item) in paths {
+            for method in (item as? [String: Any] ?? [:]).keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+                routes.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        return routes
+    }
+}

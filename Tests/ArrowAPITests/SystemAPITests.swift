@@ -1,0 +1,108 @@
+import ArrowAPI
+import ArrowApp
+import ArrowCore
+import ArrowTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+import Yams
+
+@Suite struct SystemAPITests {
+    @Test(arguments: TestBackend.allCases)
+    func healthAndReadiness(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, _ in
+            let health = try await client.send(.get, "/healthz")
+            #expect(health.status == .ok)
+            #expect(try await client.send(.get, "/readyz").status == .ok)
+        }
+    }
+
+    @Test func readinessFailsWith503WhenTheDatabaseIsGone() async throws {
+        try await Self.withUnusedIdentity { identity in
+            let router = buildRouter(APIDependencies(identity: identity, readiness: { throw CancellationError() }, metrics: { "" }))
+            try await Application(router: router).test(.router) { client in
+                let response = try await client.send(.get, "/readyz")
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.errorCode == "not_ready")
+            }
+        }
+    }
+
+    @Test func requestIDsAreEchoedOrGenerated() async throws {
+        try await Harness.withApp(.sqlite) { client, _ in
+            let given = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-ID")!: "abc-123"])
+            #expect(given.headers[HTTPField.Name("X-Request-ID")!] == "abc-123")
+            let generated = try await client.send(.get, "/healthz")
+            #expect(generated.headers[HTTPField.Name("X-Request-ID")!]?.count == 36)
+            // Header injection attempts are replaced, not echoed.
+            let hostile = try await client.send(.get, "/healthz", headers: [HTTPField.Name("X-Request-ID")!: "a b\"c"])
+            #expect(hostile.headers[HTTPField.Name("X-Request-ID")!] != "a b\"c")
+            // Errors carry the id in the body too.
+            let missing = try await client.send(.get, "/api/nowhere", headers: [HTTPField.Name("X-Request-ID")!: "req-9"])
+            #expect(missing.status == .notFound)
+            #expect(((try missing.json()["error"]) as? [String: Any])?["request_id"] as? String == "req-9")
+        }
+    }
+
+    @Test func unknownRoutesAndMethodsGetJSONErrors() async throws {
+        try await Harness.withApp(.sqlite) { client, seed in
+            let missing = try await client.send(.get, "/api/nowhere", token: seed.superuser)
+            #expect(missing.status == .notFound)
+            #expect(missing.errorCode == "not_found")
+            #expect(missing.headers[.contentType]?.hasPrefix("application/json") == true)
+        }
+    }
+
+    @Test func metricsExposeRequestCountsAndLatencyByRoute() async throws {
+        try await Harness.withApp(.sqlite) { client, seed in
+            _ = try await client.send(.get, "/api/me", token: seed.superuser)
+            let metrics = try await client.send(.get, "/metrics")
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains("hb_requests"))
+            #expect(metrics.text.contains("http_server_request_duration"))
+            #expect(metrics.text.contains("/api/me"))
+            #expect(!metrics.text.contains(seed.superuser))
+        }
+    }
+
+    @Test func theOpenAPIDocumentListsExactlyTheRouterRoutes() async throws {
+        let routes = try await Self.withUnusedIdentity { identity in
+            buildRouter(APIDependencies(identity: identity, readiness: {}, metrics: { "" })).routes
+        }
+        let served = Set(routes.map { route -> String in
+            let path = route.path.description.split(separator: "/").map { part in
+                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+            }.joined(separator: "/")
+            return "\(route.method) /\(path)"
+        })
+        let documented = try OpenAPIRoutes.documented()
+        #expect(served.subtracting(documented).isEmpty, "routes missing from openapi.yaml: \(served.subtracting(documented).sorted())")
+        #expect(documented.subtracting(served).isEmpty, "documented routes the server lacks: \(documented.subtracting(served).sorted())")
+        let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+    }
+
+    @Test func theOpenAPIDocumentIsServed() async throws {
+        try await Harness.withApp(.sqlite) { client, _ in
+            let response = try await client.send(.get, "/openapi.yaml")
+            #expect(response.status == .ok)
+            #expect(response.text == OpenAPIDocument.yaml)
+        }
+    }
+
+    /// An identity service over an empty SQLite database, for router-only tests; closed afterwards.
+    static func withUnusedIdentity<R>(_ body: (IdentityService) async throws -> R) async throws -> R {
+        let backends = try await Backends.open(try await TestBackend.sqlite.freshConfiguration(), logger: .init(label: "test"))
+        do {
+            let result = try await body(backends.identity)
+            await backends.close()
+            return result
+        } catch {
+            await backends.close()
+            throw error
+        }
+    }
+}

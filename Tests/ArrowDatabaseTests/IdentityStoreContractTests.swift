@@ -1,0 +1,169 @@
+import ArrowApp
+import ArrowCore
+import ArrowDatabase
+import ArrowTesting
+import Foundation
+import Logging
+import SQLKit
+import Testing
+
+/// The repository contract, run on SQLite and PostgreSQL alike.
+@Suite struct IdentityStoreContractTests {
+    static func withBackends<R>(_ backend: TestBackend, _ body: (Backends) async throws -> R) async throws -> R {
+        let backends = try await Backends.open(try await backend.freshConfiguration(), logger: Logger(label: "test"))
+        do {
+            let result = try await body(backends)
+            try await backends.database.shutdown()
+            return result
+        } catch {
+            try? await backends.database.shutdown()
+            throw error
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func organizationsAreVisibleOnlyWithinScope(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let orgs = b.store.repositories.organizations
+            let alpha = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let beta = try await b.identity.createOrganization(name: "beta", actor: nil)
+            #expect(try await orgs.find(id: alpha.id, scope: .all) == alpha)
+            #expect(try await orgs.find(id: alpha.id, scope: .organization(alpha.id)) == alpha)
+            #expect(try await orgs.find(id: alpha.id, scope: .organization(beta.id)) == nil)
+            #expect(try await orgs.find(id: alpha.id, scope: .none) == nil)
+            #expect(try await orgs.list(scope: .organization(beta.id)).map(\.name) == ["beta"])
+            #expect(try await orgs.list(scope: .all).map(\.name) == ["alpha", "beta"])
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func duplicateNamesAndEmailsAreConflicts(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let org = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let dupOrg = await #expect(throws: ArrowError.self) { try await b.identity.createOrganization(name: "alpha", actor: nil) }
+            #expect(dupOrg?.publicCode == "organization_exists")
+            _ = try await b.identity.createUser(organization: org.id, email: "A@Example.org", name: nil, password: "password1", role: .admin, actor: nil)
+            let dup = await #expect(throws: ArrowError.self) {
+                try await b.identity.createUser(organization: org.id, email: "a@example.org", name: nil, password: "password1", role: .member, actor: nil)
+            }
+            #expect(dup?.code == .conflict)
+            #expect(dup?.publicCode == "email_taken")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func usersAreIsolatedByOrganizationInTheQuery(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let alpha = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let beta = try await b.identity.createOrganization(name: "beta", actor: nil)
+            let user = try await b.identity.createUser(organization: alpha.id, email: "a@alpha.io", name: nil, password: "password1", role: .member, actor: nil)
+            let users = b.store.repositories.users
+            #expect(try await users.find(id: user.id, scope: .organization(alpha.id))?.email == "a@alpha.io")
+            #expect(try await users.find(id: user.id, scope: .organization(beta.id)) == nil)
+            #expect(try await users.list(organization: alpha.id, scope: .organization(beta.id)).isEmpty)
+            #expect(try await users.updateRole(id: user.id, role: .admin, scope: .organization(beta.id)) == nil)
+            #expect(try await users.find(id: user.id, scope: .all)?.role == .member)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func tokensResolveByDigestAndRevokeWithinScope(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let alpha = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let beta = try await b.identity.createOrganization(name: "beta", actor: nil)
+            let user = try await b.identity.createUser(organization: alpha.id, email: "a@alpha.io", name: nil, password: "password1", role: .admin, actor: nil)
+            let issued = try await b.identity.issueAPIToken(user: user, name: "ci", scopes: [.imageRead], expiresAt: nil, actor: nil)
+            let principal = try await b.identity.authenticate(secret: issued.secret)
+            #expect(principal.user.id == user.id)
+            #expect(principal.permissions == [.imageRead])
+            let tokens = b.store.repositories.tokens
+            #expect(try await tokens.revoke(id: issued.token.id, at: Date(), scope: .organization(beta.id)) == nil)
+            let revoked = try await tokens.revoke(id: issued.token.id, at: Date(), scope: .organization(alpha.id))
+            #expect(revoked?.revokedAt != nil)
+            let error = await #expect(throws: ArrowError.self) { try await b.identity.authenticate(secret: issued.secret) }
+            #expect(error?.publicCode == "token_revoked")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func expiredTokensAreRefused(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let org = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let user = try await b.identity.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: "password1", role: .member, actor: nil)
+            let issued = try await b.identity.issueAPIToken(user: user, name: "short", scopes: nil, expiresAt: Date().addingTimeInterval(0.3), actor: nil)
+            _ = try await b.identity.authenticate(secret: issued.secret)
+            try await Task.sleep(for: .milliseconds(400))
+            let error = await #expect(throws: ArrowError.self) { try await b.identity.authenticate(secret: issued.secret) }
+            #expect(error?.publicCode == "token_expired")
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func auditLogRecordsIdentityEventsPerOrganization(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let alpha = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let beta = try await b.identity.createOrganization(name: "beta", actor: nil)
+            let admin = try await b.identity.createUser(organization: alpha.id, email: "a@alpha.io", name: nil, password: "password1", role: .admin, actor: nil)
+            _ = try await b.identity.login(email: "a@alpha.io", password: "password1")
+            await #expect(throws: ArrowError.self) { try await b.identity.login(email: "a@alpha.io", password: "wrong-password") }
+            let events = try await b.store.repositories.audit.list(scope: .organization(alpha.id), limit: 50)
+            let actions = events.map(\.action)
+            #expect(actions.contains(.loginSucceeded))
+            #expect(actions.contains(.loginFailed))
+            #expect(actions.contains(.tokenCreated) || actions.contains(.loginSucceeded))
+            #expect(events.allSatisfy { $0.organizationID == alpha.id })
+            #expect(try await b.store.repositories.audit.list(scope: .organization(beta.id), limit: 50).map(\.action) == [.organizationCreated])
+            // Failed logins never record the password.
+            #expect(!events.contains { $0.details.values.contains("wrong-password") })
+            _ = admin
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func secretsAreNotStoredInClear(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let org = try await b.identity.createOrganization(name: "alpha", actor: nil)
+            let password = "correct horse battery"
+            _ = try await b.identity.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: password, role: .admin, actor: nil)
+            let login = try await b.identity.login(email: "a@alpha.io", password: password)
+            let user = try await b.store.repositories.users.find(email: "a@alpha.io")!
+            let api = try await b.identity.issueAPIToken(user: user, name: "ci", scopes: nil, expiresAt: nil, actor: nil)
+
+            // Read every text column of the rows themselves: neither secret appears anywhere.
+            let sql = b.database.sql
+            let userRow = try #require(try await sql.raw("SELECT password_hash, email, name FROM users").first())
+            let hash = try userRow.decode(column: "password_hash", as: String.self)
+            #expect(hash.hasPrefix("$2"))
+            #expect(!hash.contains(password))
+            let tokenRows = try await sql.raw("SELECT digest, prefix, name FROM api_tokens").all()
+            #expect(tokenRows.count == 2)
+            for row in tokenRows {
+                let digest = try row.decode(column: "digest", as: String.self)
+                let prefix = try row.decode(column: "prefix", as: String.self)
+                #expect(digest.count == 64)
+                for secret in [login.secret, api.secret] {
+                    #expect(digest != secret)
+                    #expect(!secret.contains(digest))
+                    #expect(prefix.count < secret.count / 4)
+                }
+            }
+            let auditText = try await sql.raw("SELECT details FROM audit_log").all().map { try $0.decode(column: "details", as: String.self) }.joined()
+            #expect(!auditText.contains(password) && !auditText.contains(login.secret) && !auditText.contains(api.secret))
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func transactionsRollBackEveryStatement(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            struct Boom: Error {}
+            await #expect(throws: Boom.self) {
+                try await b.store.transaction { repos in
+                    try await repos.organizations.create(Organization(name: "ghost", createdAt: Date()))
+                    throw Boom()
+                }
+            }
+            let ghost = try await b.store.repositories.organizations.find(name: "ghost", scope: .all)
+            #expect(ghost == nil)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what it needs, starts the services the tests use (PostgreSQL on a
+# loopback port owned by this run), builds, and runs every suite on every backend. No suite is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/deps.sh
+source scripts/lib/postgres.sh
+
+require_swift
+ensure_packages postgresql ca-certificates
+
+work=$(mktemp -d /tmp/arrow-test.XXXXXX)
+chmod 755 "$work"
+pg_port=${ARROW_TEST_PG_PORT:-54329}
+start_postgres "$work/pg" "$pg_port"
+export ARROW_TEST_POSTGRES_URL="postgres://arrow@127.0.0.1:$pg_port/postgres?sslmode=disable"
+
+echo "building… (a first build takes several minutes)"
+if ! swift build --build-tests >"$work/build.log" 2>&1; then
+    grep -E "error:" -A3 "$work/build.log" | head -120
+    echo "build failed; full log: $work/build.log" >&2
+    exit 1
+fi
+tail -1 "$work/build.log"
+export ARROW_BIN="$PWD/.build/debug/arrow"
+
+echo "testing…"
+set +e
+swift test --skip-build 2>&1 | tee "$work/test.log" | grep -v " started\.$"
+status=${PIPESTATUS[0]}
+set -e
+# Swift Testing's closing line ("Test run with N tests … passed/failed") last, for whoever reads the tail.
+grep -E "Test run with [0-9]+ tests" "$work/test.log" | tail -1
+exit "$status"
