@@ -101,6 +101,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ArrowAppTests",
+            dependencies: [
+                "ArrowApp", "ArrowDatabase", "ArrowTesting",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ArrowAPITests",
             dependencies: [
                 "ArrowApp", "ArrowTesting",

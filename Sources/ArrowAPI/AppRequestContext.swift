@@ -9,6 +9,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AuthenticationMiddleware`` when a valid bearer token was presented.
     public var principal: Principal?
+    /// The principal's own organization, resolved with the token.
+    public var organization: Organization?
     /// Set by ``RequestIDMiddleware``.
     public var requestID: String = ""
 

@@ -53,7 +53,7 @@ public struct Backends: Sendable {
         let store = SQLDataStore(client: database)
         let identity = IdentityService(
             store: store, passwords: BcryptPasswordHasher(cost: config.bcryptCost), secrets: RandomTokenSecrets(),
-            sessionLifetime: TimeInterval(config.sessionLifetime))
+            sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
         return Backends(database: database, store: store, identity: identity)
     }
 

@@ -80,9 +80,44 @@ import Testing
             #expect(try await tokens.revoke(id: issued.token.id, at: Date(), scope: .organization(beta.id)) == nil)
             let revoked = try await tokens.revoke(id: issued.token.id, at: Date(), scope: .organization(alpha.id))
             #expect(revoked?.revokedAt != nil)
-            let error = await #expect(throws: ArrowError.self) { try await b.identity.authenticate(secret: issued.secret) }
-            #expect(error?.publicCode == "token_revoked")
+            let stored = try await tokens.find(digest: issued.token.digest)
+            #expect(stored?.token.revokedAt != nil)
+            #expect(stored?.organization?.id == alpha.id)
         }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func theAuthenticationCacheNeverOutlivesARevocation(_ backend: TestBackend) async throws {
+        var config = try await backend.freshConfiguration()
+        config.authCacheTTL = 0.5
+        // Two "API nodes" on one database, each with its own cache.
+        let nodeA = try await Backends.open(config, logger: Logger(label: "a"))
+        let nodeB = try await Backends.open(config, logger: Logger(label: "b"))
+        do {
+            try await Self.revocationReachesEveryNode(nodeA, nodeB)
+            await nodeA.close()
+            await nodeB.close()
+        } catch {
+            await nodeA.close()
+            await nodeB.close()
+            throw error
+        }
+    }
+
+    static func revocationReachesEveryNode(_ nodeA: Backends, _ nodeB: Backends) async throws {
+        let org = try await nodeA.identity.createOrganization(name: "alpha", actor: nil)
+        let user = try await nodeA.identity.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: "password1", role: .admin, actor: nil)
+        let issued = try await nodeA.identity.issueAPIToken(user: user, name: "ci", scopes: nil, expiresAt: nil, actor: nil)
+        let (principal, organization) = try await nodeA.identity.authenticateWithOrganization(secret: issued.secret)
+        #expect(organization?.name == "alpha")
+        _ = try await nodeB.identity.authenticate(secret: issued.secret)
+
+        _ = try await nodeA.identity.revoke(id: principal.tokenID, scope: .all, actor: nil)
+        // The revoking node refuses at once; the other node within the TTL.
+        await #expect(throws: ArrowError.self) { try await nodeA.identity.authenticate(secret: issued.secret) }
+        try await Task.sleep(for: .milliseconds(600))
+        let late = await #expect(throws: ArrowError.self) { try await nodeB.identity.authenticate(secret: issued.secret) }
+        #expect(late?.publicCode == "token_revoked")
     }
 
     @Test(arguments: TestBackend.allCases)

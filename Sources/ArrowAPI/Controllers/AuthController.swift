@@ -29,7 +29,7 @@ struct AuthController {
 
     @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> MeResponse {
         let principal = try context.requirePrincipal()
-        let organization = try await identity.ownOrganization(of: principal)
+        let organization = context.organization
         return MeResponse(
             user: UserDTO(principal.user), organization: organization.map(OrganizationDTO.init), role: principal.user.role.rawValue,
             permissions: principal.permissions.map(\.rawValue).sorted(), tokenId: principal.tokenID.rawValue)

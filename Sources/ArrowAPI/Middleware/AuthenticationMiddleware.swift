@@ -24,8 +24,10 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             throw ArrowError(.unauthorized, reason: "invalid_token", "Expected Authorization: Bearer <token>")
         }
         var context = context
-        let principal = try await identity.authenticate(secret: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        let (principal, organization) = try await identity.authenticateWithOrganization(
+            secret: String(parts[1]).trimmingCharacters(in: .whitespaces))
         context.principal = principal
+        context.organization = organization
         context.logger[metadataKey: "user.id"] = .string(principal.user.id.rawValue)
         return try await next(request, context)
     }

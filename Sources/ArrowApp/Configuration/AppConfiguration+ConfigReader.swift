@@ -7,7 +7,7 @@ extension AppConfiguration {
     /// The keys `load` reads. Environment names are the key upper-cased with `.` → `_` and an `ARROW_` prefix
     /// (`database.url` → `ARROW_DATABASE_URL`); the YAML file nests them (`database: {url: …}`).
     public static let keys = [
-        "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime",
+        "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime", "auth.cache.ttl",
     ]
 
     /// Environment variables the seed names itself; read without the `ARROW_` prefix.
@@ -73,6 +73,14 @@ extension AppConfiguration {
         if let v = reader.string(forKey: "session.lifetime") {
             sessionLifetime = try Self.integer(v, key: "session.lifetime", range: 60...(90 * 86400))
         }
+        if let v = reader.string(forKey: "auth.cache.ttl") { authCacheTTL = try Self.decimal(v, key: "auth.cache.ttl", range: 0...60) }
+    }
+
+    static func decimal(_ text: String, key: String, range: ClosedRange<Double>) throws -> Double {
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw ConfigurationError("\(key) must be a number from \(range.lowerBound) to \(range.upperBound); got '\(text)'")
+        }
+        return value
     }
 
     static func integer(_ text: String, key: String, range: ClosedRange<Int>) throws -> Int {

@@ -23,6 +23,9 @@ public struct AppConfiguration: Sendable, Equatable {
     public var bcryptCost: Int = 12
     /// Lifetime of login tokens in seconds (`session.lifetime`, `ARROW_SESSION_LIFETIME`).
     public var sessionLifetime: Int = 12 * 3600
+    /// Seconds a resolved token is trusted without asking the database (`auth.cache.ttl`, `ARROW_AUTH_CACHE_TTL`).
+    /// A revocation on another API node takes effect within this time; 0 disables the cache.
+    public var authCacheTTL: Double = 2
 
     public init() {}
 

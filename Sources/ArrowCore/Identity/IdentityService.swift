@@ -9,16 +9,18 @@ public struct IdentityService: Sendable {
     public let clock: any Clock
     /// Lifetime of tokens issued by login.
     public var sessionLifetime: TimeInterval
+    public let cache: AuthenticationCache
 
     public init(
         store: any DataStore, passwords: any PasswordHasher, secrets: any TokenSecrets, clock: any Clock = SystemClock(),
-        sessionLifetime: TimeInterval = 12 * 3600
+        sessionLifetime: TimeInterval = 12 * 3600, cache: AuthenticationCache = AuthenticationCache(ttl: 0)
     ) {
         self.store = store
         self.passwords = passwords
         self.secrets = secrets
         self.clock = clock
         self.sessionLifetime = sessionLifetime
+        self.cache = cache
     }
 
     private var repos: Repositories { store.repositories }
@@ -53,17 +55,28 @@ public struct IdentityService: Sendable {
     /// Resolves a bearer token to a principal.
     /// - Throws: `unauthorized` with reason `invalid_token`, `token_expired` or `token_revoked`.
     public func authenticate(secret: String) async throws -> Principal {
-        guard let (token, user) = try await repos.tokens.find(digest: secrets.digest(secret)) else {
+        try await authenticateWithOrganization(secret: secret).0
+    }
+
+    /// Resolves a bearer token to a principal and its own organization, in one database query (or none, when
+    /// the ``AuthenticationCache`` has it).
+    public func authenticateWithOrganization(secret: String) async throws -> (Principal, Organization?) {
+        let digest = secrets.digest(secret)
+        let now = clock.now()
+        if let cached = cache.lookup(digest, now: now) { return (cached.principal, cached.organization) }
+        guard let found = try await repos.tokens.find(digest: digest) else {
             throw ArrowError(.unauthorized, reason: "invalid_token", "The token is not valid")
         }
-        if token.revokedAt != nil {
+        if found.token.revokedAt != nil {
             throw ArrowError(.unauthorized, reason: "token_revoked", "The token has been revoked")
         }
-        if let expiry = token.expiresAt, expiry <= clock.now() {
+        if let expiry = found.token.expiresAt, expiry <= now {
             throw ArrowError(.unauthorized, reason: "token_expired", "The token has expired")
         }
-        let permissions = user.role.permissions.intersection(token.scopes ?? user.role.permissions)
-        return Principal(user: user, tokenID: token.id, permissions: permissions)
+        let role = found.user.role.permissions
+        let principal = Principal(user: found.user, tokenID: found.token.id, permissions: role.intersection(found.token.scopes ?? role))
+        cache.store(digest, principal: principal, organization: found.organization, tokenExpiry: found.token.expiresAt, now: now)
+        return (principal, found.organization)
     }
 
     // MARK: Tokens
@@ -130,6 +143,7 @@ public struct IdentityService: Sendable {
             guard let token = try await repos.tokens.revoke(id: id, at: now, scope: scope) else {
                 throw ArrowError.notFound("Token")
             }
+            self.cache.invalidate(token: id)
             let owner = try await repos.users.find(id: token.userID, scope: .all)
             try await repos.audit.append(AuditEvent(
                 organizationID: owner?.organizationID, actorID: actor, action: .tokenRevoked, target: id.rawValue,
@@ -153,12 +167,6 @@ public struct IdentityService: Sendable {
                 details: ["name": org.name], createdAt: now))
         }
         return org
-    }
-
-    /// The caller's own organization (any principal, service accounts included), nil for a global account.
-    public func ownOrganization(of principal: Principal) async throws -> Organization? {
-        guard let id = principal.user.organizationID else { return nil }
-        return try await repos.organizations.find(id: id, scope: .organization(id))
     }
 
     public func organizations(visibleTo principal: Principal) async throws -> [Organization] {
@@ -265,6 +273,7 @@ public struct IdentityService: Sendable {
             guard let after = try await repos.users.updateRole(id: userID, role: role, scope: principal.scope) else {
                 throw ArrowError.notFound("User")
             }
+            self.cache.invalidate(user: userID)
             try await repos.audit.append(AuditEvent(
                 organizationID: organization, actorID: principal.user.id, action: .roleChanged, target: userID.rawValue,
                 details: ["from": before.role.rawValue, "to": role.rawValue], createdAt: now))

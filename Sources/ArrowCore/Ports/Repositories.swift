@@ -26,13 +26,26 @@ public protocol UserRepository: Sendable {
 /// Bearer tokens (stored as digests).
 public protocol APITokenRepository: Sendable {
     func create(_ token: APIToken) async throws
-    /// The token with this digest and its owner, whether or not it is still active.
-    func find(digest: String) async throws -> (APIToken, User)?
+    /// The token with this digest, its owner and the owner's organization, whether or not it is still active.
+    func find(digest: String) async throws -> TokenOwner?
     func find(id: TokenID, scope: AccessScope) async throws -> APIToken?
     /// Tokens owned by `user` (never their digests' secrets; those are not stored).
     func list(user: UserID) async throws -> [APIToken]
     /// Marks the token revoked; returns nil when it is not within `scope` or does not exist.
     func revoke(id: TokenID, at: Date, scope: AccessScope) async throws -> APIToken?
+}
+
+/// A token with its owner (and the owner's organization, if any): what authentication needs, in one lookup.
+public struct TokenOwner: Sendable {
+    public var token: APIToken
+    public var user: User
+    public var organization: Organization?
+
+    public init(token: APIToken, user: User, organization: Organization?) {
+        self.token = token
+        self.user = user
+        self.organization = organization
+    }
 }
 
 /// The append-only audit log.

@@ -16,17 +16,25 @@ struct SQLAPITokenRepository: APITokenRepository {
         ).run()
     }
 
-    func find(digest: String) async throws -> (APIToken, User)? {
-        // One query per authenticated request: the token and its owner together.
+    func find(digest: String) async throws -> TokenOwner? {
+        // One query per authenticated request: the token, its owner and the owner's organization together.
         let row = try await db.select()
             .columns(Self.columns.map { SQLAlias(SQLColumn($0, table: "t"), as: SQLIdentifier("t_\($0)")) })
             .columns(SQLUserRepository.columns.map { SQLColumn($0, table: "users") })
+            .column(SQLColumn("name", table: "o"), as: "o_name")
+            .column(SQLColumn("created_at", table: "o"), as: "o_created_at")
             .from(SQLAlias(SQLIdentifier("api_tokens"), as: SQLIdentifier("t")))
             .join("users", on: SQLColumn("user_id", table: "t"), .equal, SQLColumn("id", table: "users"))
+            .join(SQLAlias(SQLIdentifier("organizations"), as: SQLIdentifier("o")), method: SQLJoinMethod.left,
+                  on: SQLColumn("organization_id", table: "users"), .equal, SQLColumn("id", table: "o"))
             .where(SQLColumn("digest", table: "t"), .equal, SQLBind(digest))
             .first()
         guard let row else { return nil }
-        return (try Self.decode(row, prefix: "t_"), try SQLUserRepository.decode(row))
+        let user = try SQLUserRepository.decode(row)
+        let organization = try user.organizationID.map { id in
+            Organization(id: id, name: try row.string("o_name"), createdAt: Timestamp.date(try row.int64("o_created_at")))
+        }
+        return TokenOwner(token: try Self.decode(row, prefix: "t_"), user: user, organization: organization)
     }
 
     func find(id: TokenID, scope: AccessScope) async throws -> APIToken? {

@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `arrow` binary, run as a child process: `ARROW_BIN` (set by scripts/test.sh) or the build folder.
+struct ArrowProcess {
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["ARROW_BIN"] { return URL(fileURLWithPath: path) }
+        // Tests run from .build/<triple>/debug/arrow-imagingPackageTests.xctest; the binary sits beside it.
+        var url = Bundle.main.bundleURL
+        while url.pathComponents.count > 1 && url.lastPathComponent != "debug" && url.lastPathComponent != "release" {
+            url.deleteLastPathComponent()
+        }
+        return url.appendingPathComponent("arrow")
+    }
+
+    let process = Process()
+    let stdout = Pipe()
+    let stderr = Pipe()
+
+    /// Starts `arrow ARGS…` with `environment` added to a minimal environment.
+    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = stdout
+        process.standardError = stderr
+        if let stdin {
+            let input = Pipe()
+            process.standardInput = input
+            try process.run()
+            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+    }
+
+    /// Runs to completion and returns (exit status, stdout, stderr).
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws -> (Int32, String, String) {
+        let child = try ArrowProcess(arguments, environment: environment, stdin: stdin)
+        let out = child.stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = child.stderr.fileHandleForReading.readDataToEndOfFile()
+        child.process.waitUntilExit()
+        return (child.process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for exit; returns the exit status and everything written to stderr.
+    func terminate(timeout: TimeInterval = 15) throws -> (Int32, String) {
+        process.terminate()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return (-1, "")
+        }
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, String(decoding: err, as: UTF8.self))
+    }
+}
+
+enum HTTP {
+    /// A GET on loopback: (status, body), or nil when nothing answers.
+    static func get(_ url: String, token: String? = nil) async -> (Int, String)? {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 2
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        guard let (data, response) = try? await URLSession.shared.data(for: request) else { return nil }
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// Polls `url` until it answers 200 or `timeout` passes.
+    static func waitUntilReady(_ url: String, timeout: TimeInterval = 60) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if await get(url)?.0 == 200 { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    /// A TCP port nothing listens on right now.
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

@@ -1,0 +1,54 @@
+import ArrowApp
+import ArrowDatabase
+import ArrowTesting
+import Foundation
+import Logging
+import Testing
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreTheEmbeddedOnes() async throws {
+        let config = try await AppConfiguration.load(environment: [:])
+        #expect(config.port == 8080)
+        #expect(config.host == "127.0.0.1")
+        #expect(config.dataDirectory == "./arrow-data")
+        guard case .sqlite(let path) = config.database.kind else { Issue.record("expected SQLite"); return }
+        #expect(path.hasSuffix("arrow-data/arrow.sqlite"))
+    }
+
+    @Test func flagsBeatEnvironmentBeatFileBeatDefaults() async throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let file = dir + "/arrow.yaml"
+        try "port: 7000\nhost: 0.0.0.0\ndata:\n  dir: /from/file\nlog:\n  level: debug\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try await AppConfiguration.load(
+            flags: ["port": "9000"], environment: ["ARROW_PORT": "8000", "ARROW_DATA_DIR": "/from/env"], configFile: file)
+        #expect(config.port == 9000)
+        #expect(config.dataDirectory == "/from/env")
+        #expect(config.host == "0.0.0.0")
+        #expect(config.logLevel == .debug)
+    }
+
+    @Test func databaseURLSwitchesToPostgres() async throws {
+        let config = try await AppConfiguration.load(environment: ["ARROW_DATABASE_URL": "postgres://u:p@db:5432/arrow"])
+        #expect(config.database.kind == .postgres(url: "postgres://u:p@db:5432/arrow"))
+    }
+
+    @Test func configFileNamedByEnvironmentMustExist() async throws {
+        await #expect(throws: ConfigurationError.self) {
+            try await AppConfiguration.load(environment: ["ARROW_CONFIG": "/nonexistent/arrow.yaml"])
+        }
+    }
+
+    @Test(arguments: [["ARROW_PORT": "70000"], ["ARROW_LOG_LEVEL": "loud"], ["ARROW_BCRYPT_COST": "2"], ["ARROW_DATABASE_URL": "sqlite:x"]])
+    func badValuesAreRefusedWithTheKeyNamed(_ environment: [String: String]) async throws {
+        let error = await #expect(throws: ConfigurationError.self) { try await AppConfiguration.load(environment: environment) }
+        let key = environment.keys.first!.dropFirst("ARROW_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+        #expect(error?.description.contains(key) == true)
+    }
+
+    @Test func unrelatedEnvironmentVariablesAreIgnored() async throws {
+        // A bare PORT (set by many platforms) must not move the server; only ARROW_PORT does.
+        let config = try await AppConfiguration.load(environment: ["PORT": "1234", "HOST": "example.com"])
+        #expect(config.port == 8080)
+        #expect(config.host == "127.0.0.1")
+    }
+}

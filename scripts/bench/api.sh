@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# API throughput and latency: wrk, 64 connections for 10 s, against an authenticated GET (/api/me: token lookup
+# plus organization lookup) on loopback, on SQLite and on PostgreSQL, with the release build.
+# Targets on a 2-core machine: p99 < 10 ms and >= 5,000 requests/s.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib/deps.sh
+source scripts/lib/postgres.sh
+
+require_swift
+ensure_packages wrk curl postgresql
+duration=${BENCH_DURATION:-10s}
+connections=${BENCH_CONNECTIONS:-64}
+
+echo "building arrow (release)…"
+swift build -c release --product arrow >/tmp/arrow-bench-build.log 2>&1 || { tail -40 /tmp/arrow-bench-build.log; exit 1; }
+bin="$(swift build -c release --show-bin-path)/arrow"
+work=$(mktemp -d /tmp/arrow-bench.XXXXXX)
+chmod 755 "$work"
+start_postgres "$work/pg" "${BENCH_PG_PORT:-54339}"
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_postgres; }
+trap cleanup EXIT
+
+# bench NAME ENV...: start a server with ENV, make a token, run wrk, print one result row.
+bench() {
+    local name=$1; shift
+    local port=$((18000 + RANDOM % 1000))
+    env "$@" "$bin" admin init --email bench@arrow.test --password-stdin <<<"bench-password" >"$work/$name.init" 2>&1
+    local token
+    token=$(tail -n 1 "$work/$name.init")
+    env "$@" ARROW_LOG_LEVEL=warning "$bin" serve --port "$port" >"$work/$name.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+    curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >/dev/null
+    # Warm-up, then the measured run.
+    wrk -t2 -c"$connections" -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >/dev/null
+    wrk -t2 -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >"$work/$name.wrk"
+    local rps p50 p99 errors
+    rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
+    p50=$(awk '$1=="50%" {print $2}' "$work/$name.wrk")
+    p99=$(awk '$1=="99%" {print $2}' "$work/$name.wrk")
+    errors=$(awk '/Non-2xx|Socket errors/ {print}' "$work/$name.wrk" | tr '\n' ' ')
+    printf "%-10s %12s %10s %10s   %s\n" "$name" "$rps" "$p50" "$p99" "${errors:-no errors}"
+    kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+echo
+echo "GET /api/me, wrk -t2 -c$connections -d$duration, $(nproc) cores"
+printf "%-10s %12s %10s %10s\n" backend "requests/s" p50 p99
+bench sqlite ARROW_DATA_DIR="$work/sqlite"
+bench postgres ARROW_DATABASE_URL="postgres://arrow@127.0.0.1:${BENCH_PG_PORT:-54339}/postgres" ARROW_DATA_DIR="$work/pgdata"
+echo "targets: p99 < 10ms, >= 5000 requests/s"
