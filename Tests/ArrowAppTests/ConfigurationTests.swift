@@ -1,4 +1,5 @@
 import ArrowApp
+import ArrowCore
 import ArrowDatabase
 import ArrowTesting
 import Foundation
@@ -50,5 +51,31 @@ import Testing
         let config = try await AppConfiguration.load(environment: ["PORT": "1234", "HOST": "example.com"])
         #expect(config.port == 8080)
         #expect(config.host == "127.0.0.1")
+    }
+}
+
+@Suite struct SecurityTests {
+    @Test func theDummyHashForUnknownUsersCostsARealVerification() async throws {
+        let hasher = BcryptPasswordHasher(cost: 12)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let matches = try await hasher.verify("anything", hash: IdentityService.unusableHash)
+        let dummy = clock.now - start
+        let real = try await hasher.hash("password1")
+        let start2 = clock.now
+        _ = try await hasher.verify("wrong", hash: real)
+        let genuine = clock.now - start2
+        #expect(!matches)
+        // A malformed dummy would be refused in microseconds and reveal which emails exist.
+        #expect(dummy > genuine / 3, "dummy verification took \(dummy), a real one \(genuine)")
+    }
+
+    @Test func tokenSecretsHave256BitsAndHexDigests() {
+        let secrets = RandomTokenSecrets()
+        let a = secrets.generate()
+        #expect(a.hasPrefix("arw_"))
+        #expect(a.count == 4 + 43)  // 32 bytes in unpadded base64url
+        #expect(a != secrets.generate())
+        #expect(secrets.digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -41,11 +41,7 @@ struct OrganizationController {
     }
 
     @Sendable func createUser(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<UserDTO> {
-        let principal = try context.requirePrincipal()
-        let org = try orgID(context)
-        // Check reach before reading the body, so a foreign organization is a 404 whatever was sent.
-        try principal.require(.orgAdmin)
-        try principal.requireAccess(to: org)
+        let (principal, org) = try orgAdmin(context)
         let body = try await request.decode(as: CreateUserRequest.self, context: context)
         let user = try await identity.createUser(
             organization: org, email: body.email, name: body.name, password: body.password, role: try Role.parse(body.role),
@@ -54,20 +50,14 @@ struct OrganizationController {
     }
 
     @Sendable func updateUser(_ request: Request, context: AppRequestContext) async throws -> UserDTO {
-        let principal = try context.requirePrincipal()
-        let org = try orgID(context)
-        try principal.require(.orgAdmin)
-        try principal.requireAccess(to: org)
+        let (principal, org) = try orgAdmin(context)
         let body = try await request.decode(as: UpdateUserRequest.self, context: context)
         let userID = UserID(try context.parameters.require("user_id"))
         return UserDTO(try await identity.changeRole(of: userID, in: org, to: try Role.parse(body.role), by: principal))
     }
 
     @Sendable func createServiceAccount(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ServiceAccountResponse> {
-        let principal = try context.requirePrincipal()
-        let org = try orgID(context)
-        try principal.require(.orgAdmin)
-        try principal.requireAccess(to: org)
+        let (principal, org) = try orgAdmin(context)
         let body = try await request.decode(as: CreateServiceAccountRequest.self, context: context)
         let (account, issued) = try await identity.createServiceAccount(name: body.name, organization: org, actor: principal)
         return EditedResponse(status: .created, response: ServiceAccountResponse(serviceAccount: UserDTO(account), token: issued.secret))
@@ -77,6 +67,15 @@ struct OrganizationController {
         let principal = try context.requirePrincipal()
         let limit = request.uri.queryParameters.get("limit", as: Int.self) ?? 100
         return ListResponse(items: try await identity.auditLog(visibleTo: principal, limit: limit).map(AuditEventDTO.init))
+    }
+
+    /// The caller, who must administer the organization in the path. Checked before the body is read, so a
+    /// foreign organization is a 404 whatever was sent.
+    private func orgAdmin(_ context: AppRequestContext) throws -> (Principal, OrganizationID) {
+        let principal = try context.require(.orgAdmin)
+        let org = try orgID(context)
+        try principal.requireAccess(to: org)
+        return (principal, org)
     }
 
     private func orgID(_ context: AppRequestContext) throws -> OrganizationID {

@@ -327,8 +327,8 @@ public struct IdentityService: Sendable {
         }
     }
 
-    /// A bcrypt hash of a random string nobody knows, for constant-time failed logins.
-    static let unusableHash = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5Jo1Qq2hV6G9R1JFxF0sZJ3O.Jy5d7K"
+    /// A bcrypt hash (cost 12) of a random string nobody knows, for constant-time failed logins.
+    public static let unusableHash = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5Jo1Qq2hV6G9R1JFxF0sZJ3O.Jy5d7K"
 }
 
 /// A freshly created token: the stored record and the secret, which is shown once and never stored.
