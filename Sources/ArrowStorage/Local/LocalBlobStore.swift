@@ -1,0 +1,201 @@
+import ArrowCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded default store: files under a root directory.
+///
+/// Layout: `objects/<key>` holds objects; `.staging/` holds writes in progress, each renamed into place only
+/// after it is complete and fsynced, so a crash never leaves a partial object under its key; `.multipart/<id>/`
+/// holds the parts of multipart uploads. Keys are ``BlobKey``s, which cannot name anything outside the root.
+public struct LocalBlobStore: BlobStore {
+    public let root: String
+    let presigner: LocalPresigner
+    static let readChunk = 1 << 20
+
+    /// - Parameters:
+    ///   - root: the store's directory (created if missing).
+    ///   - baseURL: the server's public URL; presigned URLs point at `<baseURL>/api/storage/…`.
+    ///   - secret: the HMAC key for presigned URLs (see ``LocalPresigner/loadOrCreateSecret(in:)``).
+    public init(root: String, baseURL: String, secret: [UInt8]) throws {
+        self.root = root
+        self.presigner = LocalPresigner(baseURL: baseURL, secret: secret)
+        for dir in ["objects", ".staging", ".multipart"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+    }
+
+    func objectPath(_ key: BlobKey) -> String { root + "/objects/" + key.rawValue }
+    func stagingPath() -> String { root + "/.staging/" + UUID().uuidString + ".tmp" }
+
+    public func put(_ key: BlobKey, body: BlobBody, length: Int64?) async throws -> BlobInfo {
+        let temporary = stagingPath()
+        let size = try await write(body, to: temporary, expectedLength: length)
+        do {
+            try await POSIXFile.publish(temporary, as: objectPath(key))
+        } catch {
+            try? await POSIXFile.remove(temporary)
+            throw error
+        }
+        return try await head(key) ?? BlobInfo(key: key, size: size)
+    }
+
+    /// Streams `body` into a new file at `path` and fsyncs it; on any failure the file is removed.
+    func write(_ body: BlobBody, to path: String, expectedLength: Int64?) async throws -> Int64 {
+        let file = try await POSIXFile.create(path)
+        var written: Int64 = 0
+        do {
+            for try await chunk in body {
+                written += Int64(chunk.count)
+                if let expectedLength, written > expectedLength {
+                    throw StorageError(.lengthMismatch, "The body is longer than the declared \(expectedLength) bytes")
+                }
+                try await file.write(chunk)
+            }
+            if let expectedLength, written != expectedLength {
+                throw StorageError(.lengthMismatch, "The body has \(written) bytes, not the declared \(expectedLength)")
+            }
+            try await file.sync()
+            file.close()
+            return written
+        } catch {
+            file.close()
+            try? await POSIXFile.remove(path)
+            throw error
+        }
+    }
+
+    public func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) {
+        let file = try await POSIXFile.openForReading(objectPath(key))
+        let size: Int64
+        do {
+            size = try await file.size()
+        } catch {
+            file.close()
+            throw error
+        }
+        let info = BlobInfo(key: key, size: size)
+        guard let range else { return (info, BlobBody(FileChunks(file: file, start: 0, end: size), transform: { $0 })) }
+        let bounds: ClosedRange<Int64>
+        do {
+            bounds = try range.resolved(size: size)
+        } catch {
+            file.close()
+            throw error
+        }
+        return (info, BlobBody(FileChunks(file: file, start: bounds.lowerBound, end: bounds.upperBound + 1), transform: { $0 }))
+    }
+
+    public func head(_ key: BlobKey) async throws -> BlobInfo? {
+        let path = objectPath(key)
+        return try await POSIXFile.blocking {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                if errno == ENOENT || errno == ENOTDIR { return nil }
+                throw POSIXFile.error("stat", path)
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            let modified = Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+            return BlobInfo(key: key, size: Int64(info.st_size), etag: "\(info.st_size)-\(info.st_mtim.tv_sec)-\(info.st_mtim.tv_nsec)",
+                            lastModified: modified)
+        }
+    }
+
+    public func delete(_ key: BlobKey) async throws {
+        try await POSIXFile.remove(objectPath(key))
+    }
+
+    public func list(prefix: String) async throws -> [BlobInfo] {
+        let base = root + "/objects"
+        let paths = try await POSIXFile.blocking { () -> [String] in
+            guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
+            var found: [String] = []
+            while let relative = walker.nextObject() as? String {
+                if relative.hasPrefix(prefix) || prefix.hasPrefix(relative + "/") || prefix.isEmpty { found.append(relative) }
+            }
+            return found
+        }
+        var infos: [BlobInfo] = []
+        for relative in paths.sorted() where relative.hasPrefix(prefix) {
+            if let key = try? BlobKey(relative), let info = try await head(key) { infos.append(info) }
+        }
+        return infos
+    }
+
+    // MARK: Presigned URLs (served by the API at /api/storage/…)
+
+    public func presignGet(_ key: BlobKey, expiresIn: TimeInterval) throws -> PresignedRequest {
+        presigner.presign(method: "GET", path: "/api/storage/objects/" + LocalPresigner.encodePath(key.rawValue),
+                          expiresIn: expiresIn, contentLength: nil)
+    }
+
+    public func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
+        presigner.presign(method: "PUT", path: "/api/storage/objects/" + LocalPresigner.encodePath(key.rawValue),
+                          expiresIn: expiresIn, contentLength: contentLength)
+    }
+
+    public func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
+        presigner.presign(method: "PUT", path: "/api/storage/uploads/\(upload.uploadID)/\(number)", expiresIn: expiresIn,
+                          contentLength: contentLength)
+    }
+
+    /// Checks a presigned request that reached the server and says what it may touch.
+    /// - Throws: ``StorageError`` `invalidSignature`, `expired`, `lengthMismatch`.
+    public func authorize(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> LocalPresigner.Target {
+        try presigner.verify(method: method, path: path, query: query, contentLength: contentLength)
+    }
+
+    /// Removes writes a crash left in staging, and multipart uploads untouched for `age`.
+    public func cleanUp(olderThan age: TimeInterval) async throws -> Int {
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed = 0
+        for dir in [".staging", ".multipart"] {
+            let base = root + "/" + dir
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+                let path = base + "/" + name
+                let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+                if modified < cutoff {
+                    try? FileManager.default.removeItem(atPath: path)
+                    removed += 1
+                }
+            }
+        }
+        return removed
+    }
+}
+
+/// Reads a file region in chunks, closing the file at the end.
+struct FileChunks: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let file: POSIXFile
+    let start: Int64
+    let end: Int64
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let file: POSIXFile
+        var offset: Int64
+        let end: Int64
+        var closed = false
+
+        mutating func next() async throws -> [UInt8]? {
+            guard !closed else { return nil }
+            guard offset < end else {
+                closed = true
+                file.close()
+                return nil
+            }
+            let count = Int(Swift.min(Int64(LocalBlobStore.readChunk), end - offset))
+            let chunk = try await file.read(at: offset, count: count)
+            if chunk.isEmpty {
+                closed = true
+                file.close()
+                throw StorageError(.internal, "The object shrank while it was read")
+            }
+            offset += Int64(chunk.count)
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(file: file, offset: start, end: end) }
+}

@@ -1,0 +1,121 @@
+import ArrowCore
+import Foundation
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Blocking file operations, run on NIO's blocking thread pool so they never stall an event loop or the
+/// cooperative pool. Errors carry the path and `errno` text.
+struct POSIXFile: Sendable {
+    let descriptor: Int32
+    let path: String
+
+    static func blocking<R: Sendable>(_ body: @escaping @Sendable () throws -> R) async throws -> R {
+        try await NIOThreadPool.singleton.runIfActive(body)
+    }
+
+    /// Creates a new file (never overwriting one).
+    static func create(_ path: String) async throws -> POSIXFile {
+        let fd = try await blocking { () throws -> Int32 in
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+            guard fd >= 0 else { throw Self.error("create", path) }
+            return fd
+        }
+        return POSIXFile(descriptor: fd, path: path)
+    }
+
+    static func openForReading(_ path: String) async throws -> POSIXFile {
+        let fd = try await blocking { () throws -> Int32 in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT || errno == ENOTDIR { throw StorageError(.notFound, "No such object") }
+                throw Self.error("open", path)
+            }
+            return fd
+        }
+        return POSIXFile(descriptor: fd, path: path)
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        let fd = descriptor, path = self.path
+        try await Self.blocking {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.error("write", path)
+                }
+                offset += n
+            }
+        }
+    }
+
+    /// Reads up to `count` bytes at `offset`; an empty result is the end of the file.
+    func read(at offset: Int64, count: Int) async throws -> [UInt8] {
+        let fd = descriptor, path = self.path
+        return try await Self.blocking {
+            var buffer = [UInt8](repeating: 0, count: count)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.error("read", path)
+                }
+                buffer.removeLast(count - n)
+                return buffer
+            }
+        }
+    }
+
+    func size() async throws -> Int64 {
+        let fd = descriptor, path = self.path
+        return try await Self.blocking {
+            var info = stat()
+            guard fstat(fd, &info) == 0 else { throw Self.error("stat", path) }
+            return Int64(info.st_size)
+        }
+    }
+
+    func sync() async throws {
+        let fd = descriptor, path = self.path
+        try await Self.blocking { if fsync(fd) != 0 { throw Self.error("fsync", path) } }
+    }
+
+    func close() {
+        Glibc.close(descriptor)
+    }
+
+    /// Renames `from` to `to` atomically and makes the rename durable (fsync of the directory).
+    static func publish(_ from: String, as to: String) async throws {
+        try await blocking {
+            let directory = (to as NSString).deletingLastPathComponent
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard rename(from, to) == 0 else {
+                if errno == EISDIR || errno == ENOTDIR || errno == ENOTEMPTY {
+                    throw StorageError(.invalidKey, "The key conflicts with another key used as a folder")
+                }
+                throw Self.error("rename", to)
+            }
+            let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dirFD >= 0 {
+                fsync(dirFD)
+                Glibc.close(dirFD)
+            }
+        }
+    }
+
+    static func remove(_ path: String) async throws {
+        try await blocking {
+            if unlink(path) != 0 && errno != ENOENT { throw Self.error("unlink", path) }
+        }
+    }
+
+    static func error(_ operation: String, _ path: String) -> StorageError {
+        let code = errno
+        let text = String(cString: strerror(code))
+        if code == ENOSPC { return StorageError(.internal, "Disk full: \(operation) \(path): \(text)") }
+        return StorageError(.internal, "\(operation) \(path): \(text)")
+    }
+}

@@ -1,0 +1,61 @@
+import ArrowStorage
+import Foundation
+import Testing
+
+/// AWS's published S3 SigV4 examples (`shared/reference/external-apis.md` §4.2).
+@Suite struct SigV4SignerTests {
+    let signer = SigV4Signer(
+        credentials: .init(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+        region: "us-east-1")
+    let date = Date(timeIntervalSince1970: 1_369_353_600)  // 2013-05-24T00:00:00Z
+    let host = "examplebucket.s3.amazonaws.com"
+
+    func signature(_ headers: [(String, String)]) -> String? {
+        headers.first { $0.0 == "Authorization" }?.1.components(separatedBy: "Signature=").last
+    }
+
+    @Test func presignedGetMatchesAWS() {
+        let query = signer.presignedQuery(for: .init(method: "GET", host: host, path: "/test.txt"), expires: 86400, date: date)
+        #expect(query.hasSuffix("X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"))
+        #expect(query.contains("X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"))
+        #expect(query.contains("X-Amz-Expires=86400"))
+    }
+
+    @Test func headerSignedRangeGetMatchesAWS() {
+        let headers = signer.signedHeaders(
+            for: .init(method: "GET", host: host, path: "/test.txt", headers: [("Range", "bytes=0-9")]),
+            payloadHash: SigV4Signer.emptyPayloadHash, date: date)
+        #expect(signature(headers) == "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41")
+        #expect(headers.first { $0.0 == "Authorization" }?.1.contains("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date") == true)
+    }
+
+    @Test func putWithSpecialCharactersMatchesAWS() {
+        let body = Data("Welcome to Amazon S3.".utf8)
+        let headers = signer.signedHeaders(
+            for: .init(method: "PUT", host: host, path: "/test$file.text",
+                       headers: [("Date", "Fri, 24 May 2013 00:00:00 GMT"), ("x-amz-storage-class", "REDUCED_REDUNDANCY")]),
+            payloadHash: SigV4Signer.payloadHash(body), date: date)
+        #expect(signature(headers) == "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd")
+    }
+
+    @Test func subresourceAndListQueriesMatchAWS() {
+        let lifecycle = signer.signedHeaders(
+            for: .init(method: "GET", host: host, path: "/", query: [("lifecycle", "")]),
+            payloadHash: SigV4Signer.emptyPayloadHash, date: date)
+        #expect(signature(lifecycle) == "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543")
+        let list = signer.signedHeaders(
+            for: .init(method: "GET", host: host, path: "/", query: [("prefix", "J"), ("max-keys", "2")]),
+            payloadHash: SigV4Signer.emptyPayloadHash, date: date)
+        #expect(signature(list) == "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7")
+    }
+
+    @Test func uriEncodingFollowsS3() {
+        #expect(SigV4Signer.uriEncode("a b+c$d/é~") == "a%20b%2Bc%24d%2F%C3%A9~")
+    }
+
+    @Test func aWrongSecretGivesADifferentSignature() {
+        let wrong = SigV4Signer(credentials: .init(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wrong"), region: "us-east-1")
+        let query = wrong.presignedQuery(for: .init(method: "GET", host: host, path: "/test.txt"), expires: 86400, date: date)
+        #expect(!query.hasSuffix("aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"))
+    }
+}
