@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "ArrowApp",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowAPI",
+                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "ArrowTesting",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowApp",
+                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
@@ -103,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "arrow",
             dependencies: [
-                "ArrowApp",
+                "ArrowApp", "ArrowCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

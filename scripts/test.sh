@@ -5,15 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
 source scripts/lib/postgres.sh
+source scripts/lib/moto.sh
 
 require_swift
-ensure_packages postgresql ca-certificates
+ensure_packages postgresql ca-certificates curl python3-pip
 
 work=$(mktemp -d /tmp/arrow-test.XXXXXX)
 chmod 755 "$work"
 pg_port=${ARROW_TEST_PG_PORT:-54329}
 start_postgres "$work/pg" "$pg_port"
 export ARROW_TEST_POSTGRES_URL="postgres://arrow@127.0.0.1:$pg_port/postgres?sslmode=disable"
+start_moto "$work/moto" "${ARROW_TEST_MOTO_PORT:-54340}" "${ARROW_TEST_MOTO_OPEN_PORT:-54341}"
+trap 'stop_moto; stop_postgres' EXIT
 
 echo "building… (a first build takes several minutes)"
 if ! swift build --build-tests >"$work/build.log" 2>&1; then

@@ -1,6 +1,7 @@
 import ArrowAPI
 import ArrowCore
 import ArrowDatabase
+import ArrowStorage
 import Foundation
 import Hummingbird
 import Logging
@@ -33,6 +34,10 @@ public struct Backends: Sendable {
     public let database: DatabaseClient
     public let store: SQLDataStore
     public let identity: IdentityService
+    /// Object storage: B2/S3 when configured, else the local store.
+    public let blobs: any BlobStore
+    /// The local store, when it is the one in use (its presigned URLs are served by this server).
+    public let localStore: LocalBlobStore?
 
     /// Opens the database (creating the data directory for SQLite) and applies pending migrations.
     public static func open(_ config: AppConfiguration, logger: Logger) async throws -> Backends {
@@ -43,6 +48,7 @@ public struct Backends: Sendable {
                 throw ConfigurationError("Cannot create the data directory \(config.dataDirectory): \(error.localizedDescription)")
             }
         }
+        let (blobs, localStore) = try openStorage(config, logger: logger)
         let database = try DatabaseClient.open(config.database, logger: logger)
         do {
             try await Migrator(client: database, logger: logger).migrate()
@@ -54,7 +60,16 @@ public struct Backends: Sendable {
         let identity = IdentityService(
             store: store, passwords: BcryptPasswordHasher(cost: config.bcryptCost), secrets: RandomTokenSecrets(),
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
-        return Backends(database: database, store: store, identity: identity)
+        return Backends(database: database, store: store, identity: identity, blobs: blobs, localStore: localStore)
+    }
+
+    /// The configured object store, without touching the database.
+    public static func openStorage(_ config: AppConfiguration, logger: Logger) throws -> (any BlobStore, LocalBlobStore?) {
+        if let s3 = config.s3 { return (S3BlobStore(configuration: s3, logger: logger), nil) }
+        let local = try LocalBlobStore(
+            root: config.storageRoot, baseURL: config.presignBaseURL,
+            secret: try LocalPresigner.loadOrCreateSecret(in: config.dataDirectory))
+        return (local, local)
     }
 
     /// Closes the database pool (for commands that open backends without a service group).

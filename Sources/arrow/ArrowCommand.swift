@@ -9,7 +9,7 @@ struct ArrowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arrow",
         abstract: "ARROW VM imaging: API server, builder and admin CLI in one binary.",
-        subcommands: [Serve.self, Admin.self])
+        subcommands: [Serve.self, Admin.self, Storage.self])
 }
 
 /// Options every command that touches the server's configuration shares.

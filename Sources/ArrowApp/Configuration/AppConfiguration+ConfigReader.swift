@@ -1,4 +1,5 @@
 import Configuration
+import ArrowStorage
 import Foundation
 import Logging
 import SystemPackage
@@ -7,7 +8,8 @@ extension AppConfiguration {
     /// The keys `load` reads. Environment names are the key upper-cased with `.` → `_` and an `ARROW_` prefix
     /// (`database.url` → `ARROW_DATABASE_URL`); the YAML file nests them (`database: {url: …}`).
     public static let keys = [
-        "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime", "auth.cache.ttl",
+        "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime", "auth.cache.ttl", "public.url",
+        "b2.bucket", "b2.public.bucket", "b2.key.id", "b2.app.key", "b2.endpoint", "b2.region", "storage.path.style",
     ]
 
     /// Environment variables the seed names itself; read without the `ARROW_` prefix.
@@ -73,7 +75,34 @@ extension AppConfiguration {
         if let v = reader.string(forKey: "session.lifetime") {
             sessionLifetime = try Self.integer(v, key: "session.lifetime", range: 60...(90 * 86400))
         }
+        if let v = reader.string(forKey: "public.url"), !v.isEmpty { publicURL = v }
+        s3 = try Self.s3(reader)
         if let v = reader.string(forKey: "auth.cache.ttl") { authCacheTTL = try Self.decimal(v, key: "auth.cache.ttl", range: 0...60) }
+    }
+
+    /// B2/S3 settings: all of them when `B2_BUCKET` is set, none otherwise.
+    static func s3(_ reader: ConfigReader) throws -> S3Configuration? {
+        guard let bucket = reader.string(forKey: "b2.bucket"), !bucket.isEmpty else { return nil }
+        var missing: [String] = []
+        func required(_ key: String, _ name: String, secret: Bool = false) -> String {
+            let value = reader.string(forKey: ConfigKey(key), isSecret: secret) ?? ""
+            if value.isEmpty { missing.append(name) }
+            return value
+        }
+        let endpoint = required("b2.endpoint", "B2_ENDPOINT")
+        let region = required("b2.region", "B2_REGION")
+        let keyID = required("b2.key.id", "B2_KEY_ID")
+        let appKey = required("b2.app.key", "B2_APP_KEY", secret: true)
+        guard missing.isEmpty else {
+            throw ConfigurationError("B2_BUCKET is set, so object storage is B2/S3, but \(missing.joined(separator: ", ")) missing")
+        }
+        guard endpoint.hasPrefix("https://") || endpoint.hasPrefix("http://") else {
+            throw ConfigurationError("B2_ENDPOINT must be an http(s) URL, e.g. https://s3.us-west-004.backblazeb2.com")
+        }
+        let pathStyle = reader.string(forKey: "storage.path.style").map { $0 != "false" && $0 != "0" } ?? true
+        return S3Configuration(
+            endpoint: endpoint, region: region, bucket: bucket, publicBucket: reader.string(forKey: "b2.public.bucket"),
+            accessKeyID: keyID, secretAccessKey: appKey, pathStyle: pathStyle)
     }
 
     static func decimal(_ text: String, key: String, range: ClosedRange<Double>) throws -> Double {

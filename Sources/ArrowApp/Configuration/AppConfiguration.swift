@@ -1,4 +1,5 @@
 import ArrowDatabase
+import ArrowStorage
 import Foundation
 import Logging
 
@@ -27,7 +28,25 @@ public struct AppConfiguration: Sendable, Equatable {
     /// A revocation on another API node takes effect within this time; 0 disables the cache.
     public var authCacheTTL: Double = 2
 
+    /// The URL clients reach this server at, for presigned URLs of the local store (`public.url`, `ARROW_PUBLIC_URL`;
+    /// default: the listen address).
+    public var publicURL: String?
+    /// Backblaze B2 / S3 settings from the seed's `B2_*` variables; nil selects the local store.
+    public var s3: S3Configuration?
+
     public init() {}
+
+    /// Where objects live: B2/S3 when `B2_BUCKET` is set, else `<data dir>/storage`.
+    public var storageRoot: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("storage").path }
+
+    /// Which store is in use, for operators (no secrets).
+    public var storageDescription: String {
+        guard let s3 else { return "local, \(storageRoot)" }
+        return "B2/S3 bucket \(s3.bucket) at \(s3.endpoint) (region \(s3.region), key id \(s3.accessKeyID))"
+    }
+
+    /// The URL presigned local-store URLs start with.
+    public var presignBaseURL: String { publicURL ?? baseURL }
 
     /// The database this configuration selects: PostgreSQL when a URL is set, else SQLite in the data directory.
     public var database: DatabaseConfiguration {

@@ -91,17 +91,13 @@ struct S3Client: Sendable {
         _ method: HTTPMethod, base: String, host: String, path: String, query: [(String, String)], headers: [(String, String)],
         body: Body
     ) async throws -> Response {
-        var extra = headers
+        // Content-Length is not signed (as the AWS SDKs do): AsyncHTTPClient sets it from the body's known length.
+        let extra = headers
         let payloadHash: String
         switch body {
-        case .none:
-            payloadHash = SigV4Signer.emptyPayloadHash
-        case .bytes(let bytes):
-            payloadHash = SigV4Signer.payloadHash(bytes)
-            extra.append(("Content-Length", String(bytes.count)))
-        case .stream(_, let length):
-            payloadHash = SigV4Signer.unsignedPayload
-            extra.append(("Content-Length", String(length)))
+        case .none: payloadHash = SigV4Signer.emptyPayloadHash
+        case .bytes(let bytes): payloadHash = SigV4Signer.payloadHash(bytes)
+        case .stream: payloadHash = SigV4Signer.unsignedPayload
         }
         let signed = signer.signedHeaders(
             for: .init(method: method.rawValue, host: host, path: path, query: query, headers: extra),
