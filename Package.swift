@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "ArrowAppTests",
             dependencies: [
-                "ArrowApp", "ArrowDatabase", "ArrowTesting",
+                "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -12,11 +12,15 @@ public struct APIDependencies: Sendable {
     public var metrics: @Sendable () -> String
     /// Maps infrastructure errors to domain errors (see ``ErrorMiddleware``).
     public var classifyError: @Sendable (any Error) -> ArrowError?
+    /// The local store, whose presigned URLs this server serves; nil with B2/S3.
+    public var signedStorage: (any ServerSignedStorage)?
 
     public init(
         identity: IdentityService, readiness: @escaping @Sendable () async throws -> Void,
-        metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil }
+        metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil },
+        signedStorage: (any ServerSignedStorage)? = nil
     ) {
+        self.signedStorage = signedStorage
         self.identity = identity
         self.readiness = readiness
         self.metrics = metrics
@@ -36,5 +40,6 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     AuthController(identity: dependencies.identity).register(on: router)
     TokenController(identity: dependencies.identity).register(on: router)
     OrganizationController(identity: dependencies.identity).register(on: router)
+    SignedStorageController(storage: dependencies.signedStorage).register(on: router)
     return router
 }

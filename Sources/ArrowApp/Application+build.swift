@@ -21,7 +21,8 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         identity: backends.identity,
         readiness: { [store = backends.store] in try await store.ping() },
         metrics: { ArrowMetrics.exposition() },
-        classifyError: Backends.classify)
+        classifyError: Backends.classify,
+        signedStorage: backends.localStore)
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow"),

@@ -74,7 +74,7 @@ import Yams
         }
         let served = Set(routes.map { route -> String in
             let path = route.path.description.split(separator: "/").map { part in
-                part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+                part.hasPrefix(":") ? "{\(part.dropFirst())}" : part == "**" ? "{key}" : String(part)
             }.joined(separator: "/")
             return "\(route.method) /\(path)"
         })

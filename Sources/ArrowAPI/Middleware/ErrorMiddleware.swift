@@ -31,7 +31,7 @@ public struct ErrorMiddleware: RouterMiddleware {
         let code: String
         let message: String
         var headers = HTTPFields()
-        if let arrow = (error as? ArrowError) ?? classify(error) {
+        if let arrow = (error as? ArrowError) ?? (error as? StorageError).map(Self.arrowError) ?? classify(error) {
             status = Self.status(for: arrow.code)
             code = arrow.publicCode
             if arrow.code == .internalError {
@@ -61,6 +61,22 @@ public struct ErrorMiddleware: RouterMiddleware {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// Storage failures as the API reports them.
+    static func arrowError(_ error: StorageError) -> ArrowError {
+        switch error.code {
+        case .notFound: return ArrowError(.notFound, reason: "not_found", error.message, cause: error)
+        case .invalidSignature: return ArrowError(.forbidden, reason: "invalid_signature", "The URL's signature is not valid", cause: error)
+        case .expired: return ArrowError(.forbidden, reason: "url_expired", "The URL has expired", cause: error)
+        case .lengthMismatch: return ArrowError(.invalidInput, reason: "length_mismatch", error.message, cause: error)
+        case .invalidKey: return ArrowError(.invalidInput, reason: "invalid_key", error.message, cause: error)
+        case .invalidRange: return ArrowError(.rangeNotSatisfiable, reason: "invalid_range", error.message, cause: error)
+        case .invalidPart: return ArrowError(.unprocessable, reason: "invalid_part", error.message, cause: error)
+        case .tooLarge: return ArrowError(.payloadTooLarge, reason: "too_large", error.message, cause: error)
+        case .unavailable: return ArrowError(.unavailable, reason: "storage_unavailable", "Object storage is not reachable", cause: error)
+        default: return ArrowError(.internalError, "Storage failure", cause: error)
+        }
+    }
+
     static func status(for code: ArrowError.Code) -> HTTPResponse.Status {
         switch code {
         case .invalidInput: return .badRequest
@@ -72,6 +88,8 @@ public struct ErrorMiddleware: RouterMiddleware {
         case .unsupportedMediaType: return .unsupportedMediaType
         case .unprocessable: return .unprocessableContent
         case .rateLimited: return .tooManyRequests
+        case .rangeNotSatisfiable: return .rangeNotSatisfiable
+        case .lengthRequired: return .lengthRequired
         case .unavailable: return .serviceUnavailable
         default: return .internalServerError
         }

@@ -21,6 +21,43 @@ extension OpenAPIDocument {
           security: []
           responses:
             '200': {description: Prometheus text format}
+      /api/storage/objects/{key}:
+        parameters: [{name: key, in: path, required: true, description: 'Object key, each segment percent-encoded', schema: {type: string}}]
+        get:
+          summary: Download through a presigned URL of the local store (Range honoured)
+          security: []
+          parameters: [{$ref: '#/components/parameters/Expires'}, {$ref: '#/components/parameters/Signature'}]
+          responses:
+            '200': {description: The object, streamed}
+            '206': {description: The requested range}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '416': {$ref: '#/components/responses/Error'}
+        put:
+          summary: Upload through a presigned URL of the local store (Content-Length required; written atomically)
+          security: []
+          parameters: [{$ref: '#/components/parameters/Expires'}, {$ref: '#/components/parameters/Length'}, {$ref: '#/components/parameters/Signature'}]
+          requestBody: {required: true, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+          responses:
+            '200': {description: Stored}
+            '400': {$ref: '#/components/responses/Error'}
+            '403': {$ref: '#/components/responses/Error'}
+            '411': {$ref: '#/components/responses/Error'}
+      /api/storage/uploads/{upload_id}/{part_number}:
+        put:
+          summary: Upload one part of a multipart upload through a presigned URL of the local store
+          security: []
+          parameters:
+            - {name: upload_id, in: path, required: true, schema: {type: string}}
+            - {name: part_number, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 10000}}
+            - {$ref: '#/components/parameters/Expires'}
+            - {$ref: '#/components/parameters/Length'}
+            - {$ref: '#/components/parameters/Signature'}
+          requestBody: {required: true, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
+          responses:
+            '200': {description: Stored; the ETag header names the part}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
       /openapi.yaml:
         get:
           summary: This document
@@ -36,6 +73,9 @@ extension OpenAPIDocument {
         bearer: {type: http, scheme: bearer}
       parameters:
         OrgID: {name: org_id, in: path, required: true, schema: {type: string}}
+        Expires: {name: expires, in: query, required: true, description: Unix time after which the URL is refused, schema: {type: integer}}
+        Length: {name: length, in: query, description: The exact body length the URL accepts, schema: {type: integer}}
+        Signature: {name: signature, in: query, required: true, description: 'HMAC-SHA256 of method, path, expiry and length', schema: {type: string}}
       responses:
         Error:
           description: Error

@@ -15,6 +15,8 @@ public struct ArrowError: Error, Sendable, CustomStringConvertible {
             case unsupportedMediaType = "unsupported_media_type"
             case unprocessable = "unprocessable"
             case rateLimited = "rate_limited"
+            case rangeNotSatisfiable = "range_not_satisfiable"
+            case lengthRequired = "length_required"
             case unavailable
             case internalError = "internal"
         }
@@ -33,6 +35,8 @@ public struct ArrowError: Error, Sendable, CustomStringConvertible {
         public static var unsupportedMediaType: Self { .init(.unsupportedMediaType) }
         public static var unprocessable: Self { .init(.unprocessable) }
         public static var rateLimited: Self { .init(.rateLimited) }
+        public static var rangeNotSatisfiable: Self { .init(.rangeNotSatisfiable) }
+        public static var lengthRequired: Self { .init(.lengthRequired) }
         public static var unavailable: Self { .init(.unavailable) }
         public static var internalError: Self { .init(.internalError) }
     }

@@ -141,3 +141,18 @@ extension BlobStore {
         return out
     }
 }
+
+/// What a presigned request to this server may touch.
+public enum SignedStorageTarget: Sendable, Equatable {
+    case object(BlobKey)
+    case part(uploadID: String, number: Int)
+}
+
+/// A store whose presigned URLs point at this server (the local store); the API serves them at `/api/storage/…`.
+public protocol ServerSignedStorage: BlobStore {
+    /// Verifies a presigned request: method, path (as sent), query, and the body length it carries.
+    /// - Throws: ``StorageError`` `invalidSignature`, `expired`, `lengthMismatch`.
+    func authorize(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> SignedStorageTarget
+    /// The open multipart upload with this id. - Throws: `notFound`.
+    func multipartUpload(id: String) throws -> MultipartUpload
+}

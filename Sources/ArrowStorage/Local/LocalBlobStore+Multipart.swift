@@ -24,6 +24,12 @@ extension LocalBlobStore {
         return upload
     }
 
+    public func multipartUpload(id: String) throws -> MultipartUpload {
+        let directory = try uploadDirectory(id)
+        guard let stored = FileManager.default.contents(atPath: directory + "/key") else { throw StorageError(.notFound, "No such upload") }
+        return MultipartUpload(key: try BlobKey(String(decoding: stored, as: UTF8.self)), uploadID: id)
+    }
+
     /// The directory of an upload that exists and belongs to `upload.key`.
     func existingUpload(_ upload: MultipartUpload) throws -> String {
         let directory = try uploadDirectory(upload.uploadID)

@@ -9,7 +9,7 @@ import Glibc
 /// Layout: `objects/<key>` holds objects; `.staging/` holds writes in progress, each renamed into place only
 /// after it is complete and fsynced, so a crash never leaves a partial object under its key; `.multipart/<id>/`
 /// holds the parts of multipart uploads. Keys are ``BlobKey``s, which cannot name anything outside the root.
-public struct LocalBlobStore: BlobStore {
+public struct LocalBlobStore: ServerSignedStorage {
     public let root: String
     let presigner: LocalPresigner
     static let readChunk = 1 << 20
@@ -142,7 +142,7 @@ public struct LocalBlobStore: BlobStore {
 
     /// Checks a presigned request that reached the server and says what it may touch.
     /// - Throws: ``StorageError`` `invalidSignature`, `expired`, `lengthMismatch`.
-    public func authorize(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> LocalPresigner.Target {
+    public func authorize(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> SignedStorageTarget {
         try presigner.verify(method: method, path: path, query: query, contentLength: contentLength)
     }
 

@@ -7,12 +7,6 @@ import Foundation
 /// The signature is HMAC-SHA256 over the method, the path, the expiry and the allowed content length, under a
 /// secret generated at first start and kept in the data directory: change any of them and the URL is refused.
 public struct LocalPresigner: Sendable {
-    /// What a verified presigned request may touch.
-    public enum Target: Sendable, Equatable {
-        case object(BlobKey)
-        case part(uploadID: String, number: Int)
-    }
-
     let baseURL: String
     let secret: [UInt8]
 
@@ -55,7 +49,7 @@ public struct LocalPresigner: Sendable {
                                 expiresAt: Date(timeIntervalSince1970: TimeInterval(expires)))
     }
 
-    func verify(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> Target {
+    func verify(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> SignedStorageTarget {
         guard let expiresText = query["expires"], let expires = Int64(expiresText), let given = query["signature"] else {
             throw StorageError(.invalidSignature, "Not a presigned URL")
         }
@@ -73,7 +67,7 @@ public struct LocalPresigner: Sendable {
         return try Self.target(of: path)
     }
 
-    static func target(of path: String) throws -> Target {
+    static func target(of path: String) throws -> SignedStorageTarget {
         if path.hasPrefix("/api/storage/objects/") {
             let encoded = String(path.dropFirst("/api/storage/objects/".count))
             guard let decoded = encoded.removingPercentEncoding else { throw StorageError(.invalidKey, "Malformed key") }
