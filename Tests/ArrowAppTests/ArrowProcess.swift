@@ -21,9 +21,11 @@ struct ArrowProcess {
     let process = Process()
     let stdout = Pipe()
     let stderr = Pipe()
+    /// Standard input, when the caller keeps it open to stream into the process.
+    var stdinPipe: Pipe?
 
     /// Starts `arrow ARGS…` with `environment` added to a minimal environment.
-    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, keepStdinOpen: Bool = false) throws {
         process.executableURL = Self.binary
         process.arguments = arguments
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -31,7 +33,12 @@ struct ArrowProcess {
         process.environment = env
         process.standardOutput = stdout
         process.standardError = stderr
-        if let stdin {
+        if keepStdinOpen {
+            let input = Pipe()
+            process.standardInput = input
+            stdinPipe = input
+            try process.run()
+        } else if let stdin {
             let input = Pipe()
             process.standardInput = input
             try process.run()
