@@ -26,7 +26,9 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow"),
-        services: [DatabaseService(client: backends.database)],
+        services: [DatabaseService(client: backends.database)] + (backends.localStore.map {
+            [StorageJanitor(store: $0, interval: .seconds(3600), maxAge: 24 * 3600, logger: logger)]
+        } ?? []),
         logger: logger)
 }
 

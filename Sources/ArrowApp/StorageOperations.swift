@@ -49,7 +49,7 @@ public struct StorageOperations: Sendable {
         if file == "-" {
             handle = .standardOutput
         } else {
-            FileManager.default.createFile(atPath: file, contents: nil)
+            _ = FileManager.default.createFile(atPath: file, contents: nil)
             handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         }
         var total: Int64 = 0

@@ -1,7 +1,7 @@
 import ArrowCore
-import ArrowStorage
 import ArrowTesting
 import Foundation
+@testable import ArrowStorage
 import Testing
 
 /// One contract, every store: the local store and S3 (moto with signature checking).
@@ -138,5 +138,29 @@ import Testing
         let p = prefix()
         for name in ["x/1", "x/2", "y/1"] { try await store.put(try BlobKey("\(p)/\(name)"), body: BlobBody(bytes: [1]), length: 1) }
         #expect(try await store.list(prefix: "\(p)/x/").map(\.key.rawValue) == ["\(p)/x/1", "\(p)/x/2"])
+    }
+}
+
+@Suite struct LocalBlobStoreTests {
+    @Test func cleanUpRemovesAbandonedUploadsButKeepsFreshOnes() async throws {
+        let store = try #require(try StorageBackend.local.makeStore() as? LocalBlobStore)
+        let old = try await store.createMultipartUpload(try BlobKey("a/old"))
+        _ = try await store.uploadPart(old, number: 1, body: BlobBody(bytes: [1]), length: 1)
+        // Age the old upload's directory by two days.
+        let directory = store.root + "/.multipart/" + old.uploadID
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86400)], ofItemAtPath: directory)
+        let fresh = try await store.createMultipartUpload(try BlobKey("a/fresh"))
+        #expect(try await store.cleanUp(olderThan: 86400) == 1)
+        await #expect(throws: StorageError.self) { _ = try await store.listParts(old) }
+        #expect(try await store.listParts(fresh).isEmpty)
+    }
+
+    @Test func keysCannotEscapeTheRootEvenThroughPresignedPaths() throws {
+        let store = try #require(try StorageBackend.local.makeStore() as? LocalBlobStore)
+        for path in ["/api/storage/objects/..%2F..%2Fetc%2Fpasswd", "/api/storage/objects/%2Fetc%2Fpasswd", "/api/storage/objects/a%00b"] {
+            #expect(throws: StorageError.self) { _ = try LocalPresigner.target(of: path) }
+        }
+        let signed = try store.presignGet(try BlobKey("a/b"), expiresIn: 60)
+        #expect(signed.url.contains("/api/storage/objects/a/b?"))
     }
 }
