@@ -13,6 +13,7 @@ public struct LocalBlobStore: ServerSignedStorage {
     public let root: String
     let presigner: LocalPresigner
     static let readChunk = 1 << 20
+    static let writebackStep: Int64 = 8 << 20
 
     /// - Parameters:
     ///   - root: the store's directory (created if missing).
@@ -45,6 +46,7 @@ public struct LocalBlobStore: ServerSignedStorage {
     func write(_ body: BlobBody, to path: String, expectedLength: Int64?) async throws -> Int64 {
         let file = try await POSIXFile.create(path)
         var written: Int64 = 0
+        var flushed: Int64 = 0
         do {
             for try await chunk in body {
                 written += Int64(chunk.count)
@@ -52,6 +54,10 @@ public struct LocalBlobStore: ServerSignedStorage {
                     throw StorageError(.lengthMismatch, "The body is longer than the declared \(expectedLength) bytes")
                 }
                 try await file.write(chunk)
+                if written - flushed >= Self.writebackStep {
+                    await file.startWriteback(offset: flushed, length: written - flushed)
+                    flushed = written
+                }
             }
             if let expectedLength, written != expectedLength {
                 throw StorageError(.lengthMismatch, "The body has \(written) bytes, not the declared \(expectedLength)")

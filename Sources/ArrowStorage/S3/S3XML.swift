@@ -20,7 +20,7 @@ final class S3XML: NSObject, XMLParserDelegate {
         let reader = S3XML(record: record)
         let parser = XMLParser(data: Data(data))
         parser.delegate = reader
-        parser.parse()
+        _ = parser.parse()
         return (reader.values, reader.records)
     }
 
