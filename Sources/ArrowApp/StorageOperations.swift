@@ -62,7 +62,7 @@ public struct StorageOperations: Sendable {
     }
 }
 
-/// A file read in 1 MiB chunks on NIO's blocking pool.
+/// A file read in 2 MiB chunks on NIO's blocking pool.
 struct FileReader: AsyncSequence, Sendable {
     typealias Element = [UInt8]
     let handle: FileHandle
@@ -71,7 +71,7 @@ struct FileReader: AsyncSequence, Sendable {
         let handle: FileHandle
         mutating func next() async throws -> [UInt8]? {
             let handle = self.handle
-            let data = try await NIOThreadPool.singleton.runIfActive { try handle.read(upToCount: 1 << 20) }
+            let data = try await NIOThreadPool.singleton.runIfActive { try handle.read(upToCount: 2 << 20) }
             guard let data, !data.isEmpty else { return nil }
             return [UInt8](data)
         }

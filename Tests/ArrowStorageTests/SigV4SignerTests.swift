@@ -59,3 +59,16 @@ import Testing
         #expect(!query.hasSuffix("aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"))
     }
 }
+
+@Suite struct S3ConfigurationTests {
+    @Test func partSizesKeepEveryObjectWithinTenThousandParts() {
+        let mib: Int64 = 1 << 20
+        #expect(S3Configuration.partSize(for: 0) == 8 * mib)
+        #expect(S3Configuration.partSize(for: 10 * 1024 * mib) == 8 * mib)
+        for size: Int64 in [80 * 1024 * mib, 1 << 40, 10 << 40] {
+            let part = S3Configuration.partSize(for: size)
+            #expect((size + part - 1) / part <= 10_000)
+            #expect(part % mib == 0 && part >= 5 * mib)
+        }
+    }
+}

@@ -19,16 +19,23 @@ public struct S3BlobStore: BlobStore {
         self.client = S3Client(configuration: configuration, http: http, logger: logger)
     }
 
+    /// The largest single PUT B2 accepts (5 GB); larger objects go up in parts.
+    static let maxSinglePut: Int64 = 5_000_000_000
+
     public func put(_ key: BlobKey, body: BlobBody, length: Int64?) async throws -> BlobInfo {
-        guard let length else { return try await putInParts(key, body: body) }
+        guard let length else { return try await putInParts(key, body: body, partSize: S3Configuration.partSize(for: 0)) }
+        if length > Self.maxSinglePut {
+            return try await putInParts(key, body: body, partSize: S3Configuration.partSize(for: length))
+        }
         let response = try await client.send(.PUT, key: key.rawValue, body: .stream(body, length: length), idempotent: false)
         _ = try await response.body.collect(upTo: 1 << 16)
         return BlobInfo(key: key, size: length, etag: response.headers.first(name: "ETag"), lastModified: Date())
     }
 
-    /// Unknown length: buffer one part at a time (bounded memory), upload each, then complete.
-    func putInParts(_ key: BlobKey, body: BlobBody) async throws -> BlobInfo {
-        let partSize = Int(S3Configuration.partSize(for: 0))
+    /// Unknown or very large length: buffer one part at a time (memory bounded by the part size), upload each,
+    /// then complete; on failure the upload is aborted.
+    func putInParts(_ key: BlobKey, body: BlobBody, partSize: Int64) async throws -> BlobInfo {
+        let partSize = Int(partSize)
         let upload = try await createMultipartUpload(key)
         do {
             var parts: [UploadedPart] = []
