@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "ArrowStorage", "ArrowCore", "ArrowTesting",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

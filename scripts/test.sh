@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/deps.sh
 source scripts/lib/postgres.sh
 source scripts/lib/moto.sh
+source scripts/lib/cli_checks.sh
 
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip
@@ -26,6 +27,10 @@ if ! swift build --build-tests >"$work/build.log" 2>&1; then
 fi
 tail -1 "$work/build.log"
 export ARROW_BIN="$PWD/.build/debug/arrow"
+
+echo "checking the binary against loopback stand-ins…"
+s3_retry_checks "$ARROW_BIN" "$work/cli"
+[ "$cli_failures" -eq 0 ] || { echo "$cli_failures CLI check(s) failed" >&2; exit 1; }
 
 echo "testing…"
 set +e

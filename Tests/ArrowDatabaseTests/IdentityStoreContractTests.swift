@@ -123,12 +123,15 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func expiredTokensAreRefused(_ backend: TestBackend) async throws {
         try await Self.withBackends(backend) { b in
-            let org = try await b.identity.createOrganization(name: "alpha", actor: nil)
-            let user = try await b.identity.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: "password1", role: .member, actor: nil)
-            let issued = try await b.identity.issueAPIToken(user: user, name: "short", scopes: nil, expiresAt: Date().addingTimeInterval(0.3), actor: nil)
-            _ = try await b.identity.authenticate(secret: issued.secret)
-            try await Task.sleep(for: .milliseconds(400))
-            let error = await #expect(throws: ArrowError.self) { try await b.identity.authenticate(secret: issued.secret) }
+            let clock = ManualClock()
+            let identity = IdentityService(store: b.store, passwords: b.identity.passwords, secrets: b.identity.secrets, clock: clock)
+            let org = try await identity.createOrganization(name: "alpha", actor: nil)
+            let user = try await identity.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: "password1", role: .member, actor: nil)
+            let issued = try await identity.issueAPIToken(user: user, name: "short", scopes: nil, expiresAt: clock.now().addingTimeInterval(60), actor: nil)
+            clock.advance(by: 59)
+            _ = try await identity.authenticate(secret: issued.secret)
+            clock.advance(by: 1)
+            let error = await #expect(throws: ArrowError.self) { try await identity.authenticate(secret: issued.secret) }
             #expect(error?.publicCode == "token_expired")
         }
     }
