@@ -1,5 +1,7 @@
+import ArrowCore
 import ArrowStorage
 import Foundation
+import Logging
 import Testing
 
 /// AWS's published S3 SigV4 examples (`shared/reference/external-apis.md` §4.2).
@@ -70,5 +72,34 @@ import Testing
             #expect((size + part - 1) / part <= 10_000)
             #expect(part % mib == 0 && part >= 5 * mib)
         }
+    }
+}
+
+@Suite struct S3AddressingTests {
+    func store(pathStyle: Bool) -> S3BlobStore {
+        S3BlobStore(configuration: S3Configuration(
+            endpoint: "https://s3.us-west-004.backblazeb2.com", region: "us-west-004", bucket: "arrow-images",
+            publicBucket: "arrow-public", accessKeyID: "k", secretAccessKey: "s", pathStyle: pathStyle), logger: .init(label: "t"))
+    }
+
+    @Test func pathStyleAndVirtualHostStylePresignTheRightHostAndPath() throws {
+        let key = try ArrowCore.BlobKey("images/i1/disk 1.qcow2")
+        let path = try store(pathStyle: true).presignGet(key, expiresIn: 60).url
+        #expect(path.hasPrefix("https://s3.us-west-004.backblazeb2.com/arrow-images/images/i1/disk%201.qcow2?"))
+        let virtual = try store(pathStyle: false).presignGet(key, expiresIn: 60).url
+        #expect(virtual.hasPrefix("https://arrow-images.s3.us-west-004.backblazeb2.com/images/i1/disk%201.qcow2?"))
+        #expect(virtual.contains("us-west-004%2Fs3%2Faws4_request"))
+    }
+
+    @Test func publicURLsUseThePublicBucket() throws {
+        let key = try ArrowCore.BlobKey("images/i1/debian.iso")
+        #expect(store(pathStyle: true).publicURL(for: key) == "https://s3.us-west-004.backblazeb2.com/arrow-public/images/i1/debian.iso")
+        #expect(store(pathStyle: false).publicURL(for: key) == "https://arrow-public.s3.us-west-004.backblazeb2.com/images/i1/debian.iso")
+    }
+
+    @Test func presignExpiryIsCappedAtSevenDays() throws {
+        let url = try store(pathStyle: true).presignPut(try ArrowCore.BlobKey("a"), expiresIn: 30 * 86400, contentLength: 5).url
+        #expect(url.contains("X-Amz-Expires=604800"))
+        #expect(url.contains("X-Amz-SignedHeaders=content-length%3Bhost"))
     }
 }
