@@ -19,6 +19,14 @@ import Testing
         return Int(String(decoding: data, as: UTF8.self)) ?? -1
     }
 
+    /// Downloads `url` with plain curl and checks the status and the bytes.
+    static func expectDownload(_ url: String, equals bytes: [UInt8]) throws {
+        let downloaded = try TestPaths.temporaryDirectory() + "/down.bin"
+        #expect(try curl([url], output: downloaded) == 200)
+        let same = FileManager.default.contents(atPath: downloaded).map([UInt8].init) == bytes
+        #expect(same, "downloaded bytes differ")
+    }
+
     static func file(_ bytes: [UInt8]) throws -> String {
         let path = try TestPaths.temporaryDirectory() + "/upload.bin"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
@@ -44,9 +52,7 @@ import Testing
         #expect(stored == bytes, "stored bytes differ")
 
         let get = try store.presignGet(key, expiresIn: 60)
-        let downloaded = try TestPaths.temporaryDirectory() + "/down.bin"
-        #expect(try Self.curl([get.url], output: downloaded) == 200)
-        #expect(FileManager.default.contents(atPath: downloaded).map([UInt8].init) == bytes, "downloaded bytes differ")
+        try Self.expectDownload(get.url, equals: bytes)
         #expect(try Self.curl(["-H", "Range: bytes=10-19", get.url]) == 206)
 
         // Altered: another key, a longer expiry, a different length, a flipped signature — all refused.
@@ -82,8 +88,6 @@ import Testing
         let stored = try await store.read(key)
         #expect(stored == bytes, "stored bytes differ")
         let get = try store.presignGet(key, expiresIn: 60)
-        let downloaded = try TestPaths.temporaryDirectory() + "/down.bin"
-        #expect(try Self.curl([get.url], output: downloaded) == 200)
-        #expect(FileManager.default.contents(atPath: downloaded).map([UInt8].init) == bytes, "downloaded bytes differ")
+        try Self.expectDownload(get.url, equals: bytes)
     }
 }

@@ -155,6 +155,27 @@ import Testing
         #expect(try await store.listParts(fresh).isEmpty)
     }
 
+    @Test func anAbandonedDownloadClosesItsFile() async throws {
+        let store = try #require(try StorageBackend.local.makeStore() as? LocalBlobStore)
+        let key = try BlobKey("a/big")
+        try await store.put(key, body: BlobBody(bytes: testBytes(5 << 20)), length: 5 << 20)
+        // Descriptors of this process open on this object's file (other tests run in parallel and open files too).
+        let path = store.root + "/objects/a/big"
+        func openFiles() throws -> Int {
+            try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)) == path
+            }.count
+        }
+        let before = try openFiles()
+        for _ in 0..<20 {
+            // Read one chunk, then drop the stream, as a server does when its client disconnects.
+            var iterator = try await store.get(key, range: nil).1.makeAsyncIterator()
+            _ = try await iterator.next()
+        }
+        let after = try openFiles()
+        #expect(after == before, "descriptors leaked: \(after - before)")
+    }
+
     @Test func keysCannotEscapeTheRootEvenThroughPresignedPaths() throws {
         let store = try #require(try StorageBackend.local.makeStore() as? LocalBlobStore)
         for path in ["/api/storage/objects/..%2F..%2Fetc%2Fpasswd", "/api/storage/objects/%2Fetc%2Fpasswd", "/api/storage/objects/a%00b"] {

@@ -16,8 +16,7 @@ struct AuthController {
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> LoginResponse {
         let body = try await request.decode(as: LoginRequest.self, context: context)
         let issued = try await identity.login(email: body.email, password: body.password)
-        let user = try await identity.authenticate(secret: issued.secret).user
-        return LoginResponse(token: issued.secret, expiresAt: issued.token.expiresAt, user: UserDTO(user))
+        return LoginResponse(token: issued.secret, expiresAt: issued.token.expiresAt, user: UserDTO(issued.owner))
     }
 
     /// Revokes the token the request was made with.

@@ -19,9 +19,12 @@ public struct AdminOperations: Sendable {
         if try await backends.store.repositories.users.exists(role: .superuser) {
             throw ArrowError(.conflict, reason: "already_initialized", "A superuser exists already; use `arrow admin token create` for a new token")
         }
-        var org = try await identity.findOrganization(organizationName)
-        if org == nil { org = try await identity.createOrganization(name: organizationName, actor: nil) }
-        guard let org else { throw ArrowError.notFound("Organization") }
+        let org: Organization
+        if let existing = try await identity.findOrganization(organizationName) {
+            org = existing
+        } else {
+            org = try await identity.createOrganization(name: organizationName, actor: nil)
+        }
         let user = try await identity.createUser(
             organization: org.id, email: email, name: nil, password: password, role: .superuser, actor: nil)
         let token = try await identity.issueAPIToken(user: user, name: "admin init", scopes: nil, expiresAt: nil, actor: nil)

@@ -292,7 +292,7 @@ public struct IdentityService: Sendable {
         let secret = secrets.generate()
         let token = APIToken(userID: user.id, name: name, kind: kind, digest: secrets.digest(secret),
                              prefix: String(secret.prefix(8)), scopes: scopes, expiresAt: expiresAt, createdAt: now)
-        return IssuedToken(token: token, secret: secret)
+        return IssuedToken(token: token, secret: secret, owner: user)
     }
 
     private static func checkGrant(of role: Role, by actor: Principal) throws {
@@ -331,8 +331,9 @@ public struct IdentityService: Sendable {
     public static let unusableHash = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5Jo1Qq2hV6G9R1JFxF0sZJ3O.Jy5d7K"
 }
 
-/// A freshly created token: the stored record and the secret, which is shown once and never stored.
+/// A freshly created token: the stored record, the secret (shown once, never stored) and its owner.
 public struct IssuedToken: Sendable {
     public var token: APIToken
     public var secret: String
+    public var owner: User
 }

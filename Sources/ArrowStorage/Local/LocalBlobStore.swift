@@ -118,12 +118,13 @@ public struct LocalBlobStore: ServerSignedStorage {
             guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
             var found: [String] = []
             while let relative = walker.nextObject() as? String {
-                if relative.hasPrefix(prefix) || prefix.hasPrefix(relative + "/") || prefix.isEmpty { found.append(relative) }
+                if relative.hasPrefix(prefix) { found.append(relative) }
             }
             return found
         }
         var infos: [BlobInfo] = []
-        for relative in paths.sorted() where relative.hasPrefix(prefix) {
+        // Directories match too but have no head; only objects are listed.
+        for relative in paths.sorted() {
             if let key = try? BlobKey(relative), let info = try await head(key) { infos.append(info) }
         }
         return infos
@@ -171,31 +172,40 @@ public struct LocalBlobStore: ServerSignedStorage {
     }
 }
 
-/// Reads a file region in chunks, closing the file at the end.
+/// Reads a file region in chunks. The file closes at the end, or when the reader is dropped half-way (a client
+/// that disconnects mid-download), so no descriptor is left behind.
 struct FileChunks: AsyncSequence, Sendable {
     typealias Element = [UInt8]
     let file: POSIXFile
     let start: Int64
     let end: Int64
 
-    struct AsyncIterator: AsyncIteratorProtocol {
+    /// Owns the descriptor for one iteration; closes it once, whichever comes first.
+    final class Reader {
         let file: POSIXFile
+        private var open = true
+        init(_ file: POSIXFile) { self.file = file }
+        func close() {
+            if open { file.close() }
+            open = false
+        }
+        deinit { close() }
+    }
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let reader: Reader
         var offset: Int64
         let end: Int64
-        var closed = false
 
         mutating func next() async throws -> [UInt8]? {
-            guard !closed else { return nil }
             guard offset < end else {
-                closed = true
-                file.close()
+                reader.close()
                 return nil
             }
             let count = Int(Swift.min(Int64(LocalBlobStore.readChunk), end - offset))
-            let chunk = try await file.read(at: offset, count: count)
+            let chunk = try await reader.file.read(at: offset, count: count)
             if chunk.isEmpty {
-                closed = true
-                file.close()
+                reader.close()
                 throw StorageError(.internal, "The object shrank while it was read")
             }
             offset += Int64(chunk.count)
@@ -203,5 +213,5 @@ struct FileChunks: AsyncSequence, Sendable {
         }
     }
 
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(file: file, offset: start, end: end) }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(reader: Reader(file), offset: start, end: end) }
 }
