@@ -37,6 +37,7 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ArrowFormats", swiftSettings: swiftSettings),
         .target(
             name: "ArrowDatabase",
             dependencies: [
@@ -108,6 +109,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ArrowFormatsTests", dependencies: ["ArrowFormats"], swiftSettings: swiftSettings),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowDatabaseTests",
