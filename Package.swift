@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "ArrowApp",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage",
+                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "arrow",
             dependencies: [
-                "ArrowApp", "ArrowCore",
+                "ArrowApp", "ArrowCore", "ArrowFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

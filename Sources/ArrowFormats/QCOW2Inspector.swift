@@ -57,7 +57,8 @@ struct QCOW2Inspector: FormatInspector {
                 }
             }
             if (9...21).contains(clusterBits) {
-                violations += try extensionViolations(bytes, from: headerLength, clusterSize: 1 << clusterBits)
+                let extensionViolations = try extensionViolations(bytes, from: headerLength, clusterSize: 1 << clusterBits)
+                violations += extensionViolations.filter { found in !violations.contains { $0.check == found.check } }
             }
             return Finding(virtualSize: size, violations: violations)
         }

@@ -9,7 +9,25 @@ struct ArrowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arrow",
         abstract: "ARROW VM imaging: API server, builder and admin CLI in one binary.",
-        subcommands: [Serve.self, Admin.self, Storage.self])
+        subcommands: [Serve.self, Admin.self, Storage.self, Image.self])
+
+    /// Usage errors exit 2, as `arrow image inspect` documents (ArgumentParser's default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that touches the server's configuration shares.
