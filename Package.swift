@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
@@ -38,6 +39,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ArrowFormats", swiftSettings: swiftSettings),
+        .target(
+            name: "ArrowRegistry",
+            dependencies: [
+                "ArrowCore", "ArrowFormats",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ArrowDatabase",
             dependencies: [
@@ -66,7 +76,8 @@ let package = Package(
         .target(
             name: "ArrowAPI",
             dependencies: [
-                "ArrowCore",
+                "ArrowCore", "ArrowRegistry", "ArrowFormats",
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,7 +88,7 @@ let package = Package(
         .target(
             name: "ArrowApp",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats",
+                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats", "ArrowRegistry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -110,6 +121,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowFormatsTests", dependencies: ["ArrowFormats"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ArrowRegistryTests",
+            dependencies: ["ArrowRegistry", "ArrowApp", "ArrowTesting", "ArrowCore", "ArrowDatabase", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowDatabaseTests",
@@ -138,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "ArrowAPITests",
             dependencies: [
-                "ArrowApp", "ArrowTesting",
+                "ArrowApp", "ArrowTesting", "ArrowRegistry", "ArrowCore",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

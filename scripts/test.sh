@@ -9,7 +9,7 @@ source scripts/lib/moto.sh
 source scripts/lib/cli_checks.sh
 
 require_swift
-ensure_packages postgresql ca-certificates curl python3-pip
+ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk
 
 work=$(mktemp -d /tmp/arrow-test.XXXXXX)
 chmod 755 "$work"

@@ -1,11 +1,13 @@
 import HTTPTypes
 import Logging
 import ArrowCore
+import ArrowRegistry
 import Hummingbird
 
 /// What the API needs from the rest of the system.
 public struct APIDependencies: Sendable {
     public var identity: IdentityService
+    public var images: ImageRegistry
     /// Throws when a dependency (the database) does not answer.
     public var readiness: @Sendable () async throws -> Void
     /// The Prometheus exposition text.
@@ -16,12 +18,13 @@ public struct APIDependencies: Sendable {
     public var signedStorage: (any ServerSignedStorage)?
 
     public init(
-        identity: IdentityService, readiness: @escaping @Sendable () async throws -> Void,
+        identity: IdentityService, images: ImageRegistry, readiness: @escaping @Sendable () async throws -> Void,
         metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil },
         signedStorage: (any ServerSignedStorage)? = nil
     ) {
         self.signedStorage = signedStorage
         self.identity = identity
+        self.images = images
         self.readiness = readiness
         self.metrics = metrics
         self.classifyError = classifyError
@@ -41,5 +44,6 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     TokenController(identity: dependencies.identity).register(on: router)
     OrganizationController(identity: dependencies.identity).register(on: router)
     SignedStorageController(storage: dependencies.signedStorage).register(on: router)
+    ImageController(registry: dependencies.images).register(on: router)
     return router
 }

@@ -1,6 +1,7 @@
 import ArrowAPI
 import ArrowCore
 import ArrowDatabase
+import ArrowRegistry
 import ArrowStorage
 import Foundation
 import Hummingbird
@@ -19,6 +20,7 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
     let backends = try await Backends.open(config, logger: logger)
     let dependencies = APIDependencies(
         identity: backends.identity,
+        images: backends.images,
         readiness: { [store = backends.store] in try await store.ping() },
         metrics: { ArrowMetrics.exposition() },
         classifyError: Backends.classify,
@@ -26,7 +28,8 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow"),
-        services: [DatabaseService(client: backends.database)] + (backends.localStore.map {
+        services: [DatabaseService(client: backends.database), UploadJanitor(registry: backends.images, logger: logger)]
+            + (backends.localStore.map {
             [StorageJanitor(store: $0, interval: .seconds(3600), maxAge: 24 * 3600, logger: logger)]
         } ?? []),
         logger: logger)
@@ -37,6 +40,7 @@ public struct Backends: Sendable {
     public let database: DatabaseClient
     public let store: SQLDataStore
     public let identity: IdentityService
+    public let images: ImageRegistry
     /// Object storage: B2/S3 when configured, else the local store.
     public let blobs: any BlobStore
     /// The local store, when it is the one in use (its presigned URLs are served by this server).
@@ -63,7 +67,8 @@ public struct Backends: Sendable {
         let identity = IdentityService(
             store: store, passwords: BcryptPasswordHasher(cost: config.bcryptCost), secrets: RandomTokenSecrets(),
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
-        return Backends(database: database, store: store, identity: identity, blobs: blobs, localStore: localStore)
+        let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, logger: logger)
+        return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore)
     }
 
     /// The configured object store, without touching the database.

@@ -22,6 +22,7 @@ public struct SQLDataStore: DataStore {
     static func repositories(on db: any SQLDatabase) -> Repositories {
         Repositories(
             organizations: SQLOrganizationRepository(db: db), users: SQLUserRepository(db: db),
-            tokens: SQLAPITokenRepository(db: db), audit: SQLAuditLogRepository(db: db))
+            tokens: SQLAPITokenRepository(db: db), audit: SQLAuditLogRepository(db: db),
+            images: SQLImageRepository(db: db), uploadAttempts: SQLUploadAttemptRepository(db: db))
     }
 }

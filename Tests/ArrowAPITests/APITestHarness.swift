@@ -1,6 +1,7 @@
 import ArrowAPI
 import ArrowApp
 import ArrowCore
+import ArrowRegistry
 import ArrowTesting
 import Foundation
 import Hummingbird
@@ -21,14 +22,19 @@ struct Seed: Sendable {
     var builder: String
     var betaMemberID: UserID
     var betaAdminTokenID: TokenID
+    /// An active image of organization B.
+    var betaImageID: String
 }
 
 enum Harness {
     /// Builds the real application on a fresh database of `backend`, seeds it, and runs `body` against its router.
     static func withApp(
-        _ backend: TestBackend, _ body: @escaping @Sendable (any TestClientProtocol, Seed) async throws -> Void
+        _ backend: TestBackend, configure: (inout AppConfiguration) -> Void = { _ in },
+        _ body: @escaping @Sendable (any TestClientProtocol, Seed) async throws -> Void
     ) async throws {
-        let config = try await backend.freshConfiguration()
+        var config = try await backend.freshConfiguration()
+        config.uploadLimits.uploadsPerHour = 1000
+        configure(&config)
         let seed = try await seed(config)
         let app = try await buildApplication(config, logger: Logger(label: "test"))
         try await app.test(.router) { client in try await body(client, seed) }
@@ -37,7 +43,8 @@ enum Harness {
     static func seed(_ config: AppConfiguration) async throws -> Seed {
         let backends = try await Backends.open(config, logger: Logger(label: "seed"))
         do {
-            let seed = try await seed(AdminOperations(backends: backends))
+            var seed = try await seed(AdminOperations(backends: backends))
+            seed.betaImageID = try await seedImage(backends, token: seed.betaAdmin)
             await backends.close()
             return seed
         } catch {
@@ -61,7 +68,18 @@ enum Harness {
             alphaMember: try await admin.createToken(email: "member@alpha.test", name: "t", scopes: nil, expiresIn: nil).secret,
             betaAdmin: betaAdminToken.secret,
             betaMember: try await admin.createToken(email: "member@beta.test", name: "t", scopes: nil, expiresIn: nil).secret,
-            builder: builder.secret, betaMemberID: betaMember.id, betaAdminTokenID: betaAdminToken.token.id)
+            builder: builder.secret, betaMemberID: betaMember.id, betaAdminTokenID: betaAdminToken.token.id, betaImageID: "")
+    }
+
+    /// Uploads a small raw disk through the registry, as `token`'s owner.
+    static func seedImage(_ backends: Backends, token: String) async throws -> String {
+        let principal = try await backends.identity.authenticate(secret: token)
+        let registry = ImageRegistry(store: backends.store, blobs: backends.blobs, logger: Logger(label: "seed"))
+        let ticket = try await registry.beginUpload(principal: principal, organization: nil)
+        let image = try await registry.upload(
+            ticket, fileName: "seed.raw", fileType: nil, body: BlobBody(bytes: [UInt8](repeating: 0, count: 1 << 20)),
+            fields: { ImageUploadFields(name: "Seed image") })
+        return image.id.rawValue
     }
 }
 

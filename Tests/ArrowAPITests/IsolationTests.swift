@@ -37,6 +37,17 @@ struct EndpointCase: Sendable, CustomStringConvertible {
         .init(method: .post, template: "/api/organizations/{org_id}/service-accounts",
               path: { "/api/organizations/\($0.beta.id)/service-accounts" }, body: #"{"name":"b"}"#, writesOrganizationData: true),
         .init(method: .get, template: "/api/audit", path: { _ in "/api/audit" }, writesOrganizationData: false),
+        // Uploads write the caller's own organization; member and builder refusals are in ImageUploadAPITests.
+        .init(method: .post, template: "/api/vm_images/upload", path: { _ in "/api/vm_images/upload" }, writesOrganizationData: false),
+        .init(method: .get, template: "/api/vm_images", path: { _ in "/api/vm_images" }, writesOrganizationData: false),
+        .init(method: .get, template: "/api/vm_images/{image_id}", path: { "/api/vm_images/\($0.betaImageID)" }, writesOrganizationData: false),
+        .init(method: .patch, template: "/api/vm_images/{image_id}", path: { "/api/vm_images/\($0.betaImageID)" },
+              body: #"{"name":"taken"}"#, writesOrganizationData: true),
+        .init(method: .delete, template: "/api/vm_images/{image_id}", path: { "/api/vm_images/\($0.betaImageID)" }, writesOrganizationData: true),
+        .init(method: .get, template: "/api/vm_images/{image_id}/versions", path: { "/api/vm_images/\($0.betaImageID)/versions" },
+              writesOrganizationData: false),
+        .init(method: .get, template: "/api/vm_images/{image_id}/download", path: { "/api/vm_images/\($0.betaImageID)/download" },
+              writesOrganizationData: false),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
     ]

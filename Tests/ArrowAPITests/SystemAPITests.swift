@@ -21,8 +21,8 @@ import Yams
     }
 
     @Test func readinessFailsWith503WhenTheDatabaseIsGone() async throws {
-        try await Self.withUnusedIdentity { identity in
-            let router = buildRouter(APIDependencies(identity: identity, readiness: { throw CancellationError() }, metrics: { "" }))
+        try await Self.withUnusedBackends { backends in
+            let router = buildRouter(APIDependencies(identity: backends.identity, images: backends.images, readiness: { throw CancellationError() }, metrics: { "" }))
             try await Application(router: router).test(.router) { client in
                 let response = try await client.send(.get, "/readyz")
                 #expect(response.status == .serviceUnavailable)
@@ -69,8 +69,8 @@ import Yams
     }
 
     @Test func theOpenAPIDocumentListsExactlyTheRouterRoutes() async throws {
-        let routes = try await Self.withUnusedIdentity { identity in
-            buildRouter(APIDependencies(identity: identity, readiness: {}, metrics: { "" })).routes
+        let routes = try await Self.withUnusedBackends { backends in
+            buildRouter(APIDependencies(identity: backends.identity, images: backends.images, readiness: {}, metrics: { "" })).routes
         }
         let served = Set(routes.map { route -> String in
             let path = route.path.description.split(separator: "/").map { part in
@@ -93,11 +93,11 @@ import Yams
         }
     }
 
-    /// An identity service over an empty SQLite database, for router-only tests; closed afterwards.
-    static func withUnusedIdentity<R>(_ body: (IdentityService) async throws -> R) async throws -> R {
+    /// Backends over an empty SQLite database, for router-only tests; closed afterwards.
+    static func withUnusedBackends<R>(_ body: (Backends) async throws -> R) async throws -> R {
         let backends = try await Backends.open(try await TestBackend.sqlite.freshConfiguration(), logger: .init(label: "test"))
         do {
-            let result = try await body(backends.identity)
+            let result = try await body(backends)
             await backends.close()
             return result
         } catch {

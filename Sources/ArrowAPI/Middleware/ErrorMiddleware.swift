@@ -30,6 +30,7 @@ public struct ErrorMiddleware: RouterMiddleware {
         let status: HTTPResponse.Status
         let code: String
         let message: String
+        var failedChecks: [FailedCheck]?
         var headers = HTTPFields()
         if let arrow = (error as? ArrowError) ?? (error as? StorageError).map(Self.arrowError) ?? classify(error) {
             status = Self.status(for: arrow.code)
@@ -44,6 +45,7 @@ public struct ErrorMiddleware: RouterMiddleware {
                 }
             }
             if let retryAfter = arrow.retryAfter { headers[.retryAfter] = String(retryAfter) }
+            failedChecks = arrow.failedChecks
             if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         } else if let http = error as? any HTTPResponseError, http.status.code < 500 {
             status = http.status
@@ -55,7 +57,7 @@ public struct ErrorMiddleware: RouterMiddleware {
             message = "Internal error"
             context.logger.error("request failed", metadata: ["error": .string(String(reflecting: error))])
         }
-        let body = ErrorBody(error: .init(code: code, message: message, requestId: context.requestID))
+        let body = ErrorBody(error: .init(code: code, message: message, requestId: context.requestID, violations: failedChecks))
         headers[.contentType] = "application/json; charset=utf-8"
         let data = (try? APIJSON.encoder().encode(body)) ?? Data(#"{"error":{"code":"internal","message":"Internal error"}}"#.utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -118,6 +120,8 @@ public struct ErrorBody: Codable, Sendable {
         public var code: String
         public var message: String
         public var requestId: String?
+        /// The checks an image failed, when that is why the request was refused.
+        public var violations: [FailedCheck]?
     }
     public var error: Detail
 }

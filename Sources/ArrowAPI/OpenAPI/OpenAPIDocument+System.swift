@@ -94,6 +94,10 @@ extension OpenAPIDocument {
                 code: {type: string, description: 'Stable machine-readable code, e.g. invalid_token, not_found, email_taken'}
                 message: {type: string}
                 request_id: {type: string}
+                violations:
+                  type: array
+                  description: The checks an image failed (code image_rejected)
+                  items: {type: object, properties: {check: {type: string}, message: {type: string}}}
         Role: {type: string, enum: [superuser, admin, member, builder]}
         Permission: {type: string, enum: [image.read, image.upload, image.admin, build.trigger, build.read, logs.read, org.admin, builder]}
         LoginRequest:

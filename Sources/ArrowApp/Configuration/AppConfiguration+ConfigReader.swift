@@ -1,3 +1,4 @@
+import ArrowRegistry
 import Configuration
 import ArrowStorage
 import Foundation
@@ -78,6 +79,9 @@ extension AppConfiguration {
         if let v = reader.string(forKey: "public.url"), !v.isEmpty { publicURL = v }
         s3 = try Self.s3(reader)
         if let v = reader.string(forKey: "auth.cache.ttl") { authCacheTTL = try Self.decimal(v, key: "auth.cache.ttl", range: 0...60) }
+        if let v = reader.string(forKey: "uploads.per.hour") {
+            uploadLimits.uploadsPerHour = try Self.integer(v, key: "uploads.per.hour", range: 0...100_000)
+        }
     }
 
     /// B2/S3 settings: all of them when `B2_BUCKET` is set, none otherwise.

@@ -1,3 +1,4 @@
+import ArrowRegistry
 import ArrowDatabase
 import ArrowStorage
 import Foundation
@@ -27,6 +28,8 @@ public struct AppConfiguration: Sendable, Equatable {
     /// Seconds a resolved token is trusted without asking the database (`auth.cache.ttl`, `ARROW_AUTH_CACHE_TTL`).
     /// A revocation on another API node takes effect within this time; 0 disables the cache.
     public var authCacheTTL: Double = 2
+    /// Image upload limits; `uploads.per.hour` (`ARROW_UPLOADS_PER_HOUR`, 0 disables) sets the per-user rate limit.
+    public var uploadLimits = UploadLimits()
 
     /// The URL clients reach this server at, for presigned URLs of the local store (`public.url`, `ARROW_PUBLIC_URL`;
     /// default: the listen address).

@@ -49,12 +49,15 @@ public struct ArrowError: Error, Sendable, CustomStringConvertible {
     public var cause: (any Error)?
     /// Seconds the caller should wait (rate limits).
     public var retryAfter: Int?
+    /// Every check an input failed (an image's safety checks), shown beside the message.
+    public var failedChecks: [FailedCheck]?
     public var location: String
 
     public init(
         _ code: Code, reason: String? = nil, _ message: String, cause: (any Error)? = nil, retryAfter: Int? = nil,
-        file: String = #fileID, line: Int = #line
+        failedChecks: [FailedCheck]? = nil, file: String = #fileID, line: Int = #line
     ) {
+        self.failedChecks = failedChecks
         self.code = code
         self.reason = reason
         self.message = message
@@ -78,5 +81,16 @@ public struct ArrowError: Error, Sendable, CustomStringConvertible {
 
     public static func forbidden(_ message: String = "You do not have permission for this action", file: String = #fileID, line: Int = #line) -> Self {
         Self(.forbidden, message, file: file, line: line)
+    }
+}
+
+/// One failed check: a stable name and what was found.
+public struct FailedCheck: Sendable, Codable, Equatable {
+    public var check: String
+    public var message: String
+
+    public init(check: String, message: String) {
+        self.check = check
+        self.message = message
     }
 }

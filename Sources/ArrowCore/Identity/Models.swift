@@ -104,6 +104,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case userCreated = "user.created"
         case organizationCreated = "organization.created"
         case serviceAccountCreated = "service_account.created"
+        case imageUploaded = "image.uploaded"
+        case imageRejected = "image.rejected"
+        case imageUpdated = "image.updated"
+        case imageDeleted = "image.deleted"
     }
 
     public var id: Int64?

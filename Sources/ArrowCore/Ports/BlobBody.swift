@@ -6,8 +6,9 @@ public struct BlobBody: AsyncSequence, Sendable {
 
     private let makeBox: @Sendable () -> ChunkSource
 
-    /// Wraps any sequence of chunks; each `next()` of the result pulls one chunk from `base`.
-    public init<S: AsyncSequence & Sendable>(_ base: S, transform: @escaping @Sendable (S.Element) -> [UInt8]) {
+    /// Wraps any sequence of chunks; each `next()` of the result pulls one chunk from `base`. A `transform` that
+    /// throws ends the stream with its error (an upload over its size limit, say).
+    public init<S: AsyncSequence & Sendable>(_ base: S, transform: @escaping @Sendable (S.Element) throws -> [UInt8]) {
         makeBox = { IteratorSource(base.makeAsyncIterator(), transform: transform) }
     }
 
@@ -44,8 +45,8 @@ class ChunkSource {
 
 private final class IteratorSource<I: AsyncIteratorProtocol>: ChunkSource {
     var iterator: I
-    let transform: (I.Element) -> [UInt8]
-    init(_ iterator: I, transform: @escaping (I.Element) -> [UInt8]) {
+    let transform: (I.Element) throws -> [UInt8]
+    init(_ iterator: I, transform: @escaping (I.Element) throws -> [UInt8]) {
         self.iterator = iterator
         self.transform = transform
     }

@@ -61,15 +61,19 @@ public struct Repositories: Sendable {
     public var users: any UserRepository
     public var tokens: any APITokenRepository
     public var audit: any AuditLogRepository
+    public var images: any ImageRepository
+    public var uploadAttempts: any UploadAttemptRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
-        audit: any AuditLogRepository
+        audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository
     ) {
         self.organizations = organizations
         self.users = users
         self.tokens = tokens
         self.audit = audit
+        self.images = images
+        self.uploadAttempts = uploadAttempts
     }
 }
 

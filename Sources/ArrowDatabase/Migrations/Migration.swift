@@ -14,7 +14,7 @@ public struct Migration: Sendable {
 
 /// Every migration, in order. Append only: never edit one that has shipped.
 public enum Migrations {
-    public static let all: [Migration] = [identity]
+    public static let all: [Migration] = [identity, images]
 
     static func serialKey(_ dialect: SQLDialectKind) -> String {
         dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
@@ -69,6 +69,44 @@ public enum Migrations {
             )
             """,
             "CREATE INDEX audit_log_organization ON audit_log (organization_id, id)",
+        ]
+    }
+
+    static let images = Migration(version: 2, name: "images") { dialect in
+        [
+            """
+            CREATE TABLE images (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                name TEXT NOT NULL,
+                description TEXT NULL,
+                file_name TEXT NOT NULL,
+                file_size BIGINT NOT NULL,
+                file_type TEXT NOT NULL,
+                storage_key TEXT NOT NULL,
+                format TEXT NOT NULL,
+                virtual_size BIGINT NOT NULL,
+                sha256 TEXT NOT NULL,
+                status TEXT NOT NULL,
+                software TEXT NOT NULL,
+                ansible_flags TEXT NOT NULL,
+                version INTEGER NOT NULL,
+                previous_version_id TEXT NULL REFERENCES images(id),
+                uploaded_by TEXT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX images_organization ON images (organization_id, status, created_at)",
+            "CREATE INDEX images_status ON images (status, updated_at)",
+            """
+            CREATE TABLE upload_attempts (
+                id \(serialKey(dialect)),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX upload_attempts_user ON upload_attempts (user_id, created_at)",
         ]
     }
 }

@@ -1,0 +1,126 @@
+import ArrowCore
+import ArrowRegistry
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The spec's image endpoints: the single upload, the collection, metadata, versions, deletion and downloads.
+struct ImageController {
+    let registry: ImageRegistry
+
+    func register(on router: Router<AppRequestContext>) {
+        router.post("/api/vm_images/upload", use: upload)
+        router.get("/api/vm_images", use: list)
+        router.get("/api/vm_images/:image_id", use: show)
+        router.patch("/api/vm_images/:image_id", use: update)
+        router.delete("/api/vm_images/:image_id", use: delete)
+        router.get("/api/vm_images/:image_id/versions", use: versions)
+        router.get("/api/vm_images/:image_id/download", use: download)
+    }
+
+    /// `multipart/form-data`: `file` (its filename is the image's `file_name`), `name`, optional `description`,
+    /// `software`, `ansible_flags` (JSON), `sha256`, `previous_version_id`. Fields may come before or after the file.
+    @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ImageDTO> {
+        let principal = try context.requirePrincipal()
+        // Refuse callers who may not upload before reading a byte of the body.
+        try principal.requireHuman()
+        try principal.require(.imageUpload)
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length > registry.limits.single.upperBound + (1 << 20) {
+            throw ArrowError(.payloadTooLarge, reason: "file_too_large",
+                             "The upload is larger than the single-upload limit; use the multipart upload")
+        }
+        let reader = try MultipartFormReader(request)
+        var fields = ImageUploadFields()
+        while let part = try await reader.nextPart() {
+            if part.name == "file" {
+                guard let fileName = part.fileName else {
+                    throw ArrowError(.unprocessable, reason: "file_name_required", "The file part needs a filename")
+                }
+                let ticket = try await registry.beginUpload(principal: principal, organization: fields.organizationID)
+                let before = fields
+                let image = try await registry.upload(
+                    ticket, fileName: fileName, fileType: part.contentType, body: reader.partBody,
+                    fields: { try await Self.remainingFields(reader, after: before) })
+                return EditedResponse(status: .created, response: ImageDTO(image))
+            }
+            try fields.set(part.name, try await reader.text())
+        }
+        throw ArrowError(.unprocessable, reason: "file_required", "The form has no file part")
+    }
+
+    /// Reads the fields after the file part; a second file is refused.
+    static func remainingFields(_ reader: MultipartFormReader, after fields: ImageUploadFields) async throws -> ImageUploadFields {
+        var fields = fields
+        while let part = try await reader.nextPart() {
+            guard part.name != "file" else { throw ArrowError(.unprocessable, reason: "one_file_only", "Send one file per upload") }
+            try fields.set(part.name, try await reader.text())
+        }
+        return fields
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListResponse<ImageDTO> {
+        let principal = try context.requirePrincipal()
+        let query = request.uri.queryParameters
+        var filter = ImageFilter()
+        if let status = query["status"].map(String.init) {
+            guard let parsed = ImageStatus(rawValue: status) else {
+                throw ArrowError(.invalidInput, reason: "invalid_filter", "status must be uploading, active or deleted")
+            }
+            filter.status = parsed
+        }
+        filter.format = query["format"].map(String.init)
+        filter.nameContains = query["q"].map(String.init)
+        filter.limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 100, 1), 500)
+        filter.offset = max(Int(query["offset"].map(String.init) ?? "") ?? 0, 0)
+        let images = try await registry.list(principal: principal, organization: query["organization_id"].map(String.init), filter: filter)
+        return ListResponse(items: images.map(ImageDTO.init))
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
+        ImageDTO(try await registry.image(id: try imageID(context), principal: try context.requirePrincipal()))
+    }
+
+    @Sendable func versions(_ request: Request, context: AppRequestContext) async throws -> ListResponse<ImageDTO> {
+        let chain = try await registry.versions(id: try imageID(context), principal: try context.requirePrincipal())
+        return ListResponse(items: chain.map(ImageDTO.init))
+    }
+
+    /// JSON `{name?, description?, software?, ansible_flags?}`; unknown keys are refused.
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
+        let principal = try context.requirePrincipal()
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            throw ArrowError(.invalidInput, reason: "invalid_json", "The body must be a JSON object")
+        }
+        var fields = ImageUploadFields()
+        for (key, value) in object {
+            guard ["name", "description", "software", "ansible_flags"].contains(key) else {
+                throw ArrowError(.unprocessable, reason: "unknown_field", "Unknown field \(key)")
+            }
+            if let text = value as? String, key == "name" || key == "description" {
+                try fields.set(key, text)
+            } else if key == "software" || key == "ansible_flags", JSONSerialization.isValidJSONObject(value) {
+                try fields.set(key, String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self))
+            } else {
+                throw ArrowError(.unprocessable, reason: "invalid_\(key)", "\(key) has the wrong type")
+            }
+        }
+        return ImageDTO(try await registry.update(id: try imageID(context), fields: fields, principal: principal))
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        try await registry.delete(id: try imageID(context), principal: try context.requirePrincipal())
+        return Response(status: .noContent)
+    }
+
+    /// A redirect to a short-lived URL: the bucket on B2/S3, or this server's signed storage path locally, which
+    /// streams and honours `Range`.
+    @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let url = try await registry.downloadURL(id: try imageID(context), principal: try context.requirePrincipal())
+        return Response(status: .found, headers: [.location: url.url, .cacheControl: "no-store"])
+    }
+
+    private func imageID(_ context: AppRequestContext) throws -> String {
+        try context.parameters.require("image_id")
+    }
+}

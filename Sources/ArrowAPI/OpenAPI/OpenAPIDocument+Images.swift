@@ -1,0 +1,129 @@
+extension OpenAPIDocument {
+    static let imagePaths = """
+      /api/vm_images/upload:
+        post:
+          summary: Upload an image (admin/superuser; 1 MiB to 2 GiB; 5 uploads per hour per user)
+          description: >-
+            The file streams through the format inspector and a SHA-256 digest into storage. A rejected upload leaves
+            nothing behind and names the failed checks in `error.violations`. Fields may come before or after the file.
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema:
+                  type: object
+                  required: [file, name]
+                  properties:
+                    file: {type: string, format: binary, description: 'The image; its filename becomes file_name'}
+                    name: {type: string, maxLength: 255}
+                    description: {type: string}
+                    software: {type: string, description: 'JSON list of {name, version, ansible_role}'}
+                    ansible_flags: {type: string, description: 'JSON list of flag names, or object of flag to bool'}
+                    sha256: {type: string, description: 'Hex SHA-256 the client computed; checked'}
+                    previous_version_id: {type: string, description: 'Make this upload a new version of that image'}
+                    organization_id: {type: string, description: 'Superusers: the owning organization'}
+          responses:
+            '201': {description: The active image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '401': {$ref: '#/components/responses/Error'}
+            '403': {$ref: '#/components/responses/Error'}
+            '413': {$ref: '#/components/responses/Error'}
+            '415': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+            '429': {$ref: '#/components/responses/Error'}
+      /api/vm_images:
+        get:
+          summary: The caller's collection (active images unless status says otherwise)
+          parameters:
+            - {name: organization_id, in: query, schema: {type: string}}
+            - {name: status, in: query, schema: {type: string, enum: [uploading, active, deleted]}}
+            - {name: format, in: query, schema: {type: string, enum: [iso, qcow2, vmdk, vhd, vhdx, raw]}}
+            - {name: q, in: query, description: Case-insensitive name substring, schema: {type: string}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+            - {name: offset, in: query, schema: {type: integer, minimum: 0}}
+          responses:
+            '200': {description: Images, content: {application/json: {schema: {$ref: '#/components/schemas/ImageList'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: One image
+          responses:
+            '200': {description: The image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        patch:
+          summary: Edit metadata (name, description, software, ansible_flags); unknown keys are refused
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  additionalProperties: false
+                  properties:
+                    name: {type: string}
+                    description: {type: string}
+                    software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+                    ansible_flags: {oneOf: [{type: array, items: {type: string}}, {type: object, additionalProperties: {type: boolean}}]}
+          responses:
+            '200': {description: The image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+        delete:
+          summary: Soft-delete the image and remove its bytes
+          responses:
+            '204': {description: Deleted}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/versions:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: This image and the versions it replaced, newest first
+          responses:
+            '200': {description: Images, content: {application/json: {schema: {$ref: '#/components/schemas/ImageList'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/download:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: Redirect to a short-lived download URL (the bucket, or this server's signed path; Range honoured)
+          responses:
+            '302': {description: 'Location: the URL, valid for 5 minutes'}
+            '404': {$ref: '#/components/responses/Error'}
+
+    """
+
+    static let imageSchemas = """
+        Software:
+          type: object
+          required: [name, version, ansible_role]
+          properties: {name: {type: string}, version: {type: string}, ansible_role: {type: string}}
+        Image:
+          type: object
+          properties:
+            id: {type: string}
+            name: {type: string}
+            description: {type: [string, 'null']}
+            file_name: {type: string}
+            file_size: {type: integer}
+            file_type: {type: string, description: MIME type of the detected format}
+            b2_file_id: {type: string, description: Storage reference (object key)}
+            organization: {type: string}
+            software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+            ansible_flags:
+              type: object
+              properties: {install_vpn: {type: boolean}, harden_ssh: {type: boolean}, install_monitoring: {type: boolean}, apply_branding: {type: boolean}}
+            format: {type: string, enum: [iso, qcow2, vmdk, vhd, vhdx, raw]}
+            virtual_size: {type: integer}
+            sha256: {type: string}
+            status: {type: string, enum: [uploading, active, deleted]}
+            version: {type: integer}
+            previous_version_id: {type: [string, 'null']}
+            created_at: {type: string, format: date-time}
+            updated_at: {type: string, format: date-time}
+        ImageList:
+          type: object
+          properties: {items: {type: array, items: {$ref: '#/components/schemas/Image'}}}
+
+    """
+}

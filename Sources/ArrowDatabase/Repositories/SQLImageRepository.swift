@@ -1,0 +1,118 @@
+import ArrowCore
+import Foundation
+import SQLKit
+
+struct SQLImageRepository: ImageRepository {
+    let db: any SQLDatabase
+
+    static let columns = [
+        "id", "organization_id", "name", "description", "file_name", "file_size", "file_type", "storage_key", "format",
+        "virtual_size", "sha256", "status", "software", "ansible_flags", "version", "previous_version_id", "uploaded_by",
+        "created_at", "updated_at",
+    ]
+
+    func create(_ image: Image) async throws {
+        try await db.insert(into: "images").columns(Self.columns).values(try Self.values(image)).run()
+    }
+
+    func find(id: ImageID, scope: AccessScope) async throws -> Image? {
+        try await select().where("id", .equal, id.rawValue).scoped(scope).first().map(Self.decode)
+    }
+
+    func list(organization: OrganizationID?, filter: ImageFilter, scope: AccessScope) async throws -> [Image] {
+        var query = select().scoped(scope)
+        if let organization { query = query.where("organization_id", .equal, organization.rawValue) }
+        if let status = filter.status { query = query.where("status", .equal, status.rawValue) }
+        if let format = filter.format { query = query.where("format", .equal, format) }
+        if let text = filter.nameContains, !text.isEmpty {
+            let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+            query = query.where(SQLBinaryExpression(
+                SQLFunction("lower", args: SQLColumn("name")), .like,
+                SQLList([SQLBind(pattern), SQLRaw("ESCAPE '\\'")], separator: SQLRaw(" "))))
+        }
+        return try await query.orderBy("created_at", .descending).orderBy("id").limit(filter.limit).offset(filter.offset)
+            .all().map(Self.decode)
+    }
+
+    func update(_ image: Image, scope: AccessScope) async throws -> Bool {
+        guard try await find(id: image.id, scope: scope) != nil else { return false }
+        try await db.update("images")
+            .set("name", to: image.name).set("description", to: image.description)
+            .set("file_name", to: image.fileName).set("file_size", to: image.fileSize).set("file_type", to: image.fileType)
+            .set("storage_key", to: image.storageKey).set("format", to: image.format).set("virtual_size", to: image.virtualSize)
+            .set("sha256", to: image.sha256).set("status", to: image.status.rawValue).set("version", to: image.version)
+            .set("previous_version_id", to: image.previousVersionID?.rawValue)
+            .set("software", to: try Self.json(image.software)).set("ansible_flags", to: try Self.json(image.ansibleFlags.enabled.sorted()))
+            .set("updated_at", to: Timestamp.from(image.updatedAt))
+            .where("id", .equal, image.id.rawValue).scoped(scope).run()
+        return true
+    }
+
+    func delete(id: ImageID) async throws -> Bool {
+        let existed = try await db.select().column("id").from("images").where("id", .equal, id.rawValue).first() != nil
+        try await db.delete(from: "images").where("id", .equal, id.rawValue).run()
+        return existed
+    }
+
+    func stale(status: ImageStatus, before: Date, limit: Int) async throws -> [Image] {
+        try await select().where("status", .equal, status.rawValue).where("updated_at", .lessThan, Timestamp.from(before))
+            .orderBy("updated_at").limit(limit).all().map(Self.decode)
+    }
+
+    private func select() -> SQLSelectBuilder {
+        db.select().columns(Self.columns.map { SQLColumn($0, table: "images") }).from("images")
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    static func values(_ image: Image) throws -> [any SQLExpression] {
+        [
+            SQLBind(image.id.rawValue), SQLBind(image.organizationID.rawValue), SQLBind(image.name), SQLBind(image.description),
+            SQLBind(image.fileName), SQLBind(image.fileSize), SQLBind(image.fileType), SQLBind(image.storageKey),
+            SQLBind(image.format), SQLBind(image.virtualSize), SQLBind(image.sha256), SQLBind(image.status.rawValue),
+            SQLBind(try json(image.software)), SQLBind(try json(image.ansibleFlags.enabled.sorted())), SQLBind(image.version),
+            SQLBind(image.previousVersionID?.rawValue), SQLBind(image.uploadedBy?.rawValue),
+            SQLBind(Timestamp.from(image.createdAt)), SQLBind(Timestamp.from(image.updatedAt)),
+        ]
+    }
+
+    static func decode(_ row: any SQLRow) throws -> Image {
+        guard let status = ImageStatus(rawValue: try row.string("status")) else {
+            throw DatabaseError(.corruptRow, "images row has an unknown status")
+        }
+        let software = try JSONDecoder().decode([SoftwareEntry].self, from: Data(try row.string("software").utf8))
+        let flags = try JSONDecoder().decode([String].self, from: Data(try row.string("ansible_flags").utf8))
+        return Image(
+            id: ImageID(try row.string("id")), organizationID: OrganizationID(try row.string("organization_id")),
+            name: try row.string("name"), description: try row.optionalString("description"), fileName: try row.string("file_name"),
+            fileSize: try row.int64("file_size"), fileType: try row.string("file_type"), storageKey: try row.string("storage_key"),
+            format: try row.string("format"), virtualSize: try row.int64("virtual_size"), sha256: try row.string("sha256"),
+            status: status, software: software, ansibleFlags: try AnsibleFlags(enabled: Set(flags)),
+            version: Int(try row.int64("version")), previousVersionID: try row.optionalString("previous_version_id").map { ImageID($0) },
+            uploadedBy: try row.optionalString("uploaded_by").map { UserID($0) },
+            createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")))
+    }
+}
+
+struct SQLUploadAttemptRepository: UploadAttemptRepository {
+    let db: any SQLDatabase
+
+    func lock(user: UserID) async throws {
+        // FOR UPDATE is a no-op in SQLite's dialect, where the transaction already holds the single writer lock.
+        _ = try await db.select().column("id").from("users").where("id", .equal, user.rawValue).for(.update).first()
+    }
+
+    func record(user: UserID, at: Date) async throws {
+        try await db.insert(into: "upload_attempts").columns("user_id", "created_at")
+            .values(SQLBind(user.rawValue), SQLBind(Timestamp.from(at))).run()
+    }
+
+    func attempts(user: UserID, since: Date) async throws -> [Date] {
+        try await db.select().column("created_at").from("upload_attempts").where("user_id", .equal, user.rawValue)
+            .where("created_at", .greaterThan, Timestamp.from(since)).orderBy("created_at").all()
+            .map { Timestamp.date(try $0.int64("created_at")) }
+    }
+}

@@ -1,0 +1,103 @@
+import ArrowCore
+import Foundation
+import Logging
+
+/// Reading and managing images that exist: the collection, metadata edits, versions, deletion, downloads.
+extension ImageRegistry {
+    public func list(principal: Principal, organization: String?, filter: ImageFilter) async throws -> [Image] {
+        try principal.requireHuman()
+        try principal.require(.imageRead)
+        let organization = try organization.map { id -> OrganizationID in
+            let organization = OrganizationID(id)
+            try principal.requireAccess(to: organization)
+            return organization
+        } ?? principal.user.organizationID
+        return try await repos.images.list(organization: organization, filter: filter, scope: principal.scope)
+    }
+
+    /// An image the caller can see, in any status but deleted.
+    public func image(id: String, principal: Principal) async throws -> Image {
+        try principal.requireHuman()
+        try principal.require(.imageRead)
+        guard let image = try await repos.images.find(id: ImageID(id), scope: principal.scope), image.status != .deleted else {
+            throw ArrowError.notFound("Image")
+        }
+        return image
+    }
+
+    /// The image and every earlier version it links to, newest first.
+    public func versions(id: String, principal: Principal) async throws -> [Image] {
+        var chain = [try await image(id: id, principal: principal)]
+        while let previous = chain.last?.previousVersionID, chain.count < 1000,
+              let image = try await repos.images.find(id: previous, scope: principal.scope) {
+            chain.append(image)
+        }
+        return chain
+    }
+
+    /// Metadata edits; nil fields stay as they are. Fields are validated as at upload.
+    public func update(id: String, fields: ImageUploadFields, principal: Principal) async throws -> Image {
+        try principal.require(.imageAdmin)
+        var image = try await image(id: id, principal: principal)
+        guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "Only active images can be edited") }
+        if let name = fields.name { image.name = try ImageMetadataRules.validate(name: name) }
+        if let description = fields.description {
+            image.description = try ImageMetadataRules.validate(description: description.isEmpty ? nil : description)
+        }
+        if let software = fields.software {
+            image.software = try ImageMetadataRules.validate(software: try ImageUploadFields.decodeSoftware(software))
+        }
+        if let flags = fields.ansibleFlags { image.ansibleFlags = try ImageUploadFields.decodeFlags(flags) }
+        image.updatedAt = clock.now()
+        let updated = image
+        try await store.transaction { repos in
+            guard try await repos.images.update(updated, scope: principal.scope) else { throw ArrowError.notFound("Image") }
+            try await repos.audit.append(AuditEvent(
+                organizationID: updated.organizationID, actorID: principal.user.id, action: .imageUpdated,
+                target: updated.id.rawValue, createdAt: updated.updatedAt))
+        }
+        return updated
+    }
+
+    /// Soft delete: the row stays (as `deleted`, for history and version links), the bytes go.
+    public func delete(id: String, principal: Principal) async throws {
+        try principal.require(.imageAdmin)
+        var image = try await image(id: id, principal: principal)
+        image.status = .deleted
+        image.updatedAt = clock.now()
+        let deleted = image
+        try await store.transaction { repos in
+            guard try await repos.images.update(deleted, scope: principal.scope) else { throw ArrowError.notFound("Image") }
+            try await repos.audit.append(AuditEvent(
+                organizationID: deleted.organizationID, actorID: principal.user.id, action: .imageDeleted,
+                target: deleted.id.rawValue, createdAt: deleted.updatedAt))
+        }
+        do {
+            try await blobs.delete(try BlobKey(image.storageKey))
+        } catch let error as StorageError where error.code == .notFound {
+        }
+    }
+
+    /// A short-lived URL to download the image: the bucket directly on B2/S3, or this server on the local store.
+    public func downloadURL(id: String, principal: Principal, expiresIn: TimeInterval = 300) async throws -> PresignedRequest {
+        let image = try await image(id: id, principal: principal)
+        guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "The image is not available for download") }
+        return try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: expiresIn)
+    }
+
+    /// Removes uploads interrupted by a crash or a lost connection: rows still `uploading` after `maxAge`, and
+    /// their objects. Returns how many were removed.
+    @discardableResult
+    public func sweepAbandonedUploads(maxAge: TimeInterval) async throws -> Int {
+        let stale = try await repos.images.stale(status: .uploading, before: clock.now().addingTimeInterval(-maxAge), limit: 500)
+        for image in stale {
+            do {
+                try await blobs.delete(try BlobKey(image.storageKey))
+            } catch let error as StorageError where error.code == .notFound {
+            }
+            _ = try await repos.images.delete(id: image.id)
+            logger.notice("removed an abandoned upload", metadata: ["image": "\(image.id)", "file": "\(image.fileName)"])
+        }
+        return stale.count
+    }
+}

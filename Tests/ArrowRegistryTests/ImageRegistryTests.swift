@@ -1,0 +1,87 @@
+import ArrowApp
+import ArrowCore
+import ArrowDatabase
+import ArrowRegistry
+import ArrowTesting
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Registry rules below the HTTP layer: the size limit stops reading at once, and interrupted uploads are swept.
+@Suite struct ImageRegistryTests {
+    /// An endless stream of 1 MiB chunks that counts how many were pulled.
+    final class Counter: Sendable {
+        let value = Mutex(0)
+    }
+
+    struct CountingChunks: AsyncSequence, Sendable {
+        let pulled: Counter
+        struct AsyncIterator: AsyncIteratorProtocol {
+            let counter: CountingChunks
+            mutating func next() async throws -> [UInt8]? {
+                counter.pulled.value.withLock { $0 += 1 }
+                return [UInt8](repeating: 0, count: 1 << 20)
+            }
+        }
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(counter: self) }
+    }
+
+    static func withRegistry(_ backend: TestBackend, clock: any Clock = SystemClock(),
+                             _ body: (ImageRegistry, Backends, Principal) async throws -> Void) async throws {
+        let config = try await backend.freshConfiguration()
+        let backends = try await Backends.open(config, logger: Logger(label: "test"))
+        do {
+            let (_, _, token) = try await AdminOperations(backends: backends).initialize(
+                email: "root@arrow.test", password: "rootpassword", organizationName: "alpha")
+            let principal = try await backends.identity.authenticate(secret: token.secret)
+            var limits = UploadLimits()
+            limits.single = (1 << 20)...(3 << 20)
+            let registry = ImageRegistry(store: backends.store, blobs: backends.blobs, clock: clock, limits: limits, logger: Logger(label: "test"))
+            try await body(registry, backends, principal)
+            await backends.close()
+        } catch {
+            await backends.close()
+            throw error
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func theSizeLimitStopsReadingAtOnce(_ backend: TestBackend) async throws {
+        try await Self.withRegistry(backend) { registry, backends, principal in
+            let chunks = CountingChunks(pulled: Counter())
+            let ticket = try await registry.beginUpload(principal: principal, organization: nil)
+            await #expect {
+                try await registry.upload(ticket, fileName: "endless.raw", fileType: nil, body: BlobBody(chunks, transform: { $0 }),
+                                          fields: { ImageUploadFields(name: "x") })
+            } throws: { error in
+                (error as? ArrowError)?.publicCode == "file_too_large"
+            }
+            // 3 MiB allowed: the fourth chunk passes the limit and nothing more is read.
+            #expect(chunks.pulled.value.withLock { $0 } == 4)
+            #expect(try await backends.blobs.list(prefix: "images/").isEmpty)
+            #expect(try await backends.store.repositories.images.list(organization: nil, filter: ImageFilter(status: nil), scope: .all).isEmpty)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func interruptedUploadsAreSwept(_ backend: TestBackend) async throws {
+        let clock = ManualClock()
+        try await Self.withRegistry(backend, clock: clock) { registry, backends, principal in
+            // What a crash mid-upload leaves: a row still uploading and a stored object.
+            let id = ImageID.generate()
+            let key = try StorageLayout.image(id: id.rawValue, fileName: "disk.raw")
+            _ = try await backends.blobs.put(key, body: BlobBody(bytes: [1, 2, 3]), length: 3)
+            try await backends.store.repositories.images.create(Image(
+                id: id, organizationID: try #require(principal.user.organizationID), name: "disk.raw", description: nil,
+                fileName: "disk.raw", fileSize: 0, fileType: "application/octet-stream", storageKey: key.rawValue, format: "unknown",
+                virtualSize: 0, sha256: "", status: .uploading, software: [], ansibleFlags: try AnsibleFlags(), version: 1,
+                previousVersionID: nil, uploadedBy: principal.user.id, createdAt: clock.now(), updatedAt: clock.now()))
+            #expect(try await registry.sweepAbandonedUploads(maxAge: 3600) == 0, "a fresh upload may still be running")
+            clock.advance(by: 3601)
+            #expect(try await registry.sweepAbandonedUploads(maxAge: 3600) == 1)
+            #expect(try await backends.blobs.head(key) == nil)
+            #expect(try await backends.store.repositories.images.find(id: id, scope: .all) == nil)
+        }
+    }
+}
