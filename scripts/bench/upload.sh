@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Image upload throughput and server memory: a 2 GiB image sent with curl through POST /api/vm_images/upload on
+# loopback (local store, SQLite), next to `cp` of the same file on the same disk, with the server's peak RSS.
+# Targets: >= 0.6x cp; server peak RSS < 100 MiB. (The multipart path is not built yet; see issue 4's notes.)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/lib/deps.sh
+
+require_swift
+ensure_packages curl bc
+size_mib=${BENCH_SIZE_MIB:-2048}
+port=${BENCH_PORT:-54360}
+
+echo "building arrow (release)…"
+swift build -c release --product arrow >/tmp/arrow-bench-build.log 2>&1 || { tail -40 /tmp/arrow-bench-build.log; exit 1; }
+bin="$(swift build -c release --show-bin-path)/arrow"
+work=$(mktemp -d "${BENCH_DIR:-$PWD/.bench}.XXXXXX")
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+
+# A raw disk image of random bytes (raw is what the inspector sees; every byte still goes through it).
+head -c $((size_mib << 20)) /dev/urandom >"$work/disk.raw"
+sync
+
+drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
+
+drop_caches
+start=$(date +%s.%N); cp "$work/disk.raw" "$work/copy.raw"; sync; end=$(date +%s.%N)
+cp_s=$(echo "$end - $start" | bc -l)
+rm -f "$work/copy.raw"
+
+token=$("$bin" admin init --data-dir "$work/data" --email bench@arrow.test --password bench-password 2>/dev/null | tail -1)
+ARROW_UPLOADS_PER_HOUR=0 ARROW_LOG_LEVEL=warning "$bin" serve --data-dir "$work/data" --host 127.0.0.1 --port "$port" &
+server=$!
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+
+drop_caches
+result=$(curl -sS -o "$work/response.json" -w "%{http_code} %{time_total}" -H "Authorization: Bearer $token" \
+    -F name=bench -F "file=@$work/disk.raw;filename=disk.raw" "http://127.0.0.1:$port/api/vm_images/upload")
+read -r status upload_s <<<"$result"
+[ "$status" = "201" ] || { echo "upload failed: HTTP $status: $(cat "$work/response.json")" >&2; exit 1; }
+rss_kib=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+
+mib_s() { echo "scale=1; $size_mib / $1" | bc -l; }
+printf '%-34s %8.2f s %8s MiB/s\n' "cp (same disk, synced)" "$cp_s" "$(mib_s "$cp_s")"
+printf '%-34s %8.2f s %8s MiB/s   ratio %.2fx cp (target >= 0.6)\n' "POST /api/vm_images/upload (curl)" "$upload_s" \
+    "$(mib_s "$upload_s")" "$(echo "$cp_s / $upload_s" | bc -l)"
+printf '%-34s %8d MiB (target < 100)\n' "server peak RSS" "$((rss_kib / 1024))"
