@@ -120,7 +120,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ArrowFormatsTests", dependencies: ["ArrowFormats"], swiftSettings: swiftSettings),
+        .testTarget(name: "ArrowFormatsTests", dependencies: ["ArrowFormats", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowRegistryTests",
             dependencies: ["ArrowRegistry", "ArrowApp", "ArrowTesting", "ArrowCore", "ArrowDatabase", .product(name: "Logging", package: "swift-log")],

@@ -41,14 +41,15 @@ public struct StreamingInspection: Sendable {
             head.append(contentsOf: chunk[0..<min(chunk.count, Self.headCacheLength - Int(start))])
         }
         var completed = false
-        for (region, var buffer) in pending {
+        for region in Array(pending.keys) {
             guard case .at(let offset, let length) = region else { continue }
             let regionEnd = offset + UInt64(length)
             guard offset < end, regionEnd > start else { continue }
             let from = Int(max(offset, start) - start), to = Int(min(regionEnd, end) - start)
+            // Taken out of the dictionary first so appending does not copy the whole buffer.
+            var buffer = pending.removeValue(forKey: region) ?? []
             buffer.append(contentsOf: chunk[from..<to])
             if buffer.count == length {
-                pending[region] = nil
                 captured.regions[region] = buffer
                 completed = true
             } else {
@@ -71,10 +72,8 @@ public struct StreamingInspection: Sendable {
         for (region, buffer) in pending { captured.regions[region] = buffer }
         pending = [:]
         fillTails()
-        for _ in 0..<8 where !undecided.isEmpty {
-            evaluate(currentChunk: nil)
-            fillTails()
-        }
+        // Once finished, every new request is answered on the spot, so one evaluation settles every inspector.
+        evaluate(currentChunk: nil)
         for index in undecided { findings.record(inspectors[index].format, Inspectors.unreadable(inspectors[index].format)) }
         undecided = []
         findings.totalSize = position

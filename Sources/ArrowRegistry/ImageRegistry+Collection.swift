@@ -48,15 +48,7 @@ extension ImageRegistry {
             image.software = try ImageMetadataRules.validate(software: try ImageUploadFields.decodeSoftware(software))
         }
         if let flags = fields.ansibleFlags { image.ansibleFlags = try ImageUploadFields.decodeFlags(flags) }
-        image.updatedAt = clock.now()
-        let updated = image
-        try await store.transaction { repos in
-            guard try await repos.images.update(updated, scope: principal.scope) else { throw ArrowError.notFound("Image") }
-            try await repos.audit.append(AuditEvent(
-                organizationID: updated.organizationID, actorID: principal.user.id, action: .imageUpdated,
-                target: updated.id.rawValue, createdAt: updated.updatedAt))
-        }
-        return updated
+        return try await save(image, action: .imageUpdated, by: principal)
     }
 
     /// Soft delete: the row stays (as `deleted`, for history and version links), the bytes go.
@@ -64,18 +56,31 @@ extension ImageRegistry {
         try principal.require(.imageAdmin)
         var image = try await image(id: id, principal: principal)
         image.status = .deleted
-        image.updatedAt = clock.now()
-        let deleted = image
-        try await store.transaction { repos in
-            guard try await repos.images.update(deleted, scope: principal.scope) else { throw ArrowError.notFound("Image") }
-            try await repos.audit.append(AuditEvent(
-                organizationID: deleted.organizationID, actorID: principal.user.id, action: .imageDeleted,
-                target: deleted.id.rawValue, createdAt: deleted.updatedAt))
-        }
+        try await save(image, action: .imageDeleted, by: principal)
+        try await removeObject(image.storageKey)
+    }
+
+    /// Deletes an image's object; one already gone is fine.
+    func removeObject(_ key: String) async throws {
         do {
-            try await blobs.delete(try BlobKey(image.storageKey))
+            try await blobs.delete(try BlobKey(key))
         } catch let error as StorageError where error.code == .notFound {
         }
+    }
+
+    /// Writes an edited image and its audit event in one transaction, stamping `updatedAt`.
+    @discardableResult
+    private func save(_ image: Image, action: AuditEvent.Action, by principal: Principal) async throws -> Image {
+        var image = image
+        image.updatedAt = clock.now()
+        let saved = image
+        try await store.transaction { repos in
+            guard try await repos.images.update(saved, scope: principal.scope) else { throw ArrowError.notFound("Image") }
+            try await repos.audit.append(AuditEvent(
+                organizationID: saved.organizationID, actorID: principal.user.id, action: action,
+                target: saved.id.rawValue, createdAt: saved.updatedAt))
+        }
+        return saved
     }
 
     /// A short-lived URL to download the image: the bucket directly on B2/S3, or this server on the local store.
@@ -91,10 +96,7 @@ extension ImageRegistry {
     public func sweepAbandonedUploads(maxAge: TimeInterval) async throws -> Int {
         let stale = try await repos.images.stale(status: .uploading, before: clock.now().addingTimeInterval(-maxAge), limit: 500)
         for image in stale {
-            do {
-                try await blobs.delete(try BlobKey(image.storageKey))
-            } catch let error as StorageError where error.code == .notFound {
-            }
+            try await removeObject(image.storageKey)
             _ = try await repos.images.delete(id: image.id)
             logger.notice("removed an abandoned upload", metadata: ["image": "\(image.id)", "file": "\(image.fileName)"])
         }

@@ -79,7 +79,7 @@ public struct ImageRegistry: Sendable {
             let received = try await fields()
             let (findings, sha256, size) = pipeline.finish()
             let report = Judgement.judge(findings, fileName: fileName, fileType: fileType)
-            try check(size: size, range: limits.single)
+            try checkMinimum(size: size, limits.single.lowerBound)
             try check(report, declaredSHA256: received.sha256, actualSHA256: sha256)
             let metadata = try received.metadata()
             let previous = try await previousVersion(received.previousVersionID, ticket: ticket)
@@ -115,8 +115,7 @@ public struct ImageRegistry: Sendable {
     /// Removes the object and the row of a failed upload, and records why.
     private func discard(_ image: Image, key: BlobKey, error: any Error, actor: Principal) async {
         do {
-            try await blobs.delete(key)
-        } catch let storage as StorageError where storage.code == .notFound {
+            try await removeObject(key.rawValue)
         } catch {
             logger.error("could not delete a rejected upload; the janitor will retry", metadata: ["key": "\(key)", "error": "\(error)"])
         }
@@ -127,12 +126,10 @@ public struct ImageRegistry: Sendable {
             details: ["reason": reason, "message": (error as? ArrowError)?.message ?? "upload interrupted"], createdAt: clock.now()))
     }
 
-    func check(size: Int64, range: ClosedRange<Int64>) throws {
-        if size < range.lowerBound {
-            throw ArrowError(.unprocessable, reason: "file_too_small", "The file is smaller than \(UploadLimits.describe(range.lowerBound))")
-        }
-        if size > range.upperBound {
-            throw ArrowError(.payloadTooLarge, reason: "file_too_large", "The file is larger than \(UploadLimits.describe(range.upperBound))")
+    /// The lower size limit; the upper one is enforced while reading, by ``UploadPipeline``.
+    func checkMinimum(size: Int64, _ minimum: Int64) throws {
+        if size < minimum {
+            throw ArrowError(.unprocessable, reason: "file_too_small", "The file is smaller than \(UploadLimits.describe(minimum))")
         }
     }
 

@@ -55,7 +55,7 @@ public struct ImageUploadFields: Sendable, Equatable {
     static func decodeSoftware(_ text: String?) throws -> [SoftwareEntry] {
         guard let text, !text.isEmpty else { return [] }
         do {
-            return try JSONDecoder().decode(StrictList<StrictSoftware>.self, from: Data(text.utf8)).items.map(\.entry)
+            return try JSONDecoder().decode([StrictSoftware].self, from: Data(text.utf8)).map(\.entry)
         } catch {
             throw ArrowError(.unprocessable, reason: "invalid_software",
                              "software must be a JSON list of {name, version, ansible_role} with no other keys")
@@ -101,9 +101,4 @@ struct StrictSoftware: Decodable {
         }
         entry = try SoftwareEntry(from: decoder)
     }
-}
-
-struct StrictList<T: Decodable>: Decodable {
-    let items: [T]
-    init(from decoder: any Decoder) throws { items = try [T](from: decoder) }
 }

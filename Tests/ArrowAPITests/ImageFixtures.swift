@@ -1,3 +1,4 @@
+import ArrowTesting
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -6,23 +7,15 @@ import Testing
 
 /// Images for upload tests, made with qemu-img, and multipart/form-data bodies that carry them.
 enum ImageFixtures {
-    static func qemuImage(_ format: String, size: String = "64M", options: [String] = []) throws -> [UInt8] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arrow-upload-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    static func qemuImage(_ format: String, size: String = "64M") throws -> [UInt8] {
+        let directory = try TestImages.directory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["qemu-img", "create", "-q", "-f", format] + options + ["disk", size]
-        process.currentDirectoryURL = directory
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileWriteUnknown) }
-        return [UInt8](try Data(contentsOf: directory.appendingPathComponent("disk")))
+        return [UInt8](try Data(contentsOf: try TestImages.qemuImage("disk", format: format, size: size, in: directory)))
     }
 
     /// A qcow2 padded past the 1 MiB minimum (qemu ignores bytes after its last cluster).
-    static func qcow2(padTo size: Int = (1 << 20) + 4096, options: [String] = []) throws -> [UInt8] {
-        var bytes = try qemuImage("qcow2", options: options)
+    static func qcow2(padTo size: Int = (1 << 20) + 4096) throws -> [UInt8] {
+        var bytes = try qemuImage("qcow2")
         if bytes.count < size { bytes += [UInt8](repeating: 0, count: size - bytes.count) }
         return bytes
     }

@@ -1,19 +1,11 @@
+import ArrowTesting
 import Foundation
 import Testing
 
 /// `arrow image inspect` as a user runs it: exit codes 0/1/2 and the JSON fields.
 struct ImageInspectCommandTests {
-    static func qemuImage(_ name: String, _ format: String, options: String? = nil) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arrow-inspect-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["qemu-img", "create", "-q", "-f", format] + (options.map { ["-o", $0] } ?? []) + [name, "10M"]
-        process.currentDirectoryURL = directory
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "qemu-img must be installed (scripts/test.sh installs qemu-utils)")
-        return directory.appendingPathComponent(name).path
+    static func qemuImage(_ name: String, _ format: String) throws -> String {
+        try TestImages.qemuImage(name, format: format, in: try TestImages.directory()).path
     }
 
     struct Verdict: Decodable {
@@ -37,12 +29,9 @@ struct ImageInspectCommandTests {
 
     @Test func rejectedImageExitsOneAndNamesTheCheck() throws {
         let base = try Self.qemuImage("base.qcow2", "qcow2")
-        let child = URL(fileURLWithPath: base).deletingLastPathComponent().appendingPathComponent("child.qcow2").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", child]
-        try process.run()
-        process.waitUntilExit()
+        let child = try TestImages.qemuImage(
+            "child.qcow2", format: "qcow2", size: nil, extra: ["-b", base, "-F", "qcow2"],
+            in: URL(fileURLWithPath: base).deletingLastPathComponent()).path
         let (status, out, _) = try ArrowProcess.run(["image", "inspect", child, "--json"])
         #expect(status == 1)
         let verdict = try JSONDecoder().decode(Verdict.self, from: Data(out.utf8))

@@ -1,50 +1,13 @@
-import ArrowFormats
+@testable import ArrowFormats
+import ArrowTesting
 import Foundation
 import Testing
 
-/// Test images made by the real tools (qemu-img, genisoimage) in a fresh directory, plus helpers to craft bytes.
+/// Helpers over ``TestImages``: qemu's own verdicts, ISO images, and reading and crafting bytes.
 enum Fixtures {
-    struct ToolFailed: Error, CustomStringConvertible {
-        let description: String
-    }
-
-    static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("arrow-formats-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
-    /// Runs a tool; a missing tool fails the test (scripts/test.sh installs qemu-utils and genisoimage).
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String], in directory: URL) throws -> Data {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        process.currentDirectoryURL = directory
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ToolFailed(description: "\(tool) \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
-        }
-        return data
-    }
-
-    /// `qemu-img create -f FORMAT [-o OPTIONS] NAME SIZE`, returning the file's URL.
-    static func qemuImage(_ name: String, format: String, size: String = "10M", options: String? = nil, in directory: URL) throws -> URL {
-        var arguments = ["create", "-q", "-f", format]
-        if let options { arguments += ["-o", options] }
-        try run("qemu-img", arguments + [name, size], in: directory)
-        return directory.appendingPathComponent(name)
-    }
-
     /// What qemu-img says the virtual size is when told the format (never probing).
     static func qemuVirtualSize(_ url: URL, format: String) throws -> UInt64 {
-        let data = try run("qemu-img", ["info", "-f", format, "--output=json", url.path], in: url.deletingLastPathComponent())
+        let data = try TestImages.run("qemu-img", ["info", "-f", format, "--output=json", url.path], in: url.deletingLastPathComponent())
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         return (object?["virtual-size"] as? NSNumber)?.uint64Value ?? 0
     }
@@ -54,7 +17,7 @@ enum Fixtures {
         let content = directory.appendingPathComponent("iso-content-\(name)")
         try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
         try Data(repeating: 0x41, count: 300_000).write(to: content.appendingPathComponent("payload.bin"))
-        try run("genisoimage", ["-quiet", "-o", name, "-V", "ARROW", "-r", content.path], in: directory)
+        try TestImages.run("genisoimage", ["-quiet", "-o", name, "-V", "ARROW", "-r", content.path], in: directory)
         return directory.appendingPathComponent(name)
     }
 
@@ -109,18 +72,24 @@ final class FileBytes: RandomAccessBytes, @unchecked Sendable {
     }
 }
 
-/// Both drivers on the same bytes: the seeking one, and the streaming one with the given chunk size.
-func inspectBoth(_ bytes: [UInt8], fileName: String, chunk: Int = 65536) async throws -> (seeking: InspectionReport, streaming: InspectionReport) {
-    let seeking = Judgement.judge(try await RandomAccessInspection.inspect(MemoryBytes(bytes)), fileName: fileName)
+/// Feeds `bytes` to a streaming inspection in chunks of `chunk`; returns its findings and the most bytes it held.
+func stream(_ bytes: [UInt8], chunk: Int) -> (findings: Findings, peakRetained: Int) {
     var stream = StreamingInspection()
     var offset = 0
+    var peak = 0
     while offset < bytes.count {
         let end = min(bytes.count, offset + chunk)
         stream.feed(Array(bytes[offset..<end]))
+        peak = max(peak, stream.retainedByteCount)
         offset = end
     }
-    let streaming = Judgement.judge(stream.finish(), fileName: fileName)
-    return (seeking, streaming)
+    return (stream.finish(), peak)
+}
+
+/// Both drivers on the same bytes: the seeking one, and the streaming one with the given chunk size.
+func inspectBoth(_ bytes: [UInt8], fileName: String, chunk: Int = 65536) async throws -> (seeking: InspectionReport, streaming: InspectionReport) {
+    let seeking = Judgement.judge(try await RandomAccessInspection.inspect(MemoryBytes(bytes)), fileName: fileName)
+    return (seeking, Judgement.judge(stream(bytes, chunk: chunk).findings, fileName: fileName))
 }
 
 /// Inspects with both drivers, requires them to agree, and returns the report.

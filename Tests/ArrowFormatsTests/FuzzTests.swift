@@ -1,4 +1,5 @@
 @testable import ArrowFormats
+import ArrowTesting
 import Foundation
 import Testing
 
@@ -11,9 +12,9 @@ struct FuzzTests {
 
     /// Seeds: one small image per format, cut to the regions that matter so each iteration stays cheap.
     static func seeds() throws -> [(String, [UInt8])] {
-        let directory = try Fixtures.directory()
+        let directory = try TestImages.directory()
         func image(_ name: String, _ format: String, _ options: String? = nil) throws -> [UInt8] {
-            try Fixtures.bytes(Fixtures.qemuImage(name, format: format, size: "1M", options: options, in: directory))
+            try Fixtures.bytes(TestImages.qemuImage(name, format: format, size: "1M", options: options, in: directory))
         }
         return [
             ("a.qcow2", try image("a.qcow2", "qcow2")),
@@ -94,16 +95,8 @@ struct FuzzTests {
 
     static func check(_ bytes: [UInt8], fileName: String, chunk: Int) async throws {
         let seeking = Judgement.judge(try await RandomAccessInspection.inspect(MemoryBytes(bytes)), fileName: fileName)
-        var stream = StreamingInspection()
-        var offset = 0
-        var peak = 0
-        while offset < bytes.count {
-            let end = min(bytes.count, offset + chunk)
-            stream.feed(Array(bytes[offset..<end]))
-            peak = max(peak, stream.retainedByteCount)
-            offset = end
-        }
-        let streaming = Judgement.judge(stream.finish(), fileName: fileName)
+        let (findings, peak) = stream(bytes, chunk: chunk)
+        let streaming = Judgement.judge(findings, fileName: fileName)
         #expect(peak <= retainedLimit, "retained \(peak) bytes")
         if !streaming.checks.contains("unreadable_structure") {
             #expect(seeking == streaming, "drivers disagree on \(fileName) (\(bytes.count) bytes)")

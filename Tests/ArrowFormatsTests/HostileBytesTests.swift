@@ -1,15 +1,16 @@
 @testable import ArrowFormats
+import ArrowTesting
 import Foundation
 import Testing
 
 /// Crafted bytes for every safety check: each names the check it must trip.
 struct HostileBytesTests {
     static func qcow2(_ size: String = "1M", options: String? = nil) throws -> [UInt8] {
-        try Fixtures.bytes(Fixtures.qemuImage("x.qcow2", format: "qcow2", size: size, options: options, in: Fixtures.directory()))
+        try Fixtures.bytes(TestImages.qemuImage("x.qcow2", format: "qcow2", size: size, options: options, in: TestImages.directory()))
     }
 
     @Test func qcow2HiddenInISOSystemAreaIsHostile() async throws {
-        var iso = try Fixtures.bytes(Fixtures.isoImage("evil.iso", in: try Fixtures.directory()))
+        var iso = try Fixtures.bytes(Fixtures.isoImage("evil.iso", in: try TestImages.directory()))
         let header = try Self.qcow2()
         iso.replace(at: 0, with: Array(header.prefix(512)))
         let report = try await inspect(iso, fileName: "evil.iso")
@@ -71,7 +72,7 @@ struct HostileBytesTests {
     // MARK: VMDK
 
     static func vmdk(_ subformat: String = "monolithicSparse") throws -> [UInt8] {
-        try Fixtures.bytes(Fixtures.qemuImage("x.vmdk", format: "vmdk", size: "1M", options: "subformat=\(subformat)", in: Fixtures.directory()))
+        try Fixtures.bytes(TestImages.qemuImage("x.vmdk", format: "vmdk", size: "1M", options: "subformat=\(subformat)", in: TestImages.directory()))
     }
 
     /// Rewrites the embedded descriptor (at 512) with `text`, zero-padded to its original size.
@@ -144,7 +145,7 @@ struct HostileBytesTests {
     // MARK: VHD
 
     static func vhd(_ subformat: String = "dynamic") throws -> [UInt8] {
-        try Fixtures.bytes(Fixtures.qemuImage("x.vhd", format: "vpc", size: "1M", options: "subformat=\(subformat)", in: Fixtures.directory()))
+        try Fixtures.bytes(TestImages.qemuImage("x.vhd", format: "vpc", size: "1M", options: "subformat=\(subformat)", in: TestImages.directory()))
     }
 
     static func resealFooter(_ bytes: inout [UInt8], at offset: Int) {
@@ -188,7 +189,7 @@ struct HostileBytesTests {
     // MARK: VHDX
 
     static func vhdx() throws -> [UInt8] {
-        try Fixtures.bytes(Fixtures.qemuImage("x.vhdx", format: "vhdx", size: "1M", in: Fixtures.directory()))
+        try Fixtures.bytes(TestImages.qemuImage("x.vhdx", format: "vhdx", size: "1M", in: TestImages.directory()))
     }
 
     static func metadataTableOffset(_ bytes: [UInt8]) -> Int {
@@ -238,11 +239,11 @@ struct HostileBytesTests {
     }
 
     @Test func realPartitionTableFromSfdisk() async throws {
-        let directory = try Fixtures.directory()
-        let url = try Fixtures.qemuImage("parted.img", format: "raw", size: "8M", in: directory)
+        let directory = try TestImages.directory()
+        let url = try TestImages.qemuImage("parted.img", format: "raw", size: "8M", in: directory)
         let script = directory.appendingPathComponent("layout")
         try Data("label: gpt\n,4M\n,\n".utf8).write(to: script)
-        try Fixtures.run("sh", ["-c", "sfdisk -q parted.img < layout"], in: directory)
+        try TestImages.run("sh", ["-c", "sfdisk -q parted.img < layout"], in: directory)
         let report = try await inspect(Fixtures.bytes(url), fileName: "parted.img")
         #expect(report.format == .raw)
         #expect(report.accepted)

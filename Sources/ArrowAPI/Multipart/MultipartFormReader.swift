@@ -27,6 +27,9 @@ final class MultipartFormReader: @unchecked Sendable {
         var head = 0
     }
 
+    /// The size of the chunks a part's body is delivered in.
+    static let chunkSize = 1 << 20
+
     private let parser: MultipartParser
     private let events = Events()
     private var body: RequestBody.AsyncIterator
@@ -57,8 +60,8 @@ final class MultipartFormReader: @unchecked Sendable {
         return nil
     }
 
-    /// The next event, reading and parsing more of the body when none is queued; nil at the end of the body.
-    private func nextEvent() async throws -> Event? {
+    /// The next event without consuming it, reading and parsing more of the body when none is queued; nil at the end.
+    private func peekEvent() async throws -> Event? {
         while events.head == events.queue.count {
             events.queue.removeAll(keepingCapacity: true)
             events.head = 0
@@ -72,23 +75,21 @@ final class MultipartFormReader: @unchecked Sendable {
                 throw ArrowError(.invalidInput, reason: "invalid_multipart", "The multipart body is malformed")
             }
         }
-        defer { events.head += 1 }
         return events.queue[events.head]
     }
 
-    private func peekIsHeader() async throws -> Bool {
-        guard let event = try await nextEvent() else { return false }
-        events.head -= 1
-        if case .header = event { return true }
-        return false
+    private func nextEvent() async throws -> Event? {
+        let event = try await peekEvent()
+        if event != nil { events.head += 1 }
+        return event
     }
 
     /// Moves to the next part (skipping what is left of the current one); nil after the last part.
     func nextPart() async throws -> Part? {
         while inPart { _ = try await nextChunk() }
         var headers: [String: String] = [:]
-        while try await peekIsHeader() {
-            guard case .header(let name, let value) = try await nextEvent() else { break }
+        while case .header(let name, let value) = try await peekEvent() {
+            events.head += 1
             headers[name.lowercased()] = value
             guard headers.count <= 32 else { throw ArrowError(.invalidInput, reason: "invalid_multipart", "Too many part headers") }
         }
@@ -105,18 +106,27 @@ final class MultipartFormReader: @unchecked Sendable {
         return Part(name: name, fileName: Self.parameter("filename", in: disposition), contentType: headers["content-type"])
     }
 
-    /// The next piece of the current part's body; nil at its end.
-    /// - Throws: `invalid_multipart` when the request ends inside the part (a dropped connection).
+    /// The next piece of the current part's body, at most about `chunkSize` bytes; nil at its end.
+    ///
+    /// The parser hands over a slice at every CR byte (every ~256 bytes of binary data), so slices are gathered
+    /// here: everything downstream (inspection, hashing, storage writes) then works per MiB, not per slice.
+    /// - Throws: `truncated_multipart` when the request ends inside the part (a dropped connection).
     func nextChunk() async throws -> ByteBuffer? {
         guard inPart else { return nil }
-        switch try await nextEvent() {
-        case .body(let buffer): return buffer
-        case .end:
-            inPart = false
-            return nil
-        case .header, nil:
-            inPart = false
-            throw ArrowError(.invalidInput, reason: "truncated_multipart", "The request ended in the middle of a form part")
+        var gathered: ByteBuffer?
+        while true {
+            switch try await nextEvent() {
+            case .body(var buffer):
+                if gathered == nil { gathered = ByteBufferAllocator().buffer(capacity: Self.chunkSize) }
+                gathered!.writeBuffer(&buffer)
+                if gathered!.readableBytes >= Self.chunkSize { return gathered }
+            case .end:
+                inPart = false
+                return gathered
+            case .header, nil:
+                inPart = false
+                throw ArrowError(.invalidInput, reason: "truncated_multipart", "The request ended in the middle of a form part")
+            }
         }
     }
 

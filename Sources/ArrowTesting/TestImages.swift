@@ -1,0 +1,50 @@
+import Foundation
+
+/// Disk images for tests, made by the real tools (qemu-img, genisoimage) in fresh directories. A missing tool
+/// fails the test: `scripts/test.sh` installs qemu-utils and genisoimage.
+public enum TestImages {
+    public struct ToolFailed: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// A new empty directory for one test's images.
+    public static func directory() throws -> URL {
+        URL(fileURLWithPath: try TestPaths.temporaryDirectory())
+    }
+
+    /// Runs `tool ARGS…` in `directory` and returns its standard output.
+    @discardableResult
+    public static func run(_ tool: String, _ arguments: [String], in directory: URL) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        process.currentDirectoryURL = directory
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let message = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ToolFailed(description: "\(tool) \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+        }
+        return data
+    }
+
+    /// `qemu-img create -f FORMAT [-o OPTIONS] [EXTRA…] NAME [SIZE]` in `directory`, returning the file's URL.
+    public static func qemuImage(
+        _ name: String, format: String, size: String? = "10M", options: String? = nil, extra: [String] = [], in directory: URL
+    ) throws -> URL {
+        var arguments = ["create", "-q", "-f", format] + extra
+        if let options { arguments += ["-o", options] }
+        try run("qemu-img", arguments + [name] + (size.map { [$0] } ?? []), in: directory)
+        return directory.appendingPathComponent(name)
+    }
+
+    /// An image encrypted under a throwaway secret (`--object secret,…`), for the encryption checks.
+    public static func encryptedImage(_ name: String, format: String, options: String, size: String, in directory: URL) throws -> URL {
+        try qemuImage(name, format: format, size: size, options: options,
+                      extra: ["--object", "secret,id=sec0,data=hunter2"], in: directory)
+    }
+}
