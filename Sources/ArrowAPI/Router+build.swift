@@ -45,5 +45,6 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     OrganizationController(identity: dependencies.identity).register(on: router)
     SignedStorageController(storage: dependencies.signedStorage).register(on: router)
     ImageController(registry: dependencies.images).register(on: router)
+    MultipartUploadController(registry: dependencies.images).register(on: router)
     return router
 }

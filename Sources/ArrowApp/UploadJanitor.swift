@@ -2,8 +2,9 @@ import ArrowRegistry
 import Logging
 import ServiceLifecycle
 
-/// Removes uploads that a crash or a dropped connection left `uploading` (row and object), at start-up and then
-/// every interval. Six hours is well past the longest upload the limits allow at any usable speed.
+/// Removes uploads that a crash or a dropped connection left `uploading` (row and object), and aborts multipart
+/// sessions past their expiry, at start-up and then every interval. Six hours is well past the longest single upload
+/// the limits allow at any usable speed.
 struct UploadJanitor: Service {
     let registry: ImageRegistry
     var interval: Duration = .seconds(600)
@@ -14,6 +15,7 @@ struct UploadJanitor: Service {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await registry.sweepAbandonedUploads(maxAge: maxAge)
+                try await registry.expireSessions()
             } catch {
                 logger.warning("upload clean-up failed; will retry", metadata: ["error": "\(error)"])
             }

@@ -23,6 +23,7 @@ public struct SQLDataStore: DataStore {
         Repositories(
             organizations: SQLOrganizationRepository(db: db), users: SQLUserRepository(db: db),
             tokens: SQLAPITokenRepository(db: db), audit: SQLAuditLogRepository(db: db),
-            images: SQLImageRepository(db: db), uploadAttempts: SQLUploadAttemptRepository(db: db))
+            images: SQLImageRepository(db: db), uploadAttempts: SQLUploadAttemptRepository(db: db),
+            uploadSessions: SQLUploadSessionRepository(db: db))
     }
 }

@@ -67,11 +67,8 @@ public struct ImageRegistry: Sendable {
         let now = clock.now()
         let id = ImageID.generate()
         let key = try StorageLayout.image(id: id.rawValue, fileName: fileName)
-        var image = Image(
-            id: id, organizationID: ticket.organization, name: fileName, description: nil, fileName: fileName, fileSize: 0,
-            fileType: "application/octet-stream", storageKey: key.rawValue, format: ImageFormat.unknown.rawValue, virtualSize: 0,
-            sha256: "", status: .uploading, software: [], ansibleFlags: try AnsibleFlags(), version: 1, previousVersionID: nil,
-            uploadedBy: ticket.principal.user.id, createdAt: now, updatedAt: now)
+        var image = Image.placeholder(id: id, organization: ticket.organization, fileName: fileName, key: key,
+                                      uploadedBy: ticket.principal.user.id, at: now)
         try await repos.images.create(image)
         let pipeline = UploadPipeline(maximum: limits.single.upperBound)
         do {
@@ -81,26 +78,31 @@ public struct ImageRegistry: Sendable {
             let report = Judgement.judge(findings, fileName: fileName, fileType: fileType)
             try checkMinimum(size: size, limits.single.lowerBound)
             try check(report, declaredSHA256: received.sha256, actualSHA256: sha256)
-            let metadata = try received.metadata()
-            let previous = try await previousVersion(received.previousVersionID, ticket: ticket)
-            image.apply(metadata)
-            image.fileSize = size
-            image.sha256 = sha256
-            image.format = report.format.rawValue
-            image.fileType = report.format.mimeType
-            image.virtualSize = Int64(clamping: report.virtualSize)
-            image.version = (previous?.version ?? 0) + 1
-            image.previousVersionID = previous?.id
-            image.status = .active
-            image.updatedAt = clock.now()
-            return try await activate(image, previous: previous, actor: ticket.principal)
+            try await finish(&image, report: report, sha256: sha256, size: size, fields: received, principal: ticket.principal)
+            return try await activate(image, actor: ticket.principal)
         } catch {
             await discard(image, key: key, error: error, actor: ticket.principal)
             throw error
         }
     }
 
-    private func activate(_ image: Image, previous: Image?, actor: Principal) async throws -> Image {
+    /// Fills in what the checks established and the fields' metadata, and links the previous version.
+    func finish(_ image: inout Image, report: InspectionReport, sha256: String, size: Int64, fields: ImageUploadFields, principal: Principal) async throws {
+        let metadata = try fields.metadata()
+        let previous = try await previousVersion(fields.previousVersionID, organization: image.organizationID, principal: principal)
+        image.apply(metadata)
+        image.fileSize = size
+        image.sha256 = sha256
+        image.format = report.format.rawValue
+        image.fileType = report.format.mimeType
+        image.virtualSize = Int64(clamping: report.virtualSize)
+        image.version = (previous?.version ?? 0) + 1
+        image.previousVersionID = previous?.id
+        image.status = .active
+        image.updatedAt = clock.now()
+    }
+
+    func activate(_ image: Image, actor: Principal) async throws -> Image {
         try await store.transaction { repos in
             guard try await repos.images.update(image, scope: .all) else {
                 throw ArrowError(.conflict, reason: "upload_abandoned", "The upload was cleaned up before it finished")
@@ -113,7 +115,7 @@ public struct ImageRegistry: Sendable {
     }
 
     /// Removes the object and the row of a failed upload, and records why.
-    private func discard(_ image: Image, key: BlobKey, error: any Error, actor: Principal) async {
+    func discard(_ image: Image, key: BlobKey, error: any Error, actor: Principal) async {
         do {
             try await removeObject(key.rawValue)
         } catch {
@@ -143,10 +145,10 @@ public struct ImageRegistry: Sendable {
         }
     }
 
-    private func previousVersion(_ id: String?, ticket: UploadTicket) async throws -> Image? {
+    func previousVersion(_ id: String?, organization: OrganizationID, principal: Principal) async throws -> Image? {
         guard let id, !id.isEmpty else { return nil }
-        guard let previous = try await repos.images.find(id: ImageID(id), scope: ticket.principal.scope),
-              previous.status == .active, previous.organizationID == ticket.organization
+        guard let previous = try await repos.images.find(id: ImageID(id), scope: principal.scope),
+              previous.status == .active, previous.organizationID == organization
         else { throw ArrowError(.unprocessable, reason: "invalid_previous_version", "previous_version_id is not an active image of this organization") }
         return previous
     }
@@ -175,6 +177,15 @@ public struct ImageRegistry: Sendable {
 }
 
 extension Image {
+    /// The `uploading` row that stands for an upload until it is judged (never listed as usable).
+    static func placeholder(id: ImageID, organization: OrganizationID, fileName: String, key: BlobKey, uploadedBy: UserID, at now: Date) -> Image {
+        Image(
+            id: id, organizationID: organization, name: fileName, description: nil, fileName: fileName, fileSize: 0,
+            fileType: "application/octet-stream", storageKey: key.rawValue, format: ImageFormat.unknown.rawValue, virtualSize: 0,
+            sha256: "", status: .uploading, software: [], ansibleFlags: AnsibleFlags.none, version: 1, previousVersionID: nil,
+            uploadedBy: uploadedBy, createdAt: now, updatedAt: now)
+    }
+
     mutating func apply(_ metadata: ImageMetadata) {
         name = metadata.name
         description = metadata.description

@@ -43,6 +43,19 @@ public struct ImageUploadFields: Sendable, Equatable {
         }
     }
 
+    /// The fields by form name, as a multipart session keeps them between sign and complete.
+    public var formValues: [String: String] {
+        let pairs: [(String, String?)] = [
+            ("name", name), ("description", description), ("software", software), ("ansible_flags", ansibleFlags),
+            ("sha256", sha256), ("previous_version_id", previousVersionID), ("organization_id", organizationID),
+        ]
+        return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })
+    }
+
+    public init(formValues: [String: String]) throws {
+        for (key, value) in formValues { try set(key, value) }
+    }
+
     /// The validated metadata.
     func metadata() throws -> ImageMetadata {
         ImageMetadata(

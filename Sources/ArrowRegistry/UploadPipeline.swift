@@ -39,8 +39,13 @@ final class UploadPipeline: Sendable {
     /// Ends the stream: the inspection findings, the hex SHA-256 and the byte count.
     func finish() -> (findings: Findings, sha256: String, size: Int64) {
         state.withLock { state in
-            let digest = state.hash.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = state.hash.finalize().hex
             return (state.inspection.finish(), digest, state.count)
         }
     }
+}
+
+extension SHA256.Digest {
+    /// Lower-case hexadecimal, as the API shows digests.
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
 }

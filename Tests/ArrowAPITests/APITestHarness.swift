@@ -24,6 +24,8 @@ struct Seed: Sendable {
     var betaAdminTokenID: TokenID
     /// An active image of organization B.
     var betaImageID: String
+    /// An open multipart upload session of organization B's admin.
+    var betaUploadID: String = ""
 }
 
 enum Harness {
@@ -45,6 +47,7 @@ enum Harness {
         do {
             var seed = try await seed(AdminOperations(backends: backends))
             seed.betaImageID = try await seedImage(backends, token: seed.betaAdmin)
+            seed.betaUploadID = try await seedUploadSession(backends, token: seed.betaAdmin)
             await backends.close()
             return seed
         } catch {
@@ -80,6 +83,17 @@ enum Harness {
             ticket, fileName: "seed.raw", fileType: nil, body: BlobBody(bytes: [UInt8](repeating: 0, count: 1 << 20)),
             fields: { ImageUploadFields(name: "Seed image") })
         return image.id.rawValue
+    }
+}
+
+extension Harness {
+    /// Opens a multipart session for a 20 MiB file, as `token`'s owner.
+    static func seedUploadSession(_ backends: Backends, token: String) async throws -> String {
+        let principal = try await backends.identity.authenticate(secret: token)
+        let registry = ImageRegistry(store: backends.store, blobs: backends.blobs, logger: Logger(label: "seed"))
+        let signed = try await registry.startMultipart(
+            principal: principal, fileName: "seed.raw", fileType: nil, fileSize: 20 << 20, fields: ImageUploadFields(name: "Seed upload"))
+        return signed.session.id.rawValue
     }
 }
 

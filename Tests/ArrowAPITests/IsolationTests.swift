@@ -39,6 +39,13 @@ struct EndpointCase: Sendable, CustomStringConvertible {
         .init(method: .get, template: "/api/audit", path: { _ in "/api/audit" }, writesOrganizationData: false),
         // Uploads write the caller's own organization; member and builder refusals are in ImageUploadAPITests.
         .init(method: .post, template: "/api/vm_images/upload", path: { _ in "/api/vm_images/upload" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/vm_images/upload/sign", path: { _ in "/api/vm_images/upload/sign" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/vm_images/upload/complete", path: { _ in "/api/vm_images/upload/complete" },
+              writesOrganizationData: false),
+        .init(method: .get, template: "/api/vm_images/upload/{upload_id}", path: { "/api/vm_images/upload/\($0.betaUploadID)" },
+              writesOrganizationData: false),
+        .init(method: .delete, template: "/api/vm_images/upload/{upload_id}", path: { "/api/vm_images/upload/\($0.betaUploadID)" },
+              writesOrganizationData: true),
         .init(method: .get, template: "/api/vm_images", path: { _ in "/api/vm_images" }, writesOrganizationData: false),
         .init(method: .get, template: "/api/vm_images/{image_id}", path: { "/api/vm_images/\($0.betaImageID)" }, writesOrganizationData: false),
         .init(method: .patch, template: "/api/vm_images/{image_id}", path: { "/api/vm_images/\($0.betaImageID)" },

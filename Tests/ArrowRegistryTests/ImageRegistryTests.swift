@@ -84,4 +84,78 @@ import Testing
             #expect(try await backends.store.repositories.images.find(id: id, scope: .all) == nil)
         }
     }
+
+    /// Uploads every part of a signed session straight to the store, as a client would through the URLs.
+    static func uploadParts(_ signed: ImageRegistry.SignedSession, bytes: [UInt8], blobs: any BlobStore, only: Set<Int>? = nil) async throws {
+        let session = signed.session
+        let upload = MultipartUpload(key: try BlobKey(session.storageKey), uploadID: session.storeUploadID)
+        for part in signed.signedParts where only?.contains(part.number) ?? true {
+            let start = Int(session.partSize) * (part.number - 1)
+            let slice = Array(bytes[start..<(start + Int(part.size))])
+            _ = try await blobs.uploadPart(upload, number: part.number, body: BlobBody(bytes: slice), length: part.size)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func abandonedSessionsExpireAndLeaveNothing(_ backend: TestBackend) async throws {
+        let clock = ManualClock()
+        try await Self.withRegistry(backend, clock: clock) { registry, backends, principal in
+            let bytes = testBytes(20 << 20)
+            let abandoned = try await registry.startMultipart(
+                principal: principal, fileName: "a.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "a"))
+            try await Self.uploadParts(abandoned, bytes: bytes, blobs: backends.blobs, only: [1])
+            // What a crash in the middle of completion leaves: a session `completing` and an assembled object.
+            let interrupted = try await registry.startMultipart(
+                principal: principal, fileName: "b.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "b"))
+            try await Self.uploadParts(interrupted, bytes: bytes, blobs: backends.blobs)
+            let key = try BlobKey(interrupted.session.storageKey)
+            _ = try await backends.blobs.completeMultipartUpload(
+                MultipartUpload(key: key, uploadID: interrupted.session.storeUploadID),
+                parts: try await backends.blobs.listParts(MultipartUpload(key: key, uploadID: interrupted.session.storeUploadID)))
+            #expect(try await backends.store.repositories.uploadSessions.transition(
+                id: interrupted.session.id, from: [.open], to: .completing, at: clock.now()))
+
+            #expect(try await registry.expireSessions() == 0, "fresh sessions stay open")
+            clock.advance(by: ImageRegistry.sessionLifetime + 1)
+            #expect(try await registry.expireSessions() == 2)
+            #expect(try await backends.blobs.head(key) == nil)
+            await #expect(throws: StorageError.self) {
+                try await backends.blobs.listParts(MultipartUpload(key: try BlobKey(abandoned.session.storageKey), uploadID: abandoned.session.storeUploadID))
+            }
+            await #expect { try await registry.signParts(principal: principal, id: abandoned.session.id.rawValue, parts: nil) } throws: {
+                (error: any Error) in (error as? ArrowError)?.publicCode == "upload_not_open"
+            }
+            #expect(try await registry.multipartStatus(principal: principal, id: abandoned.session.id.rawValue).session.status == .expired)
+            #expect(try await registry.expireSessions() == 0)
+        }
+    }
+
+    @Test(arguments: TestBackend.allCases)
+    func ofTwoRacingCompletionsExactlyOneWins(_ backend: TestBackend) async throws {
+        try await Self.withRegistry(backend) { registry, backends, principal in
+            let bytes = testBytes(9 << 20)
+            let signed = try await registry.startMultipart(
+                principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
+            try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            let id = signed.session.id.rawValue
+            async let first = await Result { try await registry.completeMultipart(principal: principal, id: id, sha256: nil) }
+            async let second = await Result { try await registry.completeMultipart(principal: principal, id: id, sha256: nil) }
+            let results = await [first, second]
+            let images = results.compactMap { try? $0.get() }
+            #expect(images.count == 1)
+            #expect(images.first?.status == .active)
+            let losers = results.compactMap { result -> String? in
+                if case .failure(let error) = result { return (error as? ArrowError)?.publicCode }
+                return nil
+            }
+            #expect(losers == ["upload_not_open"])
+            #expect(try await backends.blobs.read(try BlobKey(signed.session.storageKey)) == bytes)
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
 }

@@ -88,23 +88,7 @@ struct ImageController {
     /// JSON `{name?, description?, software?, ansible_flags?}`; unknown keys are refused.
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
         let principal = try context.requirePrincipal()
-        let body = try await request.body.collect(upTo: 1 << 20)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
-            throw ArrowError(.invalidInput, reason: "invalid_json", "The body must be a JSON object")
-        }
-        var fields = ImageUploadFields()
-        for (key, value) in object {
-            guard ["name", "description", "software", "ansible_flags"].contains(key) else {
-                throw ArrowError(.unprocessable, reason: "unknown_field", "Unknown field \(key)")
-            }
-            if let text = value as? String, key == "name" || key == "description" {
-                try fields.set(key, text)
-            } else if key == "software" || key == "ansible_flags", JSONSerialization.isValidJSONObject(value) {
-                try fields.set(key, String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self))
-            } else {
-                throw ArrowError(.unprocessable, reason: "invalid_\(key)", "\(key) has the wrong type")
-            }
-        }
+        let fields = try ImageFieldsJSON.fields(try await ImageFieldsJSON.object(request), allowed: ImageFieldsJSON.metadataKeys)
         return ImageDTO(try await registry.update(id: try imageID(context), fields: fields, principal: principal))
     }
 

@@ -1,4 +1,5 @@
 import ArrowCore
+import ArrowRegistry
 import Foundation
 import Hummingbird
 
@@ -43,5 +44,76 @@ struct ImageDTO: ResponseCodable {
         previousVersionId = image.previousVersionID?.rawValue
         createdAt = image.createdAt
         updatedAt = image.updatedAt
+    }
+}
+
+/// A multipart upload session: its parts already stored, and fresh URLs for the parts to send.
+struct UploadSessionDTO: ResponseCodable {
+    struct Part: Codable {
+        var partNumber: Int
+        var size: Int64
+        var etag: String?
+        var method: String?
+        var url: String?
+        /// Headers to send exactly as given (they are signed).
+        var headers: [String: String]?
+        var expiresAt: Date?
+    }
+
+    var uploadId: String
+    var imageId: String
+    var status: String
+    var fileName: String
+    var fileSize: Int64
+    var partSize: Int64
+    var partCount: Int
+    var expiresAt: Date
+    var uploadedParts: [Part]
+    var parts: [Part]
+
+    init(_ signed: ImageRegistry.SignedSession) {
+        let session = signed.session
+        uploadId = session.id.rawValue
+        imageId = session.imageID.rawValue
+        status = session.status.rawValue
+        fileName = session.fileName
+        fileSize = session.fileSize
+        partSize = session.partSize
+        partCount = session.partCount
+        expiresAt = session.expiresAt
+        uploadedParts = signed.uploadedParts.map { Part(partNumber: $0.number, size: $0.size, etag: $0.etag) }
+        parts = signed.signedParts.map {
+            Part(partNumber: $0.number, size: $0.size, method: $0.request.method, url: $0.request.url,
+                 headers: $0.request.headers, expiresAt: $0.request.expiresAt)
+        }
+    }
+}
+
+/// Image fields sent as JSON (`PATCH /api/vm_images/{id}`, the multipart sign step): `software` and `ansible_flags`
+/// as JSON values, the rest as strings; keys outside `allowed` are refused.
+enum ImageFieldsJSON {
+    static let metadataKeys: Set<String> = ["name", "description", "software", "ansible_flags"]
+
+    static func object(_ request: Request) async throws -> [String: Any] {
+        let body = try await request.body.collect(upTo: 1 << 20)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            throw ArrowError(.invalidInput, reason: "invalid_json", "The body must be a JSON object")
+        }
+        return object
+    }
+
+    static func fields(_ object: [String: Any], allowed: Set<String>) throws -> ImageUploadFields {
+        var fields = ImageUploadFields()
+        for (key, value) in object {
+            guard allowed.contains(key) else { throw ArrowError(.unprocessable, reason: "unknown_field", "Unknown field \(key)") }
+            if key == "software" || key == "ansible_flags", JSONSerialization.isValidJSONObject(value) {
+                try fields.set(key, String(decoding: try JSONSerialization.data(withJSONObject: value), as: UTF8.self))
+            } else if let text = value as? String, key != "software", key != "ansible_flags" {
+                try fields.set(key, text)
+            } else {
+                throw ArrowError(.unprocessable, reason: "invalid_\(key)", "\(key) has the wrong type")
+            }
+        }
+        return fields
     }
 }

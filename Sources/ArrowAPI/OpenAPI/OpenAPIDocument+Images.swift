@@ -30,6 +30,76 @@ extension OpenAPIDocument {
             '415': {$ref: '#/components/responses/Error'}
             '422': {$ref: '#/components/responses/Error'}
             '429': {$ref: '#/components/responses/Error'}
+      /api/vm_images/upload/sign:
+        post:
+          summary: Start a resumable multipart upload (1 MiB to 10 GiB), or re-sign parts of an open one
+          description: >-
+            Without upload_id, opens a session (takes one slot of the upload rate limit) and returns presigned PUT
+            URLs for every part: to the bucket on B2/S3, to this server's /api/storage path locally. With upload_id,
+            returns fresh URLs for part_numbers, or for every part not stored yet. Sessions expire after 24 hours.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  additionalProperties: false
+                  properties:
+                    upload_id: {type: string, description: Resume this session}
+                    part_numbers: {type: array, items: {type: integer, minimum: 1, maximum: 10000}}
+                    file_name: {type: string}
+                    file_size: {type: integer, minimum: 1048576, maximum: 10737418240}
+                    file_type: {type: string}
+                    name: {type: string}
+                    description: {type: string}
+                    software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+                    ansible_flags: {oneOf: [{type: array, items: {type: string}}, {type: object, additionalProperties: {type: boolean}}]}
+                    sha256: {type: string}
+                    previous_version_id: {type: string}
+                    organization_id: {type: string}
+          responses:
+            '200': {description: Fresh part URLs, content: {application/json: {schema: {$ref: '#/components/schemas/UploadSession'}}}}
+            '201': {description: The new session, content: {application/json: {schema: {$ref: '#/components/schemas/UploadSession'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '413': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+            '429': {$ref: '#/components/responses/Error'}
+      /api/vm_images/upload/complete:
+        post:
+          summary: Finish a multipart upload
+          description: >-
+            Checks that every part is stored with its exact size (409 parts_missing names the ones to send), assembles
+            the object, inspects it with ranged reads, hashes it and activates the image; a rejected upload leaves
+            nothing in storage and names the failed checks.
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  additionalProperties: false
+                  required: [upload_id]
+                  properties: {upload_id: {type: string}, sha256: {type: string}}
+          responses:
+            '201': {description: The active image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/vm_images/upload/{upload_id}:
+        parameters: [{name: upload_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: A multipart upload session and the parts stored so far
+          responses:
+            '200': {description: The session, content: {application/json: {schema: {$ref: '#/components/schemas/UploadSession'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        delete:
+          summary: Abort a multipart upload and discard its parts
+          responses:
+            '204': {description: Aborted}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
       /api/vm_images:
         get:
           summary: The caller's collection (active images unless status says otherwise)
@@ -121,6 +191,29 @@ extension OpenAPIDocument {
             previous_version_id: {type: [string, 'null']}
             created_at: {type: string, format: date-time}
             updated_at: {type: string, format: date-time}
+        UploadPart:
+          type: object
+          properties:
+            part_number: {type: integer}
+            size: {type: integer}
+            etag: {type: string}
+            method: {type: string}
+            url: {type: string}
+            headers: {type: object, additionalProperties: {type: string}}
+            expires_at: {type: string, format: date-time}
+        UploadSession:
+          type: object
+          properties:
+            upload_id: {type: string}
+            image_id: {type: string}
+            status: {type: string, enum: [open, completing, completed, aborted, expired, rejected]}
+            file_name: {type: string}
+            file_size: {type: integer}
+            part_size: {type: integer}
+            part_count: {type: integer}
+            expires_at: {type: string, format: date-time}
+            uploaded_parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
+            parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
         ImageList:
           type: object
           properties: {items: {type: array, items: {$ref: '#/components/schemas/Image'}}}

@@ -87,6 +87,10 @@ public struct SoftwareEntry: Sendable, Equatable, Codable {
 public struct AnsibleFlags: Sendable, Equatable {
     public static let names = ["install_vpn", "harden_ssh", "install_monitoring", "apply_branding"]
     public private(set) var enabled: Set<String>
+    /// Every flag off.
+    public static let none = AnsibleFlags(unchecked: [])
+
+    private init(unchecked: Set<String>) { enabled = unchecked }
 
     public init(enabled: Set<String> = []) throws {
         let unknown = enabled.subtracting(Self.names)

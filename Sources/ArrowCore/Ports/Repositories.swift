@@ -63,10 +63,12 @@ public struct Repositories: Sendable {
     public var audit: any AuditLogRepository
     public var images: any ImageRepository
     public var uploadAttempts: any UploadAttemptRepository
+    public var uploadSessions: any UploadSessionRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
-        audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository
+        audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository,
+        uploadSessions: any UploadSessionRepository
     ) {
         self.organizations = organizations
         self.users = users
@@ -74,6 +76,7 @@ public struct Repositories: Sendable {
         self.audit = audit
         self.images = images
         self.uploadAttempts = uploadAttempts
+        self.uploadSessions = uploadSessions
     }
 }
 

@@ -14,7 +14,7 @@ public struct Migration: Sendable {
 
 /// Every migration, in order. Append only: never edit one that has shipped.
 public enum Migrations {
-    public static let all: [Migration] = [identity, images]
+    public static let all: [Migration] = [identity, images, uploadSessions]
 
     static func serialKey(_ dialect: SQLDialectKind) -> String {
         dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
@@ -107,6 +107,31 @@ public enum Migrations {
             )
             """,
             "CREATE INDEX upload_attempts_user ON upload_attempts (user_id, created_at)",
+        ]
+    }
+
+    static let uploadSessions = Migration(version: 3, name: "upload_sessions") { _ in
+        [
+            """
+            CREATE TABLE upload_sessions (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                image_id TEXT NOT NULL,
+                file_name TEXT NOT NULL,
+                file_type TEXT NULL,
+                file_size BIGINT NOT NULL,
+                part_size BIGINT NOT NULL,
+                storage_key TEXT NOT NULL,
+                store_upload_id TEXT NOT NULL,
+                fields TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX upload_sessions_expiry ON upload_sessions (status, expires_at)",
         ]
     }
 }

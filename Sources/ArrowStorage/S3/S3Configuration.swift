@@ -1,3 +1,4 @@
+import ArrowCore
 import Foundation
 
 /// Where and how to reach an S3-compatible store (Backblaze B2 via the seed's `B2_*` variables).
@@ -31,11 +32,6 @@ public struct S3Configuration: Sendable, Equatable {
         self.maxAttempts = maxAttempts
     }
 
-    /// Multipart part size for an object of `size` bytes: at least 8 MiB, and large enough that no object needs
-    /// more than 10,000 parts; whole MiB.
-    public static func partSize(for size: Int64) -> Int64 {
-        let mib: Int64 = 1 << 20
-        let needed = (size + 9_999) / 10_000
-        return max(8 * mib, (needed + mib - 1) / mib * mib)
-    }
+    /// Multipart part size for an object of `size` bytes (the rule lives with ``UploadSession``).
+    public static func partSize(for size: Int64) -> Int64 { UploadSession.partSize(for: size) }
 }

@@ -1,0 +1,241 @@
+import ArrowCore
+import ArrowFormats
+import Crypto
+import Foundation
+import Logging
+
+/// The multipart upload path: sign a session, the client PUTs parts straight to storage (B2, or this server for the
+/// local store), complete. Completion checks every part, assembles the object, inspects it with ranged reads of just
+/// the regions the inspector asks for, hashes it, and only then activates the image.
+extension ImageRegistry {
+    /// How long a session may stay open before the janitor aborts it, and how long each part URL lives.
+    public static let sessionLifetime: TimeInterval = 24 * 3600
+    public static let partURLLifetime: TimeInterval = 3600
+
+    /// A session with its parts: those already stored, and fresh URLs for those asked for.
+    public struct SignedSession: Sendable {
+        public var session: UploadSession
+        public var uploadedParts: [UploadedPart]
+        public var signedParts: [SignedPart]
+    }
+
+    public struct SignedPart: Sendable {
+        public var number: Int
+        public var size: Int64
+        public var request: PresignedRequest
+    }
+
+    /// Opens a session for a file of `fileSize` bytes. The fields are validated now, so a bad name or software list
+    /// fails before any byte is sent. Takes one slot of the upload rate limit.
+    public func startMultipart(
+        principal: Principal, fileName rawFileName: String, fileType: String?, fileSize: Int64, fields: ImageUploadFields
+    ) async throws -> SignedSession {
+        let fileName = try Self.validate(fileName: rawFileName)
+        guard fileSize <= limits.multipart.upperBound else {
+            throw ArrowError(.payloadTooLarge, reason: "file_too_large", "The file is larger than \(UploadLimits.describe(limits.multipart.upperBound))")
+        }
+        try checkMinimum(size: fileSize, limits.multipart.lowerBound)
+        if let sha256 = fields.sha256, !sha256.isEmpty { try Self.validate(sha256: sha256) }
+        _ = try fields.metadata()
+        let ticket = try await beginUpload(principal: principal, organization: fields.organizationID)
+        _ = try await previousVersion(fields.previousVersionID, organization: ticket.organization, principal: principal)
+        let imageID = ImageID.generate()
+        let key = try StorageLayout.image(id: imageID.rawValue, fileName: fileName)
+        let upload = try await blobs.createMultipartUpload(key)
+        let now = clock.now()
+        let session = UploadSession(
+            id: .generate(), organizationID: ticket.organization, userID: principal.user.id, imageID: imageID, fileName: fileName,
+            fileType: fileType, fileSize: fileSize, partSize: UploadSession.partSize(for: fileSize), storageKey: key.rawValue,
+            storeUploadID: upload.uploadID, fields: fields.formValues, status: .open, createdAt: now, updatedAt: now,
+            expiresAt: now.addingTimeInterval(Self.sessionLifetime))
+        do {
+            try await repos.uploadSessions.create(session)
+        } catch {
+            try? await blobs.abortMultipartUpload(upload)
+            throw error
+        }
+        return try sign(session, parts: Array(1...session.partCount), uploaded: [])
+    }
+
+    /// Fresh URLs for an open session: for `parts`, or for every part not stored yet (resuming).
+    public func signParts(principal: Principal, id: String, parts requested: [Int]?) async throws -> SignedSession {
+        let session = try await openSession(id, principal: principal)
+        let uploaded = try await storedParts(session)
+        let stored = Set(uploaded.map(\.number))
+        let parts = requested ?? (1...session.partCount).filter { !stored.contains($0) }
+        return try sign(session, parts: parts, uploaded: uploaded)
+    }
+
+    /// The session and the parts stored so far.
+    public func multipartStatus(principal: Principal, id: String) async throws -> SignedSession {
+        let session = try await ownSession(id, principal: principal)
+        let uploaded = session.status == .open ? try await storedParts(session) : []
+        return SignedSession(session: session, uploadedParts: uploaded, signedParts: [])
+    }
+
+    /// Abandons a session: its parts are discarded.
+    public func abortMultipart(principal: Principal, id: String) async throws {
+        let session = try await openSession(id, principal: principal)
+        guard try await repos.uploadSessions.transition(id: session.id, from: [.open], to: .aborted, at: clock.now()) else {
+            throw ArrowError(.conflict, reason: "upload_not_open", "The upload is no longer open")
+        }
+        try await blobs.abortMultipartUpload(try upload(of: session))
+    }
+
+    /// Finishes a session: every part present with its exact size, the object assembled, inspected by ranged reads,
+    /// hashed, and the image activated; or every trace removed and the failed check named.
+    /// - Parameter sha256: the client's digest, if it did not give one at sign time.
+    public func completeMultipart(principal: Principal, id: String, sha256: String?) async throws -> Image {
+        let session = try await openSession(id, principal: principal)
+        var fields = try ImageUploadFields(formValues: session.fields)
+        if let sha256, !sha256.isEmpty {
+            try Self.validate(sha256: sha256)
+            fields.sha256 = sha256
+        }
+        guard try await repos.uploadSessions.transition(id: session.id, from: [.open], to: .completing, at: clock.now()) else {
+            throw ArrowError(.conflict, reason: "upload_not_open", "The upload is being completed or is no longer open")
+        }
+        let parts: [UploadedPart]
+        do {
+            parts = try await verifiedParts(session)
+        } catch {
+            // Nothing assembled yet: the client can upload what is missing and complete again.
+            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .open, at: clock.now())
+            throw error
+        }
+        let key = try BlobKey(session.storageKey)
+        var image = Image.placeholder(id: session.imageID, organization: session.organizationID, fileName: session.fileName,
+                                      key: key, uploadedBy: session.userID, at: clock.now())
+        try await repos.images.create(image)
+        do {
+            try await blobs.completeMultipartUpload(try upload(of: session), parts: parts)
+            let report = Judgement.judge(
+                try await RandomAccessInspection.inspect(StoredObjectBytes(blobs: blobs, key: key, size: UInt64(session.fileSize))),
+                fileName: session.fileName, fileType: session.fileType)
+            try check(report, declaredSHA256: nil, actualSHA256: "")
+            let (sha256, size) = try await digest(key)
+            guard size == session.fileSize else {
+                throw ArrowError(.unprocessable, reason: "size_mismatch", "The stored object has \(size) bytes, not \(session.fileSize)")
+            }
+            try check(report, declaredSHA256: fields.sha256, actualSHA256: sha256)
+            try await finish(&image, report: report, sha256: sha256, size: size, fields: fields, principal: principal)
+            let active = try await activate(image, actor: principal)
+            _ = try await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .completed, at: clock.now())
+            return active
+        } catch {
+            await discard(image, key: key, error: error, actor: principal)
+            try? await blobs.abortMultipartUpload(try upload(of: session))
+            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .rejected, at: clock.now())
+            throw error
+        }
+    }
+
+    /// Aborts sessions past their expiry (abandoned by their clients, or interrupted mid-completion). Returns how many.
+    @discardableResult
+    public func expireSessions() async throws -> Int {
+        let expired = try await repos.uploadSessions.expired(before: clock.now(), limit: 500)
+        for session in expired {
+            try await blobs.abortMultipartUpload(try upload(of: session))
+            if session.status == .completing { try await removeObject(session.storageKey) }
+            _ = try await repos.uploadSessions.transition(id: session.id, from: [.open, .completing], to: .expired, at: clock.now())
+            logger.notice("expired an abandoned multipart upload", metadata: ["session": "\(session.id)", "file": "\(session.fileName)"])
+        }
+        return expired.count
+    }
+
+    // MARK: - Helpers
+
+    private func sign(_ session: UploadSession, parts: [Int], uploaded: [UploadedPart]) throws -> SignedSession {
+        let upload = try upload(of: session)
+        let signed = try parts.map { number -> SignedPart in
+            guard (1...session.partCount).contains(number) else {
+                throw ArrowError(.unprocessable, reason: "invalid_part_number", "Part numbers run from 1 to \(session.partCount)")
+            }
+            let size = session.expectedSize(ofPart: number)
+            return SignedPart(number: number, size: size, request: try blobs.presignUploadPart(
+                upload, number: number, expiresIn: Self.partURLLifetime, contentLength: size))
+        }
+        return SignedSession(session: session, uploadedParts: uploaded, signedParts: signed)
+    }
+
+    /// The caller's own session (or any, for a superuser), in its organization.
+    private func ownSession(_ id: String, principal: Principal) async throws -> UploadSession {
+        try principal.requireHuman()
+        try principal.require(.imageUpload)
+        guard let session = try await repos.uploadSessions.find(id: UploadSessionID(id), scope: principal.scope),
+              session.userID == principal.user.id || principal.user.role == .superuser
+        else { throw ArrowError.notFound("Upload") }
+        return session
+    }
+
+    private func openSession(_ id: String, principal: Principal) async throws -> UploadSession {
+        let session = try await ownSession(id, principal: principal)
+        guard session.status == .open else {
+            throw ArrowError(.conflict, reason: "upload_not_open", "The upload is \(session.status.rawValue), not open")
+        }
+        guard session.expiresAt > clock.now() else {
+            throw ArrowError(.conflict, reason: "upload_expired", "The upload expired; start a new one")
+        }
+        return session
+    }
+
+    private func upload(of session: UploadSession) throws -> MultipartUpload {
+        MultipartUpload(key: try BlobKey(session.storageKey), uploadID: session.storeUploadID)
+    }
+
+    private func storedParts(_ session: UploadSession) async throws -> [UploadedPart] {
+        do {
+            return try await blobs.listParts(try upload(of: session)).sorted { $0.number < $1.number }
+        } catch let error as StorageError where error.code == .notFound {
+            throw ArrowError(.conflict, reason: "upload_expired", "The store no longer has this upload; start a new one")
+        }
+    }
+
+    /// Every part 1…n present with exactly its expected size; names the missing or wrong ones.
+    private func verifiedParts(_ session: UploadSession) async throws -> [UploadedPart] {
+        let stored = Dictionary(try await storedParts(session).map { ($0.number, $0) }, uniquingKeysWith: { $1 })
+        let missing = (1...session.partCount).filter { stored[$0] == nil }
+        guard missing.isEmpty else {
+            throw ArrowError(.conflict, reason: "parts_missing",
+                             "Parts not uploaded yet: \(Self.describe(missing)); sign them again and upload them")
+        }
+        let wrong = (1...session.partCount).filter { stored[$0]!.size != session.expectedSize(ofPart: $0) }
+        guard wrong.isEmpty else {
+            throw ArrowError(.conflict, reason: "parts_wrong_size", "Parts with the wrong size: \(Self.describe(wrong)); upload them again")
+        }
+        return (1...session.partCount).map { stored[$0]! }
+    }
+
+    static func describe(_ numbers: [Int]) -> String {
+        numbers.count <= 10 ? numbers.map(String.init).joined(separator: ", ") : numbers.prefix(10).map(String.init).joined(separator: ", ") + " and \(numbers.count - 10) more"
+    }
+
+    /// Streams the object once: its SHA-256 and length.
+    private func digest(_ key: BlobKey) async throws -> (String, Int64) {
+        var hash = SHA256()
+        var size: Int64 = 0
+        for try await chunk in try await blobs.get(key, range: nil).1 {
+            hash.update(data: chunk)
+            size += Int64(chunk.count)
+        }
+        return (hash.finalize().hex, size)
+    }
+
+    static func validate(sha256: String) throws {
+        guard sha256.count == 64, sha256.allSatisfy(\.isHexDigit) else {
+            throw ArrowError(.unprocessable, reason: "invalid_sha256", "sha256 must be 64 hexadecimal digits")
+        }
+    }
+}
+
+/// A stored object read by ranged GETs: what ``RandomAccessInspection`` needs at completion.
+struct StoredObjectBytes: RandomAccessBytes {
+    let blobs: any BlobStore
+    let key: BlobKey
+    let size: UInt64
+
+    func read(offset: UInt64, length: Int) async throws -> [UInt8] {
+        guard length > 0 else { return [] }
+        return try await blobs.read(key, range: ByteRange(Int64(offset), Int64(offset) + Int64(length) - 1))
+    }
+}
