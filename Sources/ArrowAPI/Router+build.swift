@@ -46,5 +46,6 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     SignedStorageController(storage: dependencies.signedStorage).register(on: router)
     ImageController(registry: dependencies.images).register(on: router)
     MultipartUploadController(registry: dependencies.images).register(on: router)
+    CollectionController(registry: dependencies.images).register(on: router)
     return router
 }

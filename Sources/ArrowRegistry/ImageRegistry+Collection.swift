@@ -4,18 +4,44 @@ import Logging
 
 /// Reading and managing images that exist: the collection, metadata edits, versions, deletion, downloads.
 extension ImageRegistry {
-    public func list(principal: Principal, organization: String?, filter: ImageFilter) async throws -> [Image] {
+    /// The organization's collection (the caller's own unless a superuser names another): its custom images, those
+    /// shared with it and public ones, each saying why it is there and where it stands among the defaults.
+    public func collection(principal: Principal, organization requested: String?, filter: CollectionFilter) async throws -> [CollectionEntry] {
         try principal.requireHuman()
         try principal.require(.imageRead)
-        let organization = try organization.map { id -> OrganizationID in
-            let organization = OrganizationID(id)
-            try principal.requireAccess(to: organization)
-            return organization
-        } ?? principal.user.organizationID
-        return try await repos.images.list(organization: organization, filter: filter, scope: principal.scope)
+        if let organization = try viewingOrganization(principal, requested: requested) {
+            return try await repos.collections.entries(organization: organization, filter: filter)
+        }
+        // A superuser outside any organization, naming none: every organization's images, as their owners see them.
+        return try await repos.images.list(organization: nil, filter: filter.images, scope: principal.scope)
+            .map { CollectionEntry(image: $0, source: .custom, defaultPosition: nil) }
     }
 
-    /// An image the caller can see, in any status but deleted.
+    private func viewingOrganization(_ principal: Principal, requested: String?) throws -> OrganizationID? {
+        guard let requested, !requested.isEmpty else { return principal.user.organizationID }
+        let organization = OrganizationID(requested)
+        try principal.requireAccess(to: organization)
+        return organization
+    }
+
+    /// An image in the caller's collection (its own, shared with it, or public), in any status but deleted.
+    public func entry(id: String, principal: Principal) async throws -> CollectionEntry {
+        try principal.requireHuman()
+        try principal.require(.imageRead)
+        if let organization = principal.user.organizationID,
+           let entry = try await repos.collections.entry(image: ImageID(id), organization: organization),
+           entry.image.status != .deleted {
+            return entry
+        }
+        // Superusers see every image, as its owner does.
+        guard principal.isSuperuser, let image = try await repos.images.find(id: ImageID(id), scope: .all), image.status != .deleted,
+              let entry = try await repos.collections.entry(image: image.id, organization: image.organizationID)
+        else { throw ArrowError.notFound("Image") }
+        return entry
+    }
+
+    /// An image of the caller's own organization (or any, for a superuser), in any status but deleted: what may be
+    /// edited, shared or deleted. Shared and public images are read-only to their recipients.
     public func image(id: String, principal: Principal) async throws -> Image {
         try principal.requireHuman()
         try principal.require(.imageRead)
@@ -25,9 +51,9 @@ extension ImageRegistry {
         return image
     }
 
-    /// The image and every earlier version it links to, newest first.
+    /// The image and every earlier version the caller may see, newest first.
     public func versions(id: String, principal: Principal) async throws -> [Image] {
-        var chain = [try await image(id: id, principal: principal)]
+        var chain = [try await entry(id: id, principal: principal).image]
         while let previous = chain.last?.previousVersionID, chain.count < 1000,
               let image = try await repos.images.find(id: previous, scope: principal.scope) {
             chain.append(image)
@@ -51,12 +77,13 @@ extension ImageRegistry {
         return try await save(image, action: .imageUpdated, by: principal)
     }
 
-    /// Soft delete: the row stays (as `deleted`, for history and version links), the bytes go.
+    /// Soft delete: the row stays (as `deleted`, for history and version links); its shares and default selections
+    /// go with it, then the bytes.
     public func delete(id: String, principal: Principal) async throws {
         try principal.require(.imageAdmin)
         var image = try await image(id: id, principal: principal)
         image.status = .deleted
-        try await save(image, action: .imageDeleted, by: principal)
+        try await save(image, action: .imageDeleted, by: principal) { [id = image.id] repos in try await repos.collections.forget(image: id) }
         try await removeObject(image.storageKey)
     }
 
@@ -68,24 +95,28 @@ extension ImageRegistry {
         }
     }
 
-    /// Writes an edited image and its audit event in one transaction, stamping `updatedAt`.
+    /// Writes an edited image, its audit event and `also` in one transaction, stamping `updatedAt`.
     @discardableResult
-    private func save(_ image: Image, action: AuditEvent.Action, by principal: Principal) async throws -> Image {
+    func save(
+        _ image: Image, action: AuditEvent.Action, by principal: Principal, details: [String: String] = [:],
+        also: @escaping @Sendable (Repositories) async throws -> Void = { _ in }
+    ) async throws -> Image {
         var image = image
         image.updatedAt = clock.now()
         let saved = image
         try await store.transaction { repos in
             guard try await repos.images.update(saved, scope: principal.scope) else { throw ArrowError.notFound("Image") }
+            try await also(repos)
             try await repos.audit.append(AuditEvent(
                 organizationID: saved.organizationID, actorID: principal.user.id, action: action,
-                target: saved.id.rawValue, createdAt: saved.updatedAt))
+                target: saved.id.rawValue, details: details, createdAt: saved.updatedAt))
         }
         return saved
     }
 
     /// A short-lived URL to download the image: the bucket directly on B2/S3, or this server on the local store.
     public func downloadURL(id: String, principal: Principal, expiresIn: TimeInterval = 300) async throws -> PresignedRequest {
-        let image = try await image(id: id, principal: principal)
+        let image = try await entry(id: id, principal: principal).image
         guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "The image is not available for download") }
         return try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: expiresIn)
     }

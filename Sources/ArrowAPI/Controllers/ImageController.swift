@@ -58,26 +58,37 @@ struct ImageController {
         return fields
     }
 
+    /// The caller's collection. `collection` narrows to custom, shared and/or public (comma-separated);
+    /// `default=true` to the organization's defaults, in order.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListResponse<ImageDTO> {
         let principal = try context.requirePrincipal()
         let query = request.uri.queryParameters
-        var filter = ImageFilter()
+        var filter = CollectionFilter()
         if let status = query["status"].map(String.init) {
             guard let parsed = ImageStatus(rawValue: status) else {
                 throw ArrowError(.invalidInput, reason: "invalid_filter", "status must be uploading, active or deleted")
             }
-            filter.status = parsed
+            filter.images.status = parsed
         }
-        filter.format = query["format"].map(String.init)
-        filter.nameContains = query["q"].map(String.init)
-        filter.limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 100, 1), 500)
-        filter.offset = max(Int(query["offset"].map(String.init) ?? "") ?? 0, 0)
-        let images = try await registry.list(principal: principal, organization: query["organization_id"].map(String.init), filter: filter)
-        return ListResponse(items: images.map(ImageDTO.init))
+        if let sources = query["collection"].map(String.init) {
+            for name in sources.split(separator: ",") {
+                guard let source = CollectionSource(rawValue: String(name)) else {
+                    throw ArrowError(.invalidInput, reason: "invalid_filter", "collection must list custom, shared or public")
+                }
+                filter.sources.insert(source)
+            }
+        }
+        filter.defaultsOnly = query["default"].map { $0 == "true" || $0 == "1" } ?? false
+        filter.images.format = query["format"].map(String.init)
+        filter.images.nameContains = query["q"].map(String.init)
+        filter.images.limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 100, 1), 500)
+        filter.images.offset = max(Int(query["offset"].map(String.init) ?? "") ?? 0, 0)
+        let entries = try await registry.collection(principal: principal, organization: query["organization_id"].map(String.init), filter: filter)
+        return ListResponse(items: entries.map(ImageDTO.init))
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
-        ImageDTO(try await registry.image(id: try imageID(context), principal: try context.requirePrincipal()))
+        ImageDTO(try await registry.entry(id: try imageID(context), principal: try context.requirePrincipal()))
     }
 
     @Sendable func versions(_ request: Request, context: AppRequestContext) async throws -> ListResponse<ImageDTO> {

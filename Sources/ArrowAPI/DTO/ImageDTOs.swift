@@ -24,6 +24,18 @@ struct ImageDTO: ResponseCodable {
     var previousVersionId: String?
     var createdAt: Date
     var updatedAt: Date
+    /// Made public by a superuser.
+    var `public`: Bool
+    /// Why the image is in the caller's collection: custom, shared or public (collection views only).
+    var collection: String?
+    /// Its place among the organization's default images, when it is one.
+    var defaultPosition: Int?
+
+    init(_ entry: CollectionEntry) {
+        self.init(entry.image)
+        collection = entry.source.rawValue
+        defaultPosition = entry.defaultPosition
+    }
 
     init(_ image: Image) {
         id = image.id.rawValue
@@ -44,6 +56,7 @@ struct ImageDTO: ResponseCodable {
         previousVersionId = image.previousVersionID?.rawValue
         createdAt = image.createdAt
         updatedAt = image.updatedAt
+        `public` = image.isPublic
     }
 }
 

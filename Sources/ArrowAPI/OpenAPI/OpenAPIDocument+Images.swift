@@ -102,12 +102,14 @@ extension OpenAPIDocument {
             '409': {$ref: '#/components/responses/Error'}
       /api/vm_images:
         get:
-          summary: The caller's collection (active images unless status says otherwise)
+          summary: The caller's collection (custom, shared and public images; active unless status says otherwise)
           parameters:
             - {name: organization_id, in: query, schema: {type: string}}
             - {name: status, in: query, schema: {type: string, enum: [uploading, active, deleted]}}
             - {name: format, in: query, schema: {type: string, enum: [iso, qcow2, vmdk, vhd, vhdx, raw]}}
             - {name: q, in: query, description: Case-insensitive name substring, schema: {type: string}}
+            - {name: collection, in: query, description: 'Comma-separated: custom, shared, public', schema: {type: string}}
+            - {name: default, in: query, description: 'true: only the default images, in order', schema: {type: boolean}}
             - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
             - {name: offset, in: query, schema: {type: integer, minimum: 0}}
           responses:
@@ -160,6 +162,68 @@ extension OpenAPIDocument {
           responses:
             '302': {description: 'Location: the URL, valid for 5 minutes'}
             '404': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/shares:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: Organizations this image is shared with
+          responses:
+            '200': {description: Shares, content: {application/json: {schema: {$ref: '#/components/schemas/ShareList'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        post:
+          summary: Share the image with another organization (read and use in builds, not edit)
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [organization_id], properties: {organization_id: {type: string}}}}}
+          responses:
+            '201': {description: Shares, content: {application/json: {schema: {$ref: '#/components/schemas/ShareList'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/shares/{org_id}:
+        parameters:
+          - {name: image_id, in: path, required: true, schema: {type: string}}
+          - {name: org_id, in: path, required: true, schema: {type: string}}
+        delete:
+          summary: Stop sharing; the organization loses the image from its collection and defaults
+          responses:
+            '204': {description: Unshared}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/public:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        put:
+          summary: Make the image public (in every organization's collection) or private again; superusers only
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [public], properties: {public: {type: boolean}}}}}
+          responses:
+            '200': {description: The image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/organizations/{org_id}/default_images:
+        parameters: [{name: org_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: The organization's default images, in order (pre-selected for new build requests)
+          responses:
+            '200': {description: Images, content: {application/json: {schema: {$ref: '#/components/schemas/ImageList'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        put:
+          summary: Replace the default images with this ordered list of active images from the collection
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [image_ids], properties: {image_ids: {type: array, maxItems: 50, items: {type: string}}}}}}
+          responses:
+            '200': {description: Images, content: {application/json: {schema: {$ref: '#/components/schemas/ImageList'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+        delete:
+          summary: Clear the default images
+          responses:
+            '204': {description: Cleared}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
 
     """
 
@@ -191,6 +255,9 @@ extension OpenAPIDocument {
             previous_version_id: {type: [string, 'null']}
             created_at: {type: string, format: date-time}
             updated_at: {type: string, format: date-time}
+            public: {type: boolean}
+            collection: {type: string, enum: [custom, shared, public], description: Why it is in the caller's collection}
+            default_position: {type: integer, description: Place among the organization's default images}
         UploadPart:
           type: object
           properties:
@@ -214,6 +281,9 @@ extension OpenAPIDocument {
             expires_at: {type: string, format: date-time}
             uploaded_parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
             parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
+        ShareList:
+          type: object
+          properties: {items: {type: array, items: {type: object, properties: {organization_id: {type: string}}}}}
         ImageList:
           type: object
           properties: {items: {type: array, items: {$ref: '#/components/schemas/Image'}}}

@@ -108,6 +108,10 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case imageRejected = "image.rejected"
         case imageUpdated = "image.updated"
         case imageDeleted = "image.deleted"
+        case imageShared = "image.shared"
+        case imageUnshared = "image.unshared"
+        case imageVisibilityChanged = "image.visibility_changed"
+        case defaultImagesChanged = "collection.defaults_changed"
     }
 
     public var id: Int64?

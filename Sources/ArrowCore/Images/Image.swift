@@ -28,12 +28,14 @@ public struct Image: Sendable, Equatable {
     public var uploadedBy: UserID?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Made public by a superuser: in every organization's collection.
+    public var isPublic: Bool
 
     public init(
         id: ImageID, organizationID: OrganizationID, name: String, description: String?, fileName: String, fileSize: Int64,
         fileType: String, storageKey: String, format: String, virtualSize: Int64, sha256: String, status: ImageStatus,
         software: [SoftwareEntry], ansibleFlags: AnsibleFlags, version: Int, previousVersionID: ImageID?, uploadedBy: UserID?,
-        createdAt: Date, updatedAt: Date
+        createdAt: Date, updatedAt: Date, isPublic: Bool = false
     ) {
         self.id = id
         self.organizationID = organizationID
@@ -54,6 +56,7 @@ public struct Image: Sendable, Equatable {
         self.uploadedBy = uploadedBy
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.isPublic = isPublic
     }
 }
 

@@ -64,11 +64,12 @@ public struct Repositories: Sendable {
     public var images: any ImageRepository
     public var uploadAttempts: any UploadAttemptRepository
     public var uploadSessions: any UploadSessionRepository
+    public var collections: any CollectionRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
         audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository,
-        uploadSessions: any UploadSessionRepository
+        uploadSessions: any UploadSessionRepository, collections: any CollectionRepository
     ) {
         self.organizations = organizations
         self.users = users
@@ -77,6 +78,7 @@ public struct Repositories: Sendable {
         self.images = images
         self.uploadAttempts = uploadAttempts
         self.uploadSessions = uploadSessions
+        self.collections = collections
     }
 }
 

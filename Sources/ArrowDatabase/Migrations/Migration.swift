@@ -14,7 +14,7 @@ public struct Migration: Sendable {
 
 /// Every migration, in order. Append only: never edit one that has shipped.
 public enum Migrations {
-    public static let all: [Migration] = [identity, images, uploadSessions]
+    public static let all: [Migration] = [identity, images, uploadSessions, collections]
 
     static func serialKey(_ dialect: SQLDialectKind) -> String {
         dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
@@ -110,10 +110,10 @@ public enum Migrations {
         ]
     }
 
-    static let uploadSessions = Migration(version: 3, name: "upload_sessions") { _ in
+    static let uploadSessions = Migration(version: 3, name: "uploads") { _ in
         [
             """
-            CREATE TABLE upload_sessions (
+            CREATE TABLE uploads (
                 id TEXT PRIMARY KEY,
                 organization_id TEXT NOT NULL REFERENCES organizations(id),
                 user_id TEXT NOT NULL REFERENCES users(id),
@@ -131,7 +131,48 @@ public enum Migrations {
                 expires_at BIGINT NOT NULL
             )
             """,
-            "CREATE INDEX upload_sessions_expiry ON upload_sessions (status, expires_at)",
+            "CREATE INDEX uploads_expiry ON uploads (status, expires_at)",
+        ]
+    }
+
+    static let collections = Migration(version: 4, name: "collections") { _ in
+        [
+            "ALTER TABLE images ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0",
+            """
+            CREATE TABLE image_shares (
+                image_id TEXT NOT NULL REFERENCES images(id),
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                shared_by TEXT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (image_id, organization_id)
+            )
+            """,
+            "CREATE INDEX image_shares_organization ON image_shares (organization_id)",
+            """
+            CREATE TABLE org_default_images (
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                image_id TEXT NOT NULL REFERENCES images(id),
+                position INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (organization_id, image_id)
+            )
+            """,
+            """
+            CREATE TABLE metadata_files (
+                id TEXT PRIMARY KEY,
+                image_id TEXT NOT NULL REFERENCES images(id),
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                kind TEXT NOT NULL,
+                file_name TEXT NOT NULL,
+                content_type TEXT NOT NULL,
+                file_size BIGINT NOT NULL,
+                sha256 TEXT NOT NULL,
+                storage_key TEXT NOT NULL,
+                created_by TEXT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX metadata_files_image ON metadata_files (image_id, created_at)",
         ]
     }
 }

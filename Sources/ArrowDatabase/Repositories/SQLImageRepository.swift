@@ -8,7 +8,7 @@ struct SQLImageRepository: ImageRepository {
     static let columns = [
         "id", "organization_id", "name", "description", "file_name", "file_size", "file_type", "storage_key", "format",
         "virtual_size", "sha256", "status", "software", "ansible_flags", "version", "previous_version_id", "uploaded_by",
-        "created_at", "updated_at",
+        "created_at", "updated_at", "is_public",
     ]
 
     func create(_ image: Image) async throws {
@@ -25,11 +25,9 @@ struct SQLImageRepository: ImageRepository {
         if let status = filter.status { query = query.where("status", .equal, status.rawValue) }
         if let format = filter.format { query = query.where("format", .equal, format) }
         if let text = filter.nameContains, !text.isEmpty {
-            let pattern = "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
             query = query.where(SQLBinaryExpression(
                 SQLFunction("lower", args: SQLColumn("name")), .like,
-                SQLList([SQLBind(pattern), SQLRaw("ESCAPE '\\'")], separator: SQLRaw(" "))))
+                SQLList([SQLBind(Self.likePattern(text)), SQLRaw("ESCAPE '\\'")], separator: SQLRaw(" "))))
         }
         return try await query.orderBy("created_at", .descending).orderBy("id").limit(filter.limit).offset(filter.offset)
             .all().map(Self.decode)
@@ -44,7 +42,7 @@ struct SQLImageRepository: ImageRepository {
             .set("sha256", to: image.sha256).set("status", to: image.status.rawValue).set("version", to: image.version)
             .set("previous_version_id", to: image.previousVersionID?.rawValue)
             .set("software", to: try Self.json(image.software)).set("ansible_flags", to: try Self.json(image.ansibleFlags.enabled.sorted()))
-            .set("updated_at", to: Timestamp.from(image.updatedAt))
+            .set("updated_at", to: Timestamp.from(image.updatedAt)).set("is_public", to: image.isPublic ? 1 : 0)
             .where("id", .equal, image.id.rawValue).scoped(scope).run()
         return true
     }
@@ -58,6 +56,12 @@ struct SQLImageRepository: ImageRepository {
     func stale(status: ImageStatus, before: Date, limit: Int) async throws -> [Image] {
         try await select().where("status", .equal, status.rawValue).where("updated_at", .lessThan, Timestamp.from(before))
             .orderBy("updated_at").limit(limit).all().map(Self.decode)
+    }
+
+    /// A case-insensitive substring pattern for `LIKE … ESCAPE '\'`, with the user's `%`, `_` and `\` taken literally.
+    static func likePattern(_ text: String) -> String {
+        "%" + text.lowercased().replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 
     private func select() -> SQLSelectBuilder {
@@ -75,7 +79,7 @@ struct SQLImageRepository: ImageRepository {
             SQLBind(image.format), SQLBind(image.virtualSize), SQLBind(image.sha256), SQLBind(image.status.rawValue),
             SQLBind(try json(image.software)), SQLBind(try json(image.ansibleFlags.enabled.sorted())), SQLBind(image.version),
             SQLBind(image.previousVersionID?.rawValue), SQLBind(image.uploadedBy?.rawValue),
-            SQLBind(Timestamp.from(image.createdAt)), SQLBind(Timestamp.from(image.updatedAt)),
+            SQLBind(Timestamp.from(image.createdAt)), SQLBind(Timestamp.from(image.updatedAt)), SQLBind(image.isPublic ? 1 : 0),
         ]
     }
 
@@ -93,7 +97,8 @@ struct SQLImageRepository: ImageRepository {
             status: status, software: software, ansibleFlags: try AnsibleFlags(enabled: Set(flags)),
             version: Int(try row.int64("version")), previousVersionID: try row.optionalString("previous_version_id").map { ImageID($0) },
             uploadedBy: try row.optionalString("uploaded_by").map { UserID($0) },
-            createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")))
+            createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")),
+            isPublic: try row.int64("is_public") != 0)
     }
 }
 

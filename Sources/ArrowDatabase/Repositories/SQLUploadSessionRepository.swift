@@ -12,7 +12,7 @@ struct SQLUploadSessionRepository: UploadSessionRepository {
 
     func create(_ session: UploadSession) async throws {
         let fields = String(decoding: try JSONEncoder().encode(session.fields), as: UTF8.self)
-        try await db.insert(into: "upload_sessions").columns(Self.columns).values(
+        try await db.insert(into: "uploads").columns(Self.columns).values(
             SQLBind(session.id.rawValue), SQLBind(session.organizationID.rawValue), SQLBind(session.userID.rawValue),
             SQLBind(session.imageID.rawValue), SQLBind(session.fileName), SQLBind(session.fileType), SQLBind(session.fileSize),
             SQLBind(session.partSize), SQLBind(session.storageKey), SQLBind(session.storeUploadID), SQLBind(fields),
@@ -27,7 +27,7 @@ struct SQLUploadSessionRepository: UploadSessionRepository {
 
     func transition(id: UploadSessionID, from: Set<UploadSessionStatus>, to: UploadSessionStatus, at: Date) async throws -> Bool {
         // One conditional UPDATE: of two racing completions, exactly one sees its row change.
-        let rows = try await db.update("upload_sessions")
+        let rows = try await db.update("uploads")
             .set("status", to: to.rawValue).set("updated_at", to: Timestamp.from(at))
             .where("id", .equal, id.rawValue).where("status", .in, from.map(\.rawValue).sorted())
             .returning("id").all()
@@ -40,12 +40,12 @@ struct SQLUploadSessionRepository: UploadSessionRepository {
     }
 
     private func select() -> SQLSelectBuilder {
-        db.select().columns(Self.columns.map { SQLColumn($0) }).from("upload_sessions")
+        db.select().columns(Self.columns.map { SQLColumn($0) }).from("uploads")
     }
 
     static func decode(_ row: any SQLRow) throws -> UploadSession {
         guard let status = UploadSessionStatus(rawValue: try row.string("status")) else {
-            throw DatabaseError(.corruptRow, "upload_sessions row has an unknown status")
+            throw DatabaseError(.corruptRow, "uploads row has an unknown status")
         }
         return UploadSession(
             id: UploadSessionID(try row.string("id")), organizationID: OrganizationID(try row.string("organization_id")),
