@@ -47,5 +47,6 @@ public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestCon
     ImageController(registry: dependencies.images).register(on: router)
     MultipartUploadController(registry: dependencies.images).register(on: router)
     CollectionController(registry: dependencies.images).register(on: router)
+    MetadataFileController(registry: dependencies.images).register(on: router)
     return router
 }

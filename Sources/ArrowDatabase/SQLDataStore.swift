@@ -24,6 +24,7 @@ public struct SQLDataStore: DataStore {
             organizations: SQLOrganizationRepository(db: db), users: SQLUserRepository(db: db),
             tokens: SQLAPITokenRepository(db: db), audit: SQLAuditLogRepository(db: db),
             images: SQLImageRepository(db: db), uploadAttempts: SQLUploadAttemptRepository(db: db),
-            uploadSessions: SQLUploadSessionRepository(db: db), collections: SQLCollectionRepository(db: db))
+            uploadSessions: SQLUploadSessionRepository(db: db), collections: SQLCollectionRepository(db: db),
+            metadataFiles: SQLMetadataFileRepository(db: db))
     }
 }

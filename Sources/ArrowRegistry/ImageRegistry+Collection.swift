@@ -85,6 +85,7 @@ extension ImageRegistry {
         image.status = .deleted
         try await save(image, action: .imageDeleted, by: principal) { [id = image.id] repos in try await repos.collections.forget(image: id) }
         try await removeObject(image.storageKey)
+        for file in try await repos.metadataFiles.list(image: image.id) { try await removeObject(file.storageKey) }
     }
 
     /// Deletes an image's object; one already gone is fine.

@@ -69,6 +69,14 @@ struct EndpointCase: Sendable, CustomStringConvertible {
               body: #"{"image_ids":[]}"#, writesOrganizationData: true),
         .init(method: .delete, template: "/api/organizations/{org_id}/default_images",
               path: { "/api/organizations/\($0.beta.id)/default_images" }, writesOrganizationData: true),
+        .init(method: .get, template: "/api/vm_images/{image_id}/metadata_files", path: { "/api/vm_images/\($0.betaImageID)/metadata_files" },
+              writesOrganizationData: false),
+        .init(method: .post, template: "/api/vm_images/{image_id}/metadata_files", path: { "/api/vm_images/\($0.betaImageID)/metadata_files" },
+              writesOrganizationData: true),
+        .init(method: .get, template: "/api/vm_images/{image_id}/metadata_files/{file_id}",
+              path: { "/api/vm_images/\($0.betaImageID)/metadata_files/x" }, writesOrganizationData: false),
+        .init(method: .delete, template: "/api/vm_images/{image_id}/metadata_files/{file_id}",
+              path: { "/api/vm_images/\($0.betaImageID)/metadata_files/x" }, writesOrganizationData: true),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
     ]

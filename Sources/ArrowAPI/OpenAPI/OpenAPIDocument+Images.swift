@@ -201,6 +201,42 @@ extension OpenAPIDocument {
             '200': {description: The image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/metadata_files:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: The image's thumbnails and metadata documents
+          responses:
+            '200': {description: Files, content: {application/json: {schema: {$ref: '#/components/schemas/MetadataFileList'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        post:
+          summary: Attach a thumbnail (PNG, JPEG, WebP) or a metadata document (.json, .yaml); 1 KiB to 10 MiB, content-checked
+          requestBody:
+            required: true
+            content:
+              multipart/form-data:
+                schema: {type: object, required: [file], properties: {file: {type: string, format: binary}}}
+          responses:
+            '201': {description: The file, content: {application/json: {schema: {$ref: '#/components/schemas/MetadataFile'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '413': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/metadata_files/{file_id}:
+        parameters:
+          - {name: image_id, in: path, required: true, schema: {type: string}}
+          - {name: file_id, in: path, required: true, schema: {type: string}}
+        get:
+          summary: Redirect to a short-lived URL of the file
+          responses:
+            '302': {description: 'Location: the URL, valid for 5 minutes'}
+            '404': {$ref: '#/components/responses/Error'}
+        delete:
+          summary: Remove the file
+          responses:
+            '204': {description: Removed}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
       /api/organizations/{org_id}/default_images:
         parameters: [{name: org_id, in: path, required: true, schema: {type: string}}]
         get:
@@ -281,6 +317,21 @@ extension OpenAPIDocument {
             expires_at: {type: string, format: date-time}
             uploaded_parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
             parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
+        MetadataFile:
+          type: object
+          properties:
+            id: {type: string}
+            image_id: {type: string}
+            kind: {type: string, enum: [thumbnail, document]}
+            file_name: {type: string}
+            content_type: {type: string, enum: [image/png, image/jpeg, image/webp, application/json, application/yaml]}
+            file_size: {type: integer}
+            sha256: {type: string}
+            b2_file_id: {type: string, description: 'Storage reference, under metadata/'}
+            created_at: {type: string, format: date-time}
+        MetadataFileList:
+          type: object
+          properties: {items: {type: array, items: {$ref: '#/components/schemas/MetadataFile'}}}
         ShareList:
           type: object
           properties: {items: {type: array, items: {type: object, properties: {organization_id: {type: string}}}}}

@@ -65,11 +65,13 @@ public struct Repositories: Sendable {
     public var uploadAttempts: any UploadAttemptRepository
     public var uploadSessions: any UploadSessionRepository
     public var collections: any CollectionRepository
+    public var metadataFiles: any MetadataFileRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
         audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository,
-        uploadSessions: any UploadSessionRepository, collections: any CollectionRepository
+        uploadSessions: any UploadSessionRepository, collections: any CollectionRepository,
+        metadataFiles: any MetadataFileRepository
     ) {
         self.organizations = organizations
         self.users = users
@@ -79,6 +81,7 @@ public struct Repositories: Sendable {
         self.uploadAttempts = uploadAttempts
         self.uploadSessions = uploadSessions
         self.collections = collections
+        self.metadataFiles = metadataFiles
     }
 }
 
