@@ -50,6 +50,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "ArrowClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ArrowDatabase",
             dependencies: [
                 "ArrowCore",
@@ -116,8 +126,9 @@ let package = Package(
         .executableTarget(
             name: "arrow",
             dependencies: [
-                "ArrowApp", "ArrowCore", "ArrowFormats",
+                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
