@@ -60,6 +60,14 @@ final class LocalFile: Sendable {
         self.size = Int64(info.st_size)
     }
 
+    /// `length` bytes at `offset`, read whole (one multipart part).
+    func read(offset: Int64, length: Int64) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(length))
+        for try await chunk in chunks(offset: offset, length: length) { out.append(contentsOf: chunk.readableBytesView) }
+        return out
+    }
+
     func chunks(offset: Int64 = 0, length: Int64? = nil, observe: @escaping @Sendable ([UInt8]) -> Void = { _ in }) -> FileChunks {
         FileChunks(descriptor: descriptor, offset: offset, length: length ?? size - offset, observe: observe)
     }

@@ -118,15 +118,13 @@ struct FormBody: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(body: self, file: file.makeAsyncIterator()) }
 }
 
-/// A SHA-256 fed from the upload's chunk callbacks; it can be rewound to a saved state to hash a retried part once.
+/// A SHA-256 fed from the upload's chunk callbacks.
 final class RunningDigest: Sendable {
     // SHA256 is a plain value without a Sendable conformance; the Mutex is what makes sharing it safe.
     private struct State: @unchecked Sendable { var hash = SHA256() }
     private let state = Mutex(State())
 
     func update(_ chunk: [UInt8]) { state.withLock { $0.hash.update(data: chunk) } }
-    func snapshot() -> SHA256 { state.withLock { $0.hash } }
-    func restore(_ saved: SHA256) { state.withLock { $0.hash = saved } }
     func hex() -> String { state.withLock { $0.hash.finalize().hex } }
 }
 

@@ -42,28 +42,36 @@ struct MultipartUpload {
         let partSize = Int64(try Self.int(session, "part_size"))
         let partCount = try Self.int(session, "part_count")
         let stored = Set(Self.parts(session, "uploaded_parts").compactMap { $0["part_number"] as? Int })
-        var urls = Dictionary(Self.parts(session, "parts").compactMap { part in (part["part_number"] as? Int).map { ($0, part) } }, uniquingKeysWith: { $1 })
+        var urls = Self.signedParts(session)
 
+        // Parts are read in order (the digest needs them in order) and sent up to `concurrency` at a time, from
+        // memory: at most (concurrency + 1) parts are held, and a retry resends the same bytes.
         let hash = RunningDigest()
         let progress = ProgressBar(total: file.size, label: "uploading")
-        var sent = 0
-        for number in 1...partCount {
-            let offset = Int64(number - 1) * partSize
-            let length = min(partSize, file.size - offset)
-            if stored.contains(number) {
-                // Already on the server: read it here only for the digest.
-                for try await _ in file.chunks(offset: offset, length: length, observe: { chunk in
-                    hash.update(chunk)
-                    progress.advance(by: Int64(chunk.count))
-                }) {}
-                continue
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var sent = 0
+            for number in 1...partCount {
+                let offset = Int64(number - 1) * partSize
+                let bytes = try await file.read(offset: offset, length: min(partSize, file.size - offset))
+                hash.update(bytes)
+                if stored.contains(number) {
+                    progress.advance(by: Int64(bytes.count))
+                    continue
+                }
+                if let limit = options.interruptAfterParts, sent >= limit {
+                    try await group.waitForAll()
+                    progress.finish("interrupted after \(sent) part(s); run again with --resume")
+                    throw LocalFileError(message: "upload interrupted (--interrupt-after-parts \(limit)); resume with --resume")
+                }
+                if sent >= Self.concurrency { try await group.next() }
+                let signed = urls.removeValue(forKey: number)
+                group.addTask { [self] in
+                    try await put(number: number, bytes: bytes, signed: signed, id: id)
+                    progress.advance(by: Int64(bytes.count))
+                }
+                sent += 1
             }
-            if let limit = options.interruptAfterParts, sent >= limit {
-                progress.finish("interrupted after \(sent) part(s); run again with --resume")
-                throw LocalFileError(message: "upload interrupted (--interrupt-after-parts \(limit)); resume with --resume")
-            }
-            try await put(number: number, offset: offset, length: length, urls: &urls, id: id, hash: hash, progress: progress)
-            sent += 1
+            try await group.waitForAll()
         }
         let digest = hash.hex()
         progress.finish("uploaded \(ProgressBar.bytes(file.size)) in \(partCount) part(s); the server is checking it")
@@ -72,36 +80,25 @@ struct MultipartUpload {
         return image as? [String: Any] ?? [:]
     }
 
-    /// PUTs one part, retrying up to three times; an expired or refused URL is signed again. The digest state is
-    /// rewound before each retry so the part is hashed exactly once.
-    private func put(
-        number: Int, offset: Int64, length: Int64, urls: inout [Int: [String: Any]], id: String, hash: RunningDigest, progress: ProgressBar
-    ) async throws {
-        let before = hash.snapshot()
+    /// Parts in flight at once: enough to keep the connection busy while the server syncs the previous part.
+    static let concurrency = 3
+
+    /// PUTs one part, retrying up to three times; an expired or refused URL is signed again.
+    private func put(number: Int, bytes: [UInt8], signed: SignedPart?, id: String) async throws {
+        var part = signed
         var attempt = 0
         while true {
             attempt += 1
-            if urls[number] == nil {
-                let signed = try await sign(["upload_id": id, "part_numbers": [number]])
-                for part in Self.parts(signed, "parts") { if let n = part["part_number"] as? Int { urls[n] = part } }
-            }
-            let part = try urls[number] ?? { throw LocalFileError(message: "the server did not sign part \(number)") }()
-            let headers = ((part["headers"] as? [String: String]) ?? [:]).map { ($0.key, $0.value) }
-            let sentBytes = Mutex<Int64>(0)
+            if part == nil { part = Self.signedParts(try await sign(["upload_id": id, "part_numbers": [number]]))[number] }
+            guard let current = part else { throw LocalFileError(message: "the server did not sign part \(number)") }
             do {
                 _ = try await client.stream(
-                    .PUT, url: try Self.string(part, "url"), headers: headers,
-                    body: file.chunks(offset: offset, length: length) { chunk in
-                        hash.update(chunk)
-                        sentBytes.withLock { $0 += Int64(chunk.count) }
-                        progress.advance(by: Int64(chunk.count))
-                    }, length: length, authorized: false)
+                    .PUT, url: current.url, headers: current.headers,
+                    body: OneBuffer(buffer: ByteBuffer(bytes: bytes)), length: Int64(bytes.count), authorized: false)
                 return
             } catch {
-                hash.restore(before)
-                progress.advance(by: -sentBytes.withLock { $0 })
                 guard attempt < 3 else { throw error }
-                if let api = error as? APIError, api.status == 403 || api.status == 400 { urls[number] = nil }
+                if let api = error as? APIError, [400, 403, 404].contains(api.status) { part = nil }
                 try await Task.sleep(for: .milliseconds(200 * attempt))
             }
         }
@@ -121,6 +118,21 @@ struct MultipartUpload {
 
     static func parts(_ session: [String: Any], _ key: String) -> [[String: Any]] { session[key] as? [[String: Any]] ?? [] }
 
+    /// A presigned part URL and the headers signed with it.
+    struct SignedPart: Sendable {
+        var url: String
+        var headers: [(String, String)]
+    }
+
+    static func signedParts(_ session: [String: Any]) -> [Int: SignedPart] {
+        var out: [Int: SignedPart] = [:]
+        for part in parts(session, "parts") {
+            guard let number = part["part_number"] as? Int, let url = part["url"] as? String else { continue }
+            out[number] = SignedPart(url: url, headers: ((part["headers"] as? [String: String]) ?? [:]).map { ($0.key, $0.value) })
+        }
+        return out
+    }
+
     static func string(_ object: [String: Any], _ key: String) throws -> String {
         guard let value = object[key] as? String else { throw LocalFileError(message: "the server's response has no \(key)") }
         return value
@@ -130,4 +142,20 @@ struct MultipartUpload {
         guard let value = object[key] as? Int else { throw LocalFileError(message: "the server's response has no \(key)") }
         return value
     }
+}
+
+/// A body of one buffer, for a part already in memory.
+struct OneBuffer: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let buffer: ByteBuffer
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var buffer: ByteBuffer?
+        mutating func next() async -> ByteBuffer? {
+            defer { buffer = nil }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(buffer: buffer) }
 }

@@ -3,6 +3,7 @@ import ArrowFormats
 import Crypto
 import Foundation
 import Logging
+import Synchronization
 
 /// The multipart upload path: sign a session, the client PUTs parts straight to storage (B2, or this server for the
 /// local store), complete. Completion checks every part, assembles the object, inspects it with ranged reads of just
@@ -108,15 +109,14 @@ extension ImageRegistry {
                                       key: key, uploadedBy: session.userID, at: clock.now())
         try await repos.images.create(image)
         do {
-            try await blobs.completeMultipartUpload(try upload(of: session), parts: parts)
-            let report = Judgement.judge(
-                try await RandomAccessInspection.inspect(StoredObjectBytes(blobs: blobs, key: key, size: UInt64(session.fileSize))),
-                fileName: session.fileName, fileType: session.fileType)
-            try check(report, declaredSHA256: nil, actualSHA256: "")
-            let (sha256, size) = try await digest(key)
+            let (sha256, size) = try await assemble(session, parts: parts)
             guard size == session.fileSize else {
                 throw ArrowError(.unprocessable, reason: "size_mismatch", "The stored object has \(size) bytes, not \(session.fileSize)")
             }
+            // Only the regions the inspectors ask for are read back (headers, footers, descriptors).
+            let report = Judgement.judge(
+                try await RandomAccessInspection.inspect(StoredObjectBytes(blobs: blobs, key: key, size: UInt64(size))),
+                fileName: session.fileName, fileType: session.fileType)
             try check(report, declaredSHA256: fields.sha256, actualSHA256: sha256)
             try await finish(&image, report: report, sha256: sha256, size: size, fields: fields, principal: principal)
             let active = try await activate(image, actor: principal)
@@ -210,15 +210,19 @@ extension ImageRegistry {
         numbers.count <= 10 ? numbers.map(String.init).joined(separator: ", ") : numbers.prefix(10).map(String.init).joined(separator: ", ") + " and \(numbers.count - 10) more"
     }
 
-    /// Streams the object once: its SHA-256 and length.
-    private func digest(_ key: BlobKey) async throws -> (String, Int64) {
-        var hash = SHA256()
-        var size: Int64 = 0
-        for try await chunk in try await blobs.get(key, range: nil).1 {
-            hash.update(data: chunk)
-            size += Int64(chunk.count)
+    /// Completes the store's multipart upload and returns the object's SHA-256 and length: hashed on the way in
+    /// where the store assembles the parts itself, otherwise by reading the object once (B2/S3 assemble remotely).
+    private func assemble(_ session: UploadSession, parts: [UploadedPart]) async throws -> (String, Int64) {
+        let upload = try upload(of: session)
+        if let local = blobs as? any ObservedAssembly {
+            let digest = RunningDigest()
+            try await local.completeMultipartUpload(upload, parts: parts, observe: { digest.update($0) })
+            return digest.finish()
         }
-        return (hash.finalize().hex, size)
+        try await blobs.completeMultipartUpload(upload, parts: parts)
+        let digest = RunningDigest()
+        for try await chunk in try await blobs.get(try BlobKey(session.storageKey), range: nil).1 { digest.update(chunk) }
+        return digest.finish()
     }
 
     static func validate(sha256: String) throws {
@@ -226,6 +230,26 @@ extension ImageRegistry {
             throw ArrowError(.unprocessable, reason: "invalid_sha256", "sha256 must be 64 hexadecimal digits")
         }
     }
+}
+
+/// A SHA-256 and byte count fed from a store's callbacks.
+final class RunningDigest: Sendable {
+    // SHA256 is a plain value without a Sendable conformance; the Mutex is what makes sharing it safe.
+    private struct State: @unchecked Sendable {
+        var hash = SHA256()
+        var count: Int64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    func update(_ chunk: [UInt8]) {
+        state.withLock {
+            $0.hash.update(data: chunk)
+            $0.count += Int64(chunk.count)
+        }
+    }
+
+    func finish() -> (String, Int64) { state.withLock { ($0.hash.finalize().hex, $0.count) } }
 }
 
 /// A stored object read by ranged GETs: what ``RandomAccessInspection`` needs at completion.

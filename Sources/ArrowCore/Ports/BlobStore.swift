@@ -142,6 +142,14 @@ extension BlobStore {
     }
 }
 
+/// A store that assembles multipart uploads itself, by streaming the parts (the local store): completion can show
+/// the assembled bytes in order, so a digest needs no second read of the object.
+public protocol ObservedAssembly: BlobStore {
+    func completeMultipartUpload(
+        _ upload: MultipartUpload, parts: [UploadedPart], observe: @escaping @Sendable ([UInt8]) throws -> Void
+    ) async throws -> BlobInfo
+}
+
 /// What a presigned request to this server may touch.
 public enum SignedStorageTarget: Sendable, Equatable {
     case object(BlobKey)

@@ -43,7 +43,7 @@ extension LocalBlobStore {
         guard (1...Self.maxParts).contains(number) else { throw StorageError(.invalidPart, "Part numbers run from 1 to 10000") }
         let directory = try existingUpload(upload)
         let temporary = stagingPath()
-        let size = try await write(body, to: temporary, expectedLength: length)
+        let size = try await write(body, to: temporary, expectedLength: length, dropCache: false)
         do {
             try await POSIXFile.publish(temporary, as: partPath(directory, number))
         } catch {
@@ -63,6 +63,14 @@ extension LocalBlobStore {
     }
 
     public func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
+        try await completeMultipartUpload(upload, parts: parts, observe: { _ in })
+    }
+
+    /// Assembles the parts, handing each chunk to `observe` on its way into the object (the registry hashes the
+    /// upload here instead of reading the object back).
+    public func completeMultipartUpload(
+        _ upload: MultipartUpload, parts: [UploadedPart], observe: @escaping @Sendable ([UInt8]) throws -> Void
+    ) async throws -> BlobInfo {
         let directory = try existingUpload(upload)
         let key = try upload.blobKey()
         let stored = Dictionary(uniqueKeysWithValues: try await listParts(upload).map { ($0.number, $0) })
@@ -74,7 +82,10 @@ extension LocalBlobStore {
             throw StorageError(.invalidPart, "Part \(part.number) is missing or differs from what was uploaded")
         }
         let paths = ordered.map { partPath(directory, $0.number) }
-        let assembled = BlobBody(ConcatenatedFiles(paths: paths), transform: { $0 })
+        let assembled = BlobBody(ConcatenatedFiles(paths: paths), transform: { chunk in
+            try observe(chunk)
+            return chunk
+        })
         let total = ordered.reduce(Int64(0)) { $0 + $1.size }
         let info = try await put(key, body: assembled, length: total)
         try? FileManager.default.removeItem(atPath: directory)

@@ -9,7 +9,7 @@ import Glibc
 /// Layout: `objects/<key>` holds objects; `.staging/` holds writes in progress, each renamed into place only
 /// after it is complete and fsynced, so a crash never leaves a partial object under its key; `.multipart/<id>/`
 /// holds the parts of multipart uploads. Keys are ``BlobKey``s, which cannot name anything outside the root.
-public struct LocalBlobStore: ServerSignedStorage {
+public struct LocalBlobStore: ServerSignedStorage, ObservedAssembly {
     public let root: String
     let presigner: LocalPresigner
     static let readChunk = 1 << 20
@@ -43,10 +43,13 @@ public struct LocalBlobStore: ServerSignedStorage {
     }
 
     /// Streams `body` into a new file at `path` and fsyncs it; on any failure the file is removed.
-    func write(_ body: BlobBody, to path: String, expectedLength: Int64?) async throws -> Int64 {
+    /// - Parameter dropCache: drop written pages from the page cache as they reach the disk (objects, which are not
+    ///   read back soon); multipart parts keep them, since completion reads them straight back.
+    func write(_ body: BlobBody, to path: String, expectedLength: Int64?, dropCache: Bool = true) async throws -> Int64 {
         let file = try await POSIXFile.create(path)
         var written: Int64 = 0
         var flushed: Int64 = 0
+        var dropped: Int64 = 0
         do {
             for try await chunk in body {
                 written += Int64(chunk.count)
@@ -56,6 +59,11 @@ public struct LocalBlobStore: ServerSignedStorage {
                 try await file.write(chunk)
                 if written - flushed >= Self.writebackStep {
                     await file.startWriteback(offset: flushed, length: written - flushed)
+                    // One step behind: the previous step's writeback has had a step's time to finish.
+                    if dropCache, flushed - dropped >= Self.writebackStep {
+                        await file.finishWriteback(offset: dropped, length: flushed - dropped)
+                        dropped = flushed
+                    }
                     flushed = written
                 }
             }
