@@ -50,23 +50,33 @@ public struct LocalBlobStore: ServerSignedStorage, ObservedAssembly {
         var written: Int64 = 0
         var flushed: Int64 = 0
         var dropped: Int64 = 0
+        // The disk work of one chunk overlaps with receiving (and hashing, inspecting) the next.
+        var inFlight: Task<Void, any Error>?
         do {
             for try await chunk in body {
                 written += Int64(chunk.count)
                 if let expectedLength, written > expectedLength {
                     throw StorageError(.lengthMismatch, "The body is longer than the declared \(expectedLength) bytes")
                 }
-                try await file.write(chunk)
+                try await inFlight?.value
+                var writeback: (start: Int64, length: Int64)?
+                var drop: (start: Int64, length: Int64)?
                 if written - flushed >= Self.writebackStep {
-                    await file.startWriteback(offset: flushed, length: written - flushed)
+                    writeback = (flushed, written - flushed)
                     // One step behind: the previous step's writeback has had a step's time to finish.
                     if dropCache, flushed - dropped >= Self.writebackStep {
-                        await file.finishWriteback(offset: dropped, length: flushed - dropped)
+                        drop = (dropped, flushed - dropped)
                         dropped = flushed
                     }
                     flushed = written
                 }
+                inFlight = Task { [writeback, drop] in
+                    try await file.write(chunk)
+                    if let writeback { await file.startWriteback(offset: writeback.start, length: writeback.length) }
+                    if let drop { await file.finishWriteback(offset: drop.start, length: drop.length) }
+                }
             }
+            try await inFlight?.value
             if let expectedLength, written != expectedLength {
                 throw StorageError(.lengthMismatch, "The body has \(written) bytes, not the declared \(expectedLength)")
             }
@@ -74,6 +84,7 @@ public struct LocalBlobStore: ServerSignedStorage, ObservedAssembly {
             file.close()
             return written
         } catch {
+            _ = try? await inFlight?.value
             file.close()
             try? await POSIXFile.remove(path)
             throw error
