@@ -135,6 +135,11 @@ extension ImageRegistry {
     public func expireSessions() async throws -> Int {
         let expired = try await repos.uploadSessions.expired(before: clock.now(), limit: 500)
         for session in expired {
+            if session.status == .completing, let image = try await repos.images.find(id: session.imageID, scope: .all), image.status != .uploading {
+                // The image was activated and the process stopped before it could close the session: keep the image.
+                _ = try await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .completed, at: clock.now())
+                continue
+            }
             try await blobs.abortMultipartUpload(try upload(of: session))
             if session.status == .completing { try await removeObject(session.storageKey) }
             _ = try await repos.uploadSessions.transition(id: session.id, from: [.open, .completing], to: .expired, at: clock.now())

@@ -115,9 +115,20 @@ import Testing
             #expect(try await backends.store.repositories.uploadSessions.transition(
                 id: interrupted.session.id, from: [.open], to: .completing, at: clock.now()))
 
+            // And a crash after activation, before the session was closed: the image must survive the expiry.
+            let bytes9 = testBytes(9 << 20)
+            let activated = try await registry.startMultipart(
+                principal: principal, fileName: "c.raw", fileType: nil, fileSize: Int64(bytes9.count), fields: ImageUploadFields(name: "c"))
+            try await Self.uploadParts(activated, bytes: bytes9, blobs: backends.blobs)
+            let image = try await registry.completeMultipart(principal: principal, id: activated.session.id.rawValue, sha256: nil)
+            #expect(try await backends.store.repositories.uploadSessions.transition(
+                id: activated.session.id, from: [.completed], to: .completing, at: clock.now()))
+
             #expect(try await registry.expireSessions() == 0, "fresh sessions stay open")
             clock.advance(by: ImageRegistry.sessionLifetime + 1)
-            #expect(try await registry.expireSessions() == 2)
+            #expect(try await registry.expireSessions() == 3)
+            #expect(try await backends.blobs.read(try BlobKey(image.storageKey)) == bytes9, "an activated image keeps its bytes")
+            #expect(try await registry.multipartStatus(principal: principal, id: activated.session.id.rawValue).session.status == .completed)
             #expect(try await backends.blobs.head(key) == nil)
             await #expect(throws: StorageError.self) {
                 try await backends.blobs.listParts(MultipartUpload(key: try BlobKey(abandoned.session.storageKey), uploadID: abandoned.session.storeUploadID))
