@@ -3,6 +3,8 @@ import ArrowApp
 import ArrowCore
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 
 @main
 struct ArrowCommand: AsyncParsableCommand {
@@ -13,6 +15,9 @@ struct ArrowCommand: AsyncParsableCommand {
 
     /// Usage errors exit 2, as `arrow image inspect` documents (ArgumentParser's default is 64).
     static func main() async {
+        if CommandLine.arguments.dropFirst().first == "serve" {
+            NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        }
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
