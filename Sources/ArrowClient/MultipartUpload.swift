@@ -27,7 +27,13 @@ struct MultipartUpload {
                   let state = try? JSONDecoder().decode(State.self, from: data) else {
                 throw LocalFileError(message: "no interrupted upload of \(options.path) to resume (it changed, or it finished)")
             }
-            session = try await sign(["upload_id": state.uploadId])
+            do {
+                session = try await sign(["upload_id": state.uploadId])
+            } catch let error as APIError where error.status == 404 || error.status == 409 {
+                // Expired, aborted or completed elsewhere: nothing left to resume, so forget it.
+                try? FileManager.default.removeItem(atPath: statePath)
+                throw LocalFileError(message: "the interrupted upload can no longer be resumed (\(error.code)); start again without --resume")
+            }
             FileHandle.standardError.write(Data("resuming upload \(state.uploadId): \(Self.parts(session, "uploaded_parts").count) of \(session["part_count"] as? Int ?? 0) parts already stored\n".utf8))
         } else {
             var body: [String: Any] = ["file_name": options.fileName, "file_size": file.size]

@@ -1,6 +1,9 @@
 import ArrowTesting
 import Crypto
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 /// `arrow image upload|list|show|versions|set-default|share|rm` against a real `arrow serve`.
@@ -78,6 +81,19 @@ import Testing
             let (again, _, againErr) = try ArrowProcess.run(multipart + ["--resume"], environment: env)
             #expect(again == 1)
             #expect(againErr.contains("no interrupted upload"))
+            // An interrupted upload aborted on the server cannot be resumed; the client says so and forgets it.
+            #expect(try ArrowProcess.run(multipart + ["--interrupt-after-parts", "1"], environment: env).0 == 1)
+            let stateFiles = try FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/cache/arrow/uploads")
+            let state = try Self.json(try String(contentsOfFile: server.dataDir + "/cache/arrow/uploads/" + #require(stateFiles.first), encoding: .utf8))
+            let uploadID = try #require(state["uploadId"] as? String)
+            var abort = URLRequest(url: URL(string: env["ARROW_API"]! + "/api/vm_images/upload/" + uploadID)!)
+            abort.httpMethod = "DELETE"
+            abort.setValue("Bearer " + env["ARROW_TOKEN"]!, forHTTPHeaderField: "Authorization")
+            #expect((try await URLSession.shared.data(for: abort).1 as? HTTPURLResponse)?.statusCode == 204)
+            let (stale, _, staleErr) = try ArrowProcess.run(multipart + ["--resume"], environment: env)
+            #expect(stale == 1)
+            #expect(staleErr.contains("can no longer be resumed"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/cache/arrow/uploads").isEmpty)
 
             // A new version, then the listing, versions, defaults and sharing.
             let (_, v2, _) = try ArrowProcess.run(["image", "upload", small, "--name", "Small v2", "--previous-version", smallID], environment: env)
