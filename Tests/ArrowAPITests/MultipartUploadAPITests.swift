@@ -250,4 +250,17 @@ import Testing
             #expect(try await store.head(try BlobKey("images/\(id)/disk.qcow2")) == nil)
         }
     }
+
+    /// Starting a session takes a slot of the same hourly limit as a single upload.
+    @Test func signingCountsAgainstTheUploadRateLimit() async throws {
+        try await Self.withApp(Setup(database: .sqlite, storage: .local), configure: { $0.uploadLimits.uploadsPerHour = 2 }) { client, seed, _ in
+            let body: [String: Any] = ["file_name": "d.raw", "file_size": 2 << 20, "name": "x"]
+            #expect(try await client.upload(ImageFixtures.raw(2 << 20), as: "one.raw", token: seed.alphaAdmin).status == .created)
+            #expect(try await Self.sign(client, token: seed.alphaAdmin, body).status == .created)
+            let limited = try await Self.sign(client, token: seed.alphaAdmin, body)
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.errorCode == "upload_rate_limited")
+            #expect(Int(limited.headers[.retryAfter] ?? "") ?? 0 > 0)
+        }
+    }
 }
