@@ -42,11 +42,12 @@ extension ImageRegistry {
         _ = try await previousVersion(fields.previousVersionID, organization: ticket.organization, principal: principal)
         let imageID = ImageID.generate()
         let key = try StorageLayout.image(id: imageID.rawValue, fileName: fileName)
-        let upload = try await blobs.createMultipartUpload(key)
+        let partSize = UploadSession.partSize(for: fileSize)
+        let upload = try await blobs.createMultipartUpload(key, partSize: partSize)
         let now = clock.now()
         let session = UploadSession(
             id: .generate(), organizationID: ticket.organization, userID: principal.user.id, imageID: imageID, fileName: fileName,
-            fileType: fileType, fileSize: fileSize, partSize: UploadSession.partSize(for: fileSize), storageKey: key.rawValue,
+            fileType: fileType, fileSize: fileSize, partSize: partSize, storageKey: key.rawValue,
             storeUploadID: upload.uploadID, fields: fields.formValues, status: .open, createdAt: now, updatedAt: now,
             expiresAt: now.addingTimeInterval(Self.sessionLifetime))
         do {

@@ -78,13 +78,16 @@ import Testing
         #expect(try await store.head(key) == nil)
     }
 
-    @Test(arguments: StorageBackend.allCases)
-    func multipartUploadsAssembleListAndAbort(_ backend: StorageBackend) async throws {
+    /// With and without the part size announced (the local store then writes parts in place; S3 ignores it).
+    @Test(arguments: StorageBackend.allCases, [nil, Int64(5 << 20)])
+    func multipartUploadsAssembleListAndAbort(_ backend: StorageBackend, partSize: Int64?) async throws {
         let store = try backend.makeStore()
         let key = try BlobKey("\(prefix())/multi")
         let first = testBytes(5 << 20, seed: 5), second = testBytes(1234, seed: 9)
-        let upload = try await store.createMultipartUpload(key)
+        let upload = try await store.createMultipartUpload(key, partSize: partSize)
         let p2 = try await store.uploadPart(upload, number: 2, body: BlobBody(bytes: second), length: Int64(second.count))
+        // A part sent again replaces the first attempt.
+        _ = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: testBytes(5 << 20, seed: 77)), length: 5 << 20)
         let p1 = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: first), length: Int64(first.count))
         // Resumable: the store says which parts it has.
         #expect(try await store.listParts(upload).map(\.number) == [1, 2])
@@ -93,11 +96,27 @@ import Testing
         #expect(info.size == Int64(first.count + second.count))
         #expect(try await store.read(key) == first + second)
 
-        let abandoned = try await store.createMultipartUpload(try BlobKey("\(prefix())/abandoned"))
+        let abandoned = try await store.createMultipartUpload(try BlobKey("\(prefix())/abandoned"), partSize: partSize)
         _ = try await store.uploadPart(abandoned, number: 1, body: BlobBody(bytes: [1, 2]), length: 2)
         try await store.abortMultipartUpload(abandoned)
         await #expect(throws: StorageError.self) { _ = try await store.listParts(abandoned) }
         #expect(try await store.head(try abandoned.blobKey()) == nil)
+    }
+
+    /// Written in place, parts must run 1…n with every part but the last of the announced size.
+    @Test func inPlacePartsOfTheWrongSizeAreRefused() async throws {
+        let store = try StorageBackend.local.makeStore()
+        let key = try BlobKey("\(prefix())/in-place")
+        let upload = try await store.createMultipartUpload(key, partSize: 4)
+        await #expect(throws: StorageError.self) { _ = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: [1, 2, 3, 4, 5]), length: 5) }
+        let short = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: [1, 2, 3]), length: 3)
+        let last = try await store.uploadPart(upload, number: 2, body: BlobBody(bytes: [9]), length: 1)
+        let error = await #expect(throws: StorageError.self) { try await store.completeMultipartUpload(upload, parts: [short, last]) }
+        #expect(error?.code == .invalidPart)
+        #expect(try await store.head(key) == nil)
+        let full = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: [1, 2, 3, 4]), length: 4)
+        _ = try await store.completeMultipartUpload(upload, parts: [full, last])
+        #expect(try await store.read(key) == [1, 2, 3, 4, 9])
     }
 
     @Test(arguments: StorageBackend.allCases)

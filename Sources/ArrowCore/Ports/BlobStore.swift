@@ -116,7 +116,9 @@ public protocol BlobStore: Sendable {
     /// Objects whose key starts with `prefix`, sorted by key.
     func list(prefix: String) async throws -> [BlobInfo]
 
-    func createMultipartUpload(_ key: BlobKey) async throws -> MultipartUpload
+    /// - Parameter partSize: the size of every part but the last, when the caller knows it: a store that assembles
+    ///   parts itself may then write each one straight to its place in the object.
+    func createMultipartUpload(_ key: BlobKey, partSize: Int64?) async throws -> MultipartUpload
     /// Part numbers run 1…10,000. - Throws: `notFound` for an unknown upload.
     func uploadPart(_ upload: MultipartUpload, number: Int, body: BlobBody, length: Int64) async throws -> UploadedPart
     /// The parts stored so far, by number.
@@ -134,6 +136,10 @@ public protocol BlobStore: Sendable {
 }
 
 extension BlobStore {
+    public func createMultipartUpload(_ key: BlobKey) async throws -> MultipartUpload {
+        try await createMultipartUpload(key, partSize: nil)
+    }
+
     /// Reads a whole object into memory (small objects only: metadata documents, test fixtures).
     public func read(_ key: BlobKey, range: ByteRange? = nil) async throws -> [UInt8] {
         var out: [UInt8] = []

@@ -1,9 +1,13 @@
 import ArrowCore
 import Foundation
 
-/// Multipart uploads on the local store: each part is written like an object (staged, fsynced, renamed) into
-/// `.multipart/<upload id>/`; completion streams the parts, in order, into one staged file and renames it into
-/// place, so the object appears whole or not at all.
+/// Multipart uploads on the local store, in `.multipart/<upload id>/`. Two layouts:
+/// - without a part size: each part is written like an object (staged, fsynced, renamed) to `part-NNNNN`;
+///   completion streams the parts, in order, into one staged file;
+/// - with a part size (the registry knows it): each part is written straight to its offset in one `data` file,
+///   synced, and only then marked stored by a `part-NNNNN` file holding its size; completion just truncates,
+///   syncs and renames `data`, with no copy.
+/// Either way the object appears whole, under its key, or not at all.
 extension LocalBlobStore {
     static let maxParts = 10_000
 
@@ -16,12 +20,25 @@ extension LocalBlobStore {
 
     func partPath(_ directory: String, _ number: Int) -> String { directory + String(format: "/part-%05d", number) }
 
-    public func createMultipartUpload(_ key: BlobKey) async throws -> MultipartUpload {
+    public func createMultipartUpload(_ key: BlobKey, partSize: Int64?) async throws -> MultipartUpload {
         let upload = MultipartUpload(key: key, uploadID: UUID().uuidString.lowercased())
         let directory = try uploadDirectory(upload.uploadID)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if let partSize {
+            guard partSize > 0 else { throw StorageError(.invalidPart, "The part size must be positive") }
+            try Data(String(partSize).utf8).write(to: URL(fileURLWithPath: directory + "/part-size"))
+            guard FileManager.default.createFile(atPath: directory + "/data", contents: nil) else {
+                throw StorageError(.internal, "Cannot create the upload's data file")
+            }
+        }
+        // Written last: an upload exists once its key file does.
         try Data(key.rawValue.utf8).write(to: URL(fileURLWithPath: directory + "/key"))
         return upload
+    }
+
+    /// The announced part size of an upload written in place, nil for one staged part by part.
+    func announcedPartSize(_ directory: String) -> Int64? {
+        FileManager.default.contents(atPath: directory + "/part-size").flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
     public func multipartUpload(id: String) throws -> MultipartUpload {
@@ -42,6 +59,9 @@ extension LocalBlobStore {
     public func uploadPart(_ upload: MultipartUpload, number: Int, body: BlobBody, length: Int64) async throws -> UploadedPart {
         guard (1...Self.maxParts).contains(number) else { throw StorageError(.invalidPart, "Part numbers run from 1 to 10000") }
         let directory = try existingUpload(upload)
+        if let partSize = announcedPartSize(directory) {
+            return try await writeInPlace(directory, number: number, partSize: partSize, body: body, length: length)
+        }
         let temporary = stagingPath()
         let size = try await write(body, to: temporary, expectedLength: length, dropCache: false)
         do {
@@ -53,11 +73,40 @@ extension LocalBlobStore {
         return UploadedPart(number: number, etag: Self.partETag(number: number, size: size), size: size)
     }
 
+    /// Writes part `number` at its offset in `data`, syncs it, then marks it stored. The mark goes first, so a
+    /// part being rewritten is never listed with half-new bytes.
+    private func writeInPlace(_ directory: String, number: Int, partSize: Int64, body: BlobBody, length: Int64) async throws -> UploadedPart {
+        guard length <= partSize else { throw StorageError(.invalidPart, "Part \(number) is longer than the part size \(partSize)") }
+        let marker = partPath(directory, number)
+        try await POSIXFile.remove(marker)
+        let file = try await POSIXFile.openForWriting(directory + "/data")
+        defer { file.close() }
+        let offset = Int64(number - 1) * partSize
+        var written: Int64 = 0
+        for try await chunk in body {
+            guard written + Int64(chunk.count) <= length else {
+                throw StorageError(.lengthMismatch, "The part is longer than the declared \(length) bytes")
+            }
+            try await file.write(chunk, at: offset + written)
+            written += Int64(chunk.count)
+        }
+        guard written == length else { throw StorageError(.lengthMismatch, "The part has \(written) bytes, not the declared \(length)") }
+        try await file.sync()
+        let temporary = stagingPath()
+        try await POSIXFile.blocking { try Data(String(length).utf8).write(to: URL(fileURLWithPath: temporary)) }
+        try await POSIXFile.publish(temporary, as: marker)
+        return UploadedPart(number: number, etag: Self.partETag(number: number, size: length), size: length)
+    }
+
     public func listParts(_ upload: MultipartUpload) async throws -> [UploadedPart] {
         let directory = try existingUpload(upload)
+        let inPlace = announcedPartSize(directory) != nil
         return try FileManager.default.contentsOfDirectory(atPath: directory).compactMap { name -> UploadedPart? in
             guard name.hasPrefix("part-"), let number = Int(name.dropFirst(5)) else { return nil }
-            let size = (try FileManager.default.attributesOfItem(atPath: directory + "/" + name)[.size] as? NSNumber)?.int64Value ?? 0
+            let path = directory + "/" + name
+            let size = inPlace
+                ? FileManager.default.contents(atPath: path).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+                : (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
             return UploadedPart(number: number, etag: Self.partETag(number: number, size: size), size: size)
         }.sorted { $0.number < $1.number }
     }
@@ -81,6 +130,9 @@ extension LocalBlobStore {
         for part in ordered where stored[part.number] != part {
             throw StorageError(.invalidPart, "Part \(part.number) is missing or differs from what was uploaded")
         }
+        if let partSize = announcedPartSize(directory) {
+            return try await completeInPlace(directory, key: key, parts: ordered, partSize: partSize, observe: observe)
+        }
         let paths = ordered.map { partPath(directory, $0.number) }
         let assembled = BlobBody(ConcatenatedFiles(paths: paths), transform: { chunk in
             try observe(chunk)
@@ -90,6 +142,33 @@ extension LocalBlobStore {
         let info = try await put(key, body: assembled, length: total)
         try? FileManager.default.removeItem(atPath: directory)
         return info
+    }
+
+    /// Parts 1…n, each but the last exactly `partSize`: the data file already is the object. It is read once for
+    /// `observe` (from the page cache: parts keep their pages), cut to length, synced and renamed into place.
+    private func completeInPlace(
+        _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, observe: @escaping @Sendable ([UInt8]) throws -> Void
+    ) async throws -> BlobInfo {
+        for (index, part) in parts.enumerated() {
+            guard part.number == index + 1, index == parts.count - 1 || part.size == partSize else {
+                throw StorageError(.invalidPart, "Parts must run 1…n with every part but the last \(partSize) bytes")
+            }
+        }
+        let total = parts.reduce(Int64(0)) { $0 + $1.size }
+        let data = directory + "/data"
+        let file = try await POSIXFile.openForWriting(data)
+        do {
+            try await file.truncate(to: total)
+            try await file.sync()
+            file.close()
+        } catch {
+            file.close()
+            throw error
+        }
+        for try await chunk in ConcatenatedFiles(paths: [data]) { try observe(chunk) }
+        try await POSIXFile.publish(data, as: objectPath(key))
+        try? FileManager.default.removeItem(atPath: directory)
+        return try await head(key) ?? BlobInfo(key: key, size: total)
     }
 
     public func abortMultipartUpload(_ upload: MultipartUpload) async throws {

@@ -37,6 +37,40 @@ struct POSIXFile: Sendable {
         return POSIXFile(descriptor: fd, path: path)
     }
 
+    /// Opens an existing file for positioned writes (multipart data files).
+    static func openForWriting(_ path: String) async throws -> POSIXFile {
+        let fd = try await blocking { () throws -> Int32 in
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT { throw StorageError(.notFound, "No such upload") }
+                throw Self.error("open", path)
+            }
+            return fd
+        }
+        return POSIXFile(descriptor: fd, path: path)
+    }
+
+    /// Writes all of `bytes` at `offset` (`pwrite`), leaving the file position alone.
+    func write(_ bytes: [UInt8], at offset: Int64) async throws {
+        let fd = descriptor, path = self.path
+        try await Self.blocking {
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw Self.error("write", path)
+                }
+                done += n
+            }
+        }
+    }
+
+    func truncate(to length: Int64) async throws {
+        let fd = descriptor, path = self.path
+        try await Self.blocking { if ftruncate(fd, off_t(length)) != 0 { throw Self.error("truncate", path) } }
+    }
+
     func write(_ bytes: [UInt8]) async throws {
         let fd = descriptor, path = self.path
         try await Self.blocking {

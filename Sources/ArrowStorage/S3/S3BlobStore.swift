@@ -104,7 +104,8 @@ public struct S3BlobStore: BlobStore {
 
     // MARK: Multipart
 
-    public func createMultipartUpload(_ key: BlobKey) async throws -> MultipartUpload {
+    /// S3 assembles the parts itself; the part size needs no announcing.
+    public func createMultipartUpload(_ key: BlobKey, partSize: Int64?) async throws -> MultipartUpload {
         let response = try await client.send(.POST, key: key.rawValue, query: [("uploads", "")], idempotent: false)
         let xml = S3XML.parse(Array(try await response.body.collect(upTo: 1 << 20).readableBytesView))
         guard let id = xml.values["UploadId"], !id.isEmpty else { throw StorageError(.internal, "No UploadId in the answer") }
