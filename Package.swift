@@ -143,7 +143,10 @@ let package = Package(
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowDatabaseTests",
-            dependencies: ["ArrowDatabase", "ArrowApp", "ArrowTesting", .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ArrowDatabase", "ArrowApp", "ArrowTesting", .product(name: "SQLKit", package: "sql-kit"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -109,8 +109,27 @@ extension ImageRegistry {
         var image = Image.placeholder(id: session.imageID, organization: session.organizationID, fileName: session.fileName,
                                       key: key, uploadedBy: session.userID, at: clock.now())
         try await repos.images.create(image)
+        // Removes every trace of the upload and records why.
+        func abandon(_ error: any Error) async {
+            await discard(image, key: key, error: error, actor: principal)
+            try? await blobs.abortMultipartUpload(try upload(of: session))
+            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .rejected, at: clock.now())
+        }
+        let sha256: String, size: Int64
         do {
-            let (sha256, size) = try await assemble(session, parts: parts)
+            (sha256, size) = try await assemble(session, parts: parts)
+        } catch let error as AssemblyNotStarted {
+            // The store refused to assemble for now (B2 busy, say): the parts are untouched, so the client may
+            // complete again rather than upload everything anew.
+            _ = try? await repos.images.delete(id: image.id)
+            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .open, at: clock.now())
+            throw ArrowError(.unavailable, reason: "storage_unavailable",
+                             "Storage could not assemble the upload just now; complete it again", cause: error.cause)
+        } catch {
+            await abandon(error)
+            throw error
+        }
+        do {
             guard size == session.fileSize else {
                 throw ArrowError(.unprocessable, reason: "size_mismatch", "The stored object has \(size) bytes, not \(session.fileSize)")
             }
@@ -124,9 +143,7 @@ extension ImageRegistry {
             _ = try await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .completed, at: clock.now())
             return active
         } catch {
-            await discard(image, key: key, error: error, actor: principal)
-            try? await blobs.abortMultipartUpload(try upload(of: session))
-            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .rejected, at: clock.now())
+            await abandon(error)
             throw error
         }
     }
@@ -225,7 +242,11 @@ extension ImageRegistry {
             try await local.completeMultipartUpload(upload, parts: parts, observe: { digest.update($0) })
             return digest.finish()
         }
-        try await blobs.completeMultipartUpload(upload, parts: parts)
+        do {
+            try await blobs.completeMultipartUpload(upload, parts: parts)
+        } catch let error as StorageError where error.code == .unavailable {
+            throw AssemblyNotStarted(cause: error)
+        }
         let digest = RunningDigest()
         for try await chunk in try await blobs.get(try BlobKey(session.storageKey), range: nil).1 { digest.update(chunk) }
         return digest.finish()
@@ -236,6 +257,11 @@ extension ImageRegistry {
             throw ArrowError(.unprocessable, reason: "invalid_sha256", "sha256 must be 64 hexadecimal digits")
         }
     }
+}
+
+/// The store could not be reached to assemble the parts; they are as the client left them.
+struct AssemblyNotStarted: Error {
+    let cause: StorageError
 }
 
 /// A SHA-256 and byte count fed from a store's callbacks.

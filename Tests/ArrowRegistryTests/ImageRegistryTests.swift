@@ -141,6 +141,27 @@ import Testing
         }
     }
 
+    /// A store too busy to assemble leaves the session open and the parts in place: completing again works.
+    @Test(arguments: TestBackend.allCases)
+    func aBusyStoreAtCompletionLetsTheClientCompleteAgain(_ backend: TestBackend) async throws {
+        try await Self.withRegistry(backend) { registry, backends, principal in
+            let busy = ImageRegistry(store: backends.store, blobs: BusyAtCompletion(backends.blobs), logger: Logger(label: "test"))
+            let bytes = testBytes(9 << 20)
+            let signed = try await busy.startMultipart(
+                principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
+            try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            let id = signed.session.id.rawValue
+            await #expect { try await busy.completeMultipart(principal: principal, id: id, sha256: nil) } throws: { error in
+                (error as? ArrowError)?.publicCode == "storage_unavailable"
+            }
+            #expect(try await busy.multipartStatus(principal: principal, id: id).session.status == .open)
+            #expect(try await backends.store.repositories.images.find(id: signed.session.imageID, scope: .all) == nil)
+            let image = try await busy.completeMultipart(principal: principal, id: id, sha256: nil)
+            #expect(image.status == .active)
+            #expect(try await backends.blobs.read(try BlobKey(image.storageKey)) == bytes)
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func ofTwoRacingCompletionsExactlyOneWins(_ backend: TestBackend) async throws {
         try await Self.withRegistry(backend) { registry, backends, principal in
@@ -162,6 +183,41 @@ import Testing
             #expect(losers == ["upload_not_open"])
             #expect(try await backends.blobs.read(try BlobKey(signed.session.storageKey)) == bytes)
         }
+    }
+}
+
+/// Forwards to a store, but refuses the first `failures` completions as a busy B2 would (503).
+final class BusyAtCompletion: BlobStore, Sendable {
+    let base: any BlobStore
+    let failures = Mutex(1)
+    init(_ base: any BlobStore) { self.base = base }
+
+    func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
+        if failures.withLock({ count in defer { count -= 1 }; return count > 0 }) {
+            throw StorageError(.unavailable, "503 SlowDown")
+        }
+        return try await base.completeMultipartUpload(upload, parts: parts)
+    }
+
+    func put(_ key: BlobKey, body: BlobBody, length: Int64?) async throws -> BlobInfo { try await base.put(key, body: body, length: length) }
+    func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) { try await base.get(key, range: range) }
+    func head(_ key: BlobKey) async throws -> BlobInfo? { try await base.head(key) }
+    func delete(_ key: BlobKey) async throws { try await base.delete(key) }
+    func list(prefix: String) async throws -> [BlobInfo] { try await base.list(prefix: prefix) }
+    func createMultipartUpload(_ key: BlobKey, partSize: Int64?) async throws -> MultipartUpload {
+        try await base.createMultipartUpload(key, partSize: partSize)
+    }
+    func uploadPart(_ upload: MultipartUpload, number: Int, body: BlobBody, length: Int64) async throws -> UploadedPart {
+        try await base.uploadPart(upload, number: number, body: body, length: length)
+    }
+    func listParts(_ upload: MultipartUpload) async throws -> [UploadedPart] { try await base.listParts(upload) }
+    func abortMultipartUpload(_ upload: MultipartUpload) async throws { try await base.abortMultipartUpload(upload) }
+    func presignGet(_ key: BlobKey, expiresIn: TimeInterval) throws -> PresignedRequest { try base.presignGet(key, expiresIn: expiresIn) }
+    func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
+        try base.presignPut(key, expiresIn: expiresIn, contentLength: contentLength)
+    }
+    func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
+        try base.presignUploadPart(upload, number: number, expiresIn: expiresIn, contentLength: contentLength)
     }
 }
 

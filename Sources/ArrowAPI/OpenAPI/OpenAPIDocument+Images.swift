@@ -87,6 +87,7 @@ extension OpenAPIDocument {
             '404': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}
             '422': {$ref: '#/components/responses/Error'}
+            '503': {description: 'storage_unavailable: the store could not assemble the parts just now; the session stays open, complete again', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       /api/vm_images/upload/{upload_id}:
         parameters: [{name: upload_id, in: path, required: true, schema: {type: string}}]
         get:

@@ -18,7 +18,11 @@ struct SQLiteFileSource: ConnectionPoolSource {
                                "PRAGMA foreign_keys = ON", "PRAGMA synchronous = NORMAL"]
                 return pragmas.reduce(eventLoop.makeSucceededVoidFuture()) { chain, pragma in
                     chain.flatMap { connection.query(pragma).map { _ in } }
-                }.map { connection }
+                }.map { connection }.flatMapError { error in
+                    // A pragma can fail (BUSY while another connection holds the lock WAL needs): close the handle
+                    // rather than drop it open, then report the failure to the pool.
+                    connection.close().flatMapThrowing { throw error }
+                }
             }
     }
 }
