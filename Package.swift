@@ -89,7 +89,6 @@ let package = Package(
             name: "ArrowAPI",
             dependencies: [
                 "ArrowCore", "ArrowRegistry", "ArrowFormats",
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

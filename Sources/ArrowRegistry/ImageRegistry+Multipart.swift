@@ -3,7 +3,6 @@ import ArrowFormats
 import Crypto
 import Foundation
 import Logging
-import Synchronization
 
 /// The multipart upload path: sign a session, the client PUTs parts straight to storage (B2, or this server for the
 /// local store), complete. Completion checks every part, assembles the object, inspects it with ranged reads of just
@@ -262,26 +261,6 @@ extension ImageRegistry {
 /// The store could not be reached to assemble the parts; they are as the client left them.
 struct AssemblyNotStarted: Error {
     let cause: StorageError
-}
-
-/// A SHA-256 and byte count fed from a store's callbacks.
-final class RunningDigest: Sendable {
-    // SHA256 is a plain value without a Sendable conformance; the Mutex is what makes sharing it safe.
-    private struct State: @unchecked Sendable {
-        var hash = SHA256()
-        var count: Int64 = 0
-    }
-
-    private let state = Mutex(State())
-
-    func update(_ chunk: [UInt8]) {
-        state.withLock {
-            $0.hash.update(data: chunk)
-            $0.count += Int64(chunk.count)
-        }
-    }
-
-    func finish() -> (String, Int64) { state.withLock { ($0.hash.finalize().hex, $0.count) } }
 }
 
 /// A stored object read by ranged GETs: what ``RandomAccessInspection`` needs at completion.

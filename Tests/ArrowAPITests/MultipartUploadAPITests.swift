@@ -39,12 +39,8 @@ import Testing
         }) { client, seed in try await body(client, seed, store) }
     }
 
-    /// A qcow2 of `size` bytes (qemu ignores what follows its last cluster): three 8 MiB parts at 17 MiB.
-    static func qcow2(size: Int = 17 << 20) throws -> [UInt8] {
-        var bytes = try ImageFixtures.qemuImage("qcow2")
-        bytes += ImageFixtures.raw(size - bytes.count)
-        return bytes
-    }
+    /// A qcow2 of `size` bytes: three 8 MiB parts at 17 MiB.
+    static func qcow2(size: Int = 17 << 20) throws -> [UInt8] { try ImageFixtures.qcow2(padTo: size) }
 
     static func sign(_ client: any TestClientProtocol, token: String, _ body: [String: Any]) async throws -> TestResponse {
         let json = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)

@@ -48,10 +48,10 @@ struct SQLCollectionRepository: CollectionRepository {
     }
 
     func share(image: ImageID, with organization: OrganizationID, by user: UserID, at: Date) async throws {
-        guard try await shares(image: image).contains(organization) == false else { return }
+        // Sharing twice keeps the first share (both dialects know ON CONFLICT DO NOTHING).
         try await db.insert(into: "image_shares").columns("image_id", "organization_id", "shared_by", "created_at")
             .values(SQLBind(image.rawValue), SQLBind(organization.rawValue), SQLBind(user.rawValue), SQLBind(Timestamp.from(at)))
-            .run()
+            .ignoringConflicts(with: ["image_id", "organization_id"]).run()
     }
 
     func unshare(image: ImageID, from organization: OrganizationID) async throws -> Bool {

@@ -112,13 +112,20 @@ extension LocalBlobStore {
     }
 
     public func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
-        try await completeMultipartUpload(upload, parts: parts, observe: { _ in })
+        try await assemble(upload, parts: parts, observe: nil)
     }
 
     /// Assembles the parts, handing each chunk to `observe` on its way into the object (the registry hashes the
     /// upload here instead of reading the object back).
     public func completeMultipartUpload(
         _ upload: MultipartUpload, parts: [UploadedPart], observe: @escaping @Sendable ([UInt8]) throws -> Void
+    ) async throws -> BlobInfo {
+        try await assemble(upload, parts: parts, observe: observe)
+    }
+
+    /// Without an observer, parts written in place are not read at all.
+    private func assemble(
+        _ upload: MultipartUpload, parts: [UploadedPart], observe: (@Sendable ([UInt8]) throws -> Void)?
     ) async throws -> BlobInfo {
         let directory = try existingUpload(upload)
         let key = try upload.blobKey()
@@ -135,7 +142,7 @@ extension LocalBlobStore {
         }
         let paths = ordered.map { partPath(directory, $0.number) }
         let assembled = BlobBody(ConcatenatedFiles(paths: paths), transform: { chunk in
-            try observe(chunk)
+            try observe?(chunk)
             return chunk
         })
         let total = ordered.reduce(Int64(0)) { $0 + $1.size }
@@ -144,10 +151,11 @@ extension LocalBlobStore {
         return info
     }
 
-    /// Parts 1…n, each but the last exactly `partSize`: the data file already is the object. It is read once for
-    /// `observe` (from the page cache: parts keep their pages), cut to length, synced and renamed into place.
+    /// Parts 1…n, each but the last exactly `partSize`: the data file already is the object. It is cut to length,
+    /// synced, read once for `observe` if there is one (from the page cache: parts keep their pages), and renamed
+    /// into place.
     private func completeInPlace(
-        _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, observe: @escaping @Sendable ([UInt8]) throws -> Void
+        _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, observe: (@Sendable ([UInt8]) throws -> Void)?
     ) async throws -> BlobInfo {
         for (index, part) in parts.enumerated() {
             guard part.number == index + 1, index == parts.count - 1 || part.size == partSize else {
@@ -165,7 +173,9 @@ extension LocalBlobStore {
             file.close()
             throw error
         }
-        for try await chunk in ConcatenatedFiles(paths: [data]) { try observe(chunk) }
+        if let observe {
+            for try await chunk in ConcatenatedFiles(paths: [data]) { try observe(chunk) }
+        }
         try await POSIXFile.publish(data, as: objectPath(key))
         try? FileManager.default.removeItem(atPath: directory)
         return try await head(key) ?? BlobInfo(key: key, size: total)
