@@ -25,6 +25,7 @@ public struct SQLDataStore: DataStore {
             tokens: SQLAPITokenRepository(db: db), audit: SQLAuditLogRepository(db: db),
             images: SQLImageRepository(db: db), uploadAttempts: SQLUploadAttemptRepository(db: db),
             uploadSessions: SQLUploadSessionRepository(db: db), collections: SQLCollectionRepository(db: db),
-            metadataFiles: SQLMetadataFileRepository(db: db))
+            metadataFiles: SQLMetadataFileRepository(db: db), buildTasks: SQLBuildTaskRepository(db: db),
+            deviceRequests: SQLDeviceRequestRepository(db: db), imageUsage: SQLImageUsageRepository(db: db))
     }
 }

@@ -78,14 +78,28 @@ extension ImageRegistry {
     }
 
     /// Soft delete: the row stays (as `deleted`, for history and version links); its shares and default selections
-    /// go with it, then the bytes.
+    /// go with it, then the bytes. Refused with 409 `image_in_use` while a queued or running build or an open device
+    /// request, of any organization, still needs the image.
     public func delete(id: String, principal: Principal) async throws {
         try principal.require(.imageAdmin)
         var image = try await image(id: id, principal: principal)
         image.status = .deleted
-        try await save(image, action: .imageDeleted, by: principal) { [id = image.id] repos in try await repos.collections.forget(image: id) }
+        try await save(image, action: .imageDeleted, by: principal) { [id = image.id] repos in
+            // Checked after the UPDATE, in its transaction: the row lock it took makes a concurrent enqueue either
+            // commit first (and be counted here) or wait and then find the image deleted.
+            let usage = try await repos.imageUsage.usage(image: id)
+            guard usage.isEmpty else { throw Self.inUse(usage) }
+            try await repos.collections.forget(image: id)
+        }
         try await removeObject(image.storageKey)
         for file in try await repos.metadataFiles.list(image: image.id) { try await removeObject(file.storageKey) }
+    }
+
+    static func inUse(_ usage: ImageUsage) -> ArrowError {
+        var needs: [String] = []
+        if usage.openBuildTasks > 0 { needs.append("\(usage.openBuildTasks) queued or running build task(s)") }
+        if usage.openDeviceRequests > 0 { needs.append("\(usage.openDeviceRequests) open device request(s)") }
+        return ArrowError(.conflict, reason: "image_in_use", "The image is still needed by \(needs.joined(separator: " and ")); try again when they finish")
     }
 
     /// Deletes an image's object; one already gone is fine.

@@ -26,6 +26,8 @@ struct Seed: Sendable {
     var betaImageID: String
     /// An open multipart upload session of organization B's admin.
     var betaUploadID: String = ""
+    /// The application's configuration, for tests that reach its database beside the API.
+    var configuration: AppConfiguration?
 }
 
 enum Harness {
@@ -48,6 +50,7 @@ enum Harness {
             var seed = try await seed(AdminOperations(backends: backends))
             seed.betaImageID = try await seedImage(backends, token: seed.betaAdmin)
             seed.betaUploadID = try await seedUploadSession(backends, token: seed.betaAdmin)
+            seed.configuration = config
             await backends.close()
             return seed
         } catch {
@@ -87,6 +90,19 @@ enum Harness {
 }
 
 extension Harness {
+    /// Opens the application's database and storage beside it (for rows no endpoint writes yet) for `body`.
+    static func withBackends<R>(_ seed: Seed, _ body: (Backends) async throws -> R) async throws -> R {
+        let backends = try await Backends.open(try #require(seed.configuration), logger: Logger(label: "side"))
+        do {
+            let result = try await body(backends)
+            await backends.close()
+            return result
+        } catch {
+            await backends.close()
+            throw error
+        }
+    }
+
     /// Opens a multipart session for a 20 MiB file, as `token`'s owner.
     static func seedUploadSession(_ backends: Backends, token: String) async throws -> String {
         let principal = try await backends.identity.authenticate(secret: token)

@@ -145,10 +145,14 @@ extension OpenAPIDocument {
             '422': {$ref: '#/components/responses/Error'}
         delete:
           summary: Soft-delete the image and remove its bytes
+          description: >-
+            Refused with 409 `image_in_use` while a queued or running build, or an open device request of any
+            organization, still needs the image; the message counts them without naming other organizations' work.
           responses:
             '204': {description: Deleted}
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
       /api/vm_images/{image_id}/versions:
         parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
         get:

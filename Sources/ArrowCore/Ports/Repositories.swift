@@ -66,12 +66,16 @@ public struct Repositories: Sendable {
     public var uploadSessions: any UploadSessionRepository
     public var collections: any CollectionRepository
     public var metadataFiles: any MetadataFileRepository
+    public var buildTasks: any BuildTaskRepository
+    public var deviceRequests: any DeviceRequestRepository
+    public var imageUsage: any ImageUsageRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
         audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository,
         uploadSessions: any UploadSessionRepository, collections: any CollectionRepository,
-        metadataFiles: any MetadataFileRepository
+        metadataFiles: any MetadataFileRepository, buildTasks: any BuildTaskRepository,
+        deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository
     ) {
         self.organizations = organizations
         self.users = users
@@ -82,6 +86,9 @@ public struct Repositories: Sendable {
         self.uploadSessions = uploadSessions
         self.collections = collections
         self.metadataFiles = metadataFiles
+        self.buildTasks = buildTasks
+        self.deviceRequests = deviceRequests
+        self.imageUsage = imageUsage
     }
 }
 

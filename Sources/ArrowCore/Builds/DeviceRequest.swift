@@ -1,0 +1,51 @@
+import Foundation
+
+public enum DeviceRequestTag {}
+/// The ARROW platform's device request id (the trigger's `request_id`), kept as the platform spells it.
+public typealias DeviceRequestID = Identifier<DeviceRequestTag>
+
+/// A device request's state as the imaging workflow sees it: received (`pending`), being built (`imaging`), or
+/// finished one way or the other.
+public enum DeviceRequestStatus: String, Sendable, Codable, CaseIterable {
+    case pending, imaging, completed, failed, canceled
+
+    /// Pending or imaging: the request still needs its images.
+    public var isOpen: Bool { self == .pending || self == .imaging }
+}
+
+/// A request from the ARROW platform for a device (`pvm` or `vm`) built from one or more images.
+public struct DeviceRequest: Sendable, Equatable {
+    public var id: DeviceRequestID
+    public var organizationID: OrganizationID
+    /// `pvm` or `vm`: the spec's device type, which is also the build's platform.
+    public var deviceType: String
+    public var client: String
+    public var status: DeviceRequestStatus
+    /// The images to build, in the order the request names them.
+    public var imageIDs: [ImageID]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: DeviceRequestID, organizationID: OrganizationID, deviceType: String, client: String,
+        status: DeviceRequestStatus = .pending, imageIDs: [ImageID], createdAt: Date, updatedAt: Date? = nil
+    ) {
+        self.id = id
+        self.organizationID = organizationID
+        self.deviceType = deviceType
+        self.client = client
+        self.status = status
+        self.imageIDs = imageIDs
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt ?? createdAt
+    }
+}
+
+/// Device requests and the images each names, scoped by organization in the query.
+public protocol DeviceRequestRepository: Sendable {
+    /// Inserts the request and its image list. Use ``DataStore/open(_:)``, which first checks the images.
+    func create(_ request: DeviceRequest) async throws
+    func find(id: DeviceRequestID, scope: AccessScope) async throws -> DeviceRequest?
+    /// Returns false when the request is not within `scope`.
+    func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool
+}
