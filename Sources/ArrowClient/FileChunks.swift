@@ -46,6 +46,8 @@ public struct LocalFileError: Error, CustomStringConvertible {
 /// An open local file: its descriptor and size.
 final class LocalFile: Sendable {
     let descriptor: Int32
+    /// The same file opened for direct I/O (bypassing the page cache), when its file system allows it.
+    let directDescriptor: Int32?
     let size: Int64
 
     init(path: String) throws {
@@ -58,19 +60,27 @@ final class LocalFile: Sendable {
         }
         self.descriptor = descriptor
         self.size = Int64(info.st_size)
-    }
-
-    /// `length` bytes at `offset`, read whole (one multipart part).
-    func read(offset: Int64, length: Int64) async throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(Int(length))
-        for try await chunk in chunks(offset: offset, length: length) { out.append(contentsOf: chunk.readableBytesView) }
-        return out
+        let direct = Self.directFlag.map { open(path, O_RDONLY | O_CLOEXEC | $0) } ?? -1
+        self.directDescriptor = direct >= 0 ? direct : nil
     }
 
     func chunks(offset: Int64 = 0, length: Int64? = nil, observe: @escaping @Sendable ([UInt8]) -> Void = { _ in }) -> FileChunks {
         FileChunks(descriptor: descriptor, offset: offset, length: length ?? size - offset, observe: observe)
     }
 
-    deinit { close(descriptor) }
+    /// Linux's `O_DIRECT`, which Glibc's Swift module does not export (it is a `_GNU_SOURCE` name).
+    static var directFlag: Int32? {
+        #if os(Linux) && arch(x86_64)
+        return 0o40000
+        #elseif os(Linux) && arch(arm64)
+        return 0o200000
+        #else
+        return nil
+        #endif
+    }
+
+    deinit {
+        close(descriptor)
+        if let directDescriptor { close(directDescriptor) }
+    }
 }

@@ -125,6 +125,9 @@ final class RunningDigest: Sendable {
     private let state = Mutex(State())
 
     func update(_ chunk: [UInt8]) { state.withLock { $0.hash.update(data: chunk) } }
+    func update(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { bytes in state.withLock { $0.hash.update(bufferPointer: bytes) } }
+    }
     func hex() -> String { state.withLock { $0.hash.finalize().hex } }
 }
 

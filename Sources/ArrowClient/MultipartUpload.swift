@@ -50,18 +50,25 @@ struct MultipartUpload {
         let stored = Set(Self.parts(session, "uploaded_parts").compactMap { $0["part_number"] as? Int })
         var urls = Self.signedParts(session)
 
-        // Parts are read in order (the digest needs them in order) and sent up to `concurrency` at a time, from
-        // memory: at most (concurrency + 1) parts are held, and a retry resends the same bytes.
+        // Parts are read in order (the digest needs them in order), the next one while this one is hashed, and sent
+        // up to `concurrency` at a time, from memory: at most (concurrency + 2) parts are held, and a retry resends
+        // the same bytes.
         let hash = RunningDigest()
         let progress = ProgressBar(total: file.size, label: "uploading")
+        let read = { [file] (number: Int) in
+            let offset = Int64(number - 1) * partSize
+            return Task { try await file.readPart(offset: offset, length: Int(min(partSize, file.size - offset))) }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             var sent = 0
+            var next = read(1)
+            defer { next.cancel() }
             for number in 1...partCount {
-                let offset = Int64(number - 1) * partSize
-                let bytes = try await file.read(offset: offset, length: min(partSize, file.size - offset))
+                let bytes = try await next.value
+                if number < partCount { next = read(number + 1) }
                 hash.update(bytes)
                 if stored.contains(number) {
-                    progress.advance(by: Int64(bytes.count))
+                    progress.advance(by: Int64(bytes.readableBytes))
                     continue
                 }
                 if let limit = options.interruptAfterParts, sent >= limit {
@@ -73,7 +80,7 @@ struct MultipartUpload {
                 let signed = urls.removeValue(forKey: number)
                 group.addTask { [self] in
                     try await put(number: number, bytes: bytes, signed: signed, id: id)
-                    progress.advance(by: Int64(bytes.count))
+                    progress.advance(by: Int64(bytes.readableBytes))
                 }
                 sent += 1
             }
@@ -90,7 +97,7 @@ struct MultipartUpload {
     static let concurrency = 3
 
     /// PUTs one part, retrying up to three times; an expired or refused URL is signed again.
-    private func put(number: Int, bytes: [UInt8], signed: SignedPart?, id: String) async throws {
+    private func put(number: Int, bytes: ByteBuffer, signed: SignedPart?, id: String) async throws {
         var part = signed
         var attempt = 0
         while true {
@@ -100,7 +107,7 @@ struct MultipartUpload {
             do {
                 _ = try await client.stream(
                     .PUT, url: current.url, headers: current.headers,
-                    body: OneBuffer(buffer: ByteBuffer(bytes: bytes)), length: Int64(bytes.count), authorized: false)
+                    body: OneBuffer(buffer: bytes), length: Int64(bytes.readableBytes), authorized: false)
                 return
             } catch {
                 guard attempt < 3 else { throw error }

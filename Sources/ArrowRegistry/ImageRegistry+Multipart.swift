@@ -232,14 +232,14 @@ extension ImageRegistry {
         numbers.count <= 10 ? numbers.map(String.init).joined(separator: ", ") : numbers.prefix(10).map(String.init).joined(separator: ", ") + " and \(numbers.count - 10) more"
     }
 
-    /// Completes the store's multipart upload and returns the object's SHA-256 and length: hashed on the way in
-    /// where the store assembles the parts itself, otherwise by reading the object once (B2/S3 assemble remotely).
+    /// Completes the store's multipart upload and returns the object's SHA-256 and length: from the store where it
+    /// assembles the parts itself (hashed as they arrived), otherwise by reading the object once (B2/S3 assemble
+    /// remotely).
     private func assemble(_ session: UploadSession, parts: [UploadedPart]) async throws -> (String, Int64) {
         let upload = try upload(of: session)
-        if let local = blobs as? any ObservedAssembly {
-            let digest = RunningDigest()
-            try await local.completeMultipartUpload(upload, parts: parts, observe: { digest.update($0) })
-            return digest.finish()
+        if let local = blobs as? any DigestingAssembly {
+            let (info, sha256) = try await local.completeMultipartUploadWithDigest(upload, parts: parts)
+            return (sha256, info.size)
         }
         do {
             try await blobs.completeMultipartUpload(upload, parts: parts)

@@ -148,12 +148,11 @@ extension BlobStore {
     }
 }
 
-/// A store that assembles multipart uploads itself, by streaming the parts (the local store): completion can show
-/// the assembled bytes in order, so a digest needs no second read of the object.
-public protocol ObservedAssembly: BlobStore {
-    func completeMultipartUpload(
-        _ upload: MultipartUpload, parts: [UploadedPart], observe: @escaping @Sendable ([UInt8]) throws -> Void
-    ) async throws -> BlobInfo
+/// A store that assembles multipart uploads itself (the local store), and so can give the object's SHA-256 (lower-case
+/// hex) without a second read through the storage API: kept as the parts arrived where it could, else taken while
+/// assembling.
+public protocol DigestingAssembly: BlobStore {
+    func completeMultipartUploadWithDigest(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> (info: BlobInfo, sha256: String)
 }
 
 /// What a presigned request to this server may touch.

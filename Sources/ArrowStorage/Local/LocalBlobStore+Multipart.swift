@@ -60,7 +60,9 @@ extension LocalBlobStore {
         guard (1...Self.maxParts).contains(number) else { throw StorageError(.invalidPart, "Part numbers run from 1 to 10000") }
         let directory = try existingUpload(upload)
         if let partSize = announcedPartSize(directory) {
-            return try await writeInPlace(directory, number: number, partSize: partSize, body: body, length: length)
+            let part = try await writeInPlace(directory, number: number, partSize: partSize, body: body, length: length)
+            await hashPartsInOrder(directory, partSize: partSize)
+            return part
         }
         let temporary = stagingPath()
         let size = try await write(body, to: temporary, expectedLength: length, dropCache: false)
@@ -77,6 +79,10 @@ extension LocalBlobStore {
     /// part being rewritten is never listed with half-new bytes.
     private func writeInPlace(_ directory: String, number: Int, partSize: Int64, body: BlobBody, length: Int64) async throws -> UploadedPart {
         guard length <= partSize else { throw StorageError(.invalidPart, "Part \(number) is longer than the part size \(partSize)") }
+        let uploadID = (directory as NSString).lastPathComponent
+        var hasher = prefixDigests.beginWrite(upload: uploadID, part: number)
+        var stored = false
+        defer { prefixDigests.endWrite(upload: uploadID, part: number, stored: stored, hasher: hasher, length: length) }
         let marker = partPath(directory, number)
         try await POSIXFile.remove(marker)
         let file = try await POSIXFile.openForWriting(directory + "/data")
@@ -88,6 +94,7 @@ extension LocalBlobStore {
                 throw StorageError(.lengthMismatch, "The part is longer than the declared \(length) bytes")
             }
             try await file.write(chunk, at: offset + written)
+            hasher?.update(chunk)
             written += Int64(chunk.count)
         }
         guard written == length else { throw StorageError(.lengthMismatch, "The part has \(written) bytes, not the declared \(length)") }
@@ -95,7 +102,35 @@ extension LocalBlobStore {
         let temporary = stagingPath()
         try await POSIXFile.blocking { try Data(String(length).utf8).write(to: URL(fileURLWithPath: temporary)) }
         try await POSIXFile.publish(temporary, as: marker)
+        stored = true
         return UploadedPart(number: number, etag: Self.partETag(number: number, size: length), size: length)
+    }
+
+    /// Hashes stored parts that arrived ahead of their turn, now that the parts before them are in: from the data
+    /// file, whose pages the page cache still holds. Stops at the first part not stored yet.
+    func hashPartsInOrder(_ directory: String, partSize: Int64) async {
+        let uploadID = (directory as NSString).lastPathComponent
+        while let (part, start) = prefixDigests.claimNext(upload: uploadID) {
+            var hasher = start
+            guard let length = storedLength(partPath(directory, part)) else {
+                prefixDigests.release(upload: uploadID, part: part, hasher: nil, length: 0)
+                return
+            }
+            do {
+                let file = try await POSIXFile.openForReading(directory + "/data")
+                let offset = Int64(part - 1) * partSize
+                for try await chunk in FileChunks(file: file, start: offset, end: offset + length) { hasher.update(chunk) }
+                prefixDigests.release(upload: uploadID, part: part, hasher: hasher, length: length)
+            } catch {
+                prefixDigests.release(upload: uploadID, part: part, hasher: nil, length: 0)
+                return
+            }
+        }
+    }
+
+    /// The size a part's marker records; nil when the part is not stored.
+    func storedLength(_ marker: String) -> Int64? {
+        FileManager.default.contents(atPath: marker).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
     public func listParts(_ upload: MultipartUpload) async throws -> [UploadedPart] {
@@ -105,28 +140,25 @@ extension LocalBlobStore {
             guard name.hasPrefix("part-"), let number = Int(name.dropFirst(5)) else { return nil }
             let path = directory + "/" + name
             let size = inPlace
-                ? FileManager.default.contents(atPath: path).flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? 0
+                ? storedLength(path) ?? 0
                 : (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
             return UploadedPart(number: number, etag: Self.partETag(number: number, size: size), size: size)
         }.sorted { $0.number < $1.number }
     }
 
     public func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
-        try await assemble(upload, parts: parts, observe: nil)
+        try await assemble(upload, parts: parts, digest: false).info
     }
 
-    /// Assembles the parts, handing each chunk to `observe` on its way into the object (the registry hashes the
-    /// upload here instead of reading the object back).
-    public func completeMultipartUpload(
-        _ upload: MultipartUpload, parts: [UploadedPart], observe: @escaping @Sendable ([UInt8]) throws -> Void
-    ) async throws -> BlobInfo {
-        try await assemble(upload, parts: parts, observe: observe)
+    /// Assembles the parts and gives the object's SHA-256: kept as the parts arrived when it could be (see
+    /// ``PrefixDigests``), else taken on the bytes' way into the object.
+    public func completeMultipartUploadWithDigest(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> (info: BlobInfo, sha256: String) {
+        let (info, sha256) = try await assemble(upload, parts: parts, digest: true)
+        return (info, sha256 ?? "")
     }
 
-    /// Without an observer, parts written in place are not read at all.
-    private func assemble(
-        _ upload: MultipartUpload, parts: [UploadedPart], observe: (@Sendable ([UInt8]) throws -> Void)?
-    ) async throws -> BlobInfo {
+    /// Without a digest wanted, parts written in place are not read at all.
+    private func assemble(_ upload: MultipartUpload, parts: [UploadedPart], digest: Bool) async throws -> (info: BlobInfo, sha256: String?) {
         let directory = try existingUpload(upload)
         let key = try upload.blobKey()
         let stored = Dictionary(uniqueKeysWithValues: try await listParts(upload).map { ($0.number, $0) })
@@ -138,25 +170,26 @@ extension LocalBlobStore {
             throw StorageError(.invalidPart, "Part \(part.number) is missing or differs from what was uploaded")
         }
         if let partSize = announcedPartSize(directory) {
-            return try await completeInPlace(directory, key: key, parts: ordered, partSize: partSize, observe: observe)
+            return try await completeInPlace(directory, key: key, parts: ordered, partSize: partSize, digest: digest)
         }
         let paths = ordered.map { partPath(directory, $0.number) }
+        let hasher = digest ? StreamHasher() : nil
         let assembled = BlobBody(ConcatenatedFiles(paths: paths), transform: { chunk in
-            try observe?(chunk)
+            hasher?.update(chunk)
             return chunk
         })
         let total = ordered.reduce(Int64(0)) { $0 + $1.size }
         let info = try await put(key, body: assembled, length: total)
         try? FileManager.default.removeItem(atPath: directory)
-        return info
+        return (info, hasher?.hex())
     }
 
     /// Parts 1…n, each but the last exactly `partSize`: the data file already is the object. It is cut to length,
-    /// synced, read once for `observe` if there is one (from the page cache: parts keep their pages), and renamed
-    /// into place.
+    /// synced, hashed if a digest is wanted and the parts' running digest does not cover it (read from the page
+    /// cache: parts keep their pages), and renamed into place.
     private func completeInPlace(
-        _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, observe: (@Sendable ([UInt8]) throws -> Void)?
-    ) async throws -> BlobInfo {
+        _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, digest: Bool
+    ) async throws -> (info: BlobInfo, sha256: String?) {
         for (index, part) in parts.enumerated() {
             guard part.number == index + 1, index == parts.count - 1 || part.size == partSize else {
                 throw StorageError(.invalidPart, "Parts must run 1…n with every part but the last \(partSize) bytes")
@@ -173,16 +206,24 @@ extension LocalBlobStore {
             file.close()
             throw error
         }
-        if let observe {
-            for try await chunk in ConcatenatedFiles(paths: [data]) { try observe(chunk) }
+        var sha256: String?
+        if digest {
+            let uploadID = (directory as NSString).lastPathComponent
+            sha256 = prefixDigests.take(upload: uploadID, parts: parts.count, length: total)
+            if sha256 == nil {
+                let hasher = StreamHasher()
+                for try await chunk in ConcatenatedFiles(paths: [data]) { hasher.update(chunk) }
+                sha256 = hasher.hex()
+            }
         }
         try await POSIXFile.publish(data, as: objectPath(key))
         try? FileManager.default.removeItem(atPath: directory)
-        return try await head(key) ?? BlobInfo(key: key, size: total)
+        return (try await head(key) ?? BlobInfo(key: key, size: total), sha256)
     }
 
     public func abortMultipartUpload(_ upload: MultipartUpload) async throws {
         let directory = try uploadDirectory(upload.uploadID)
+        prefixDigests.forget(upload: upload.uploadID)
         try? FileManager.default.removeItem(atPath: directory)
     }
 

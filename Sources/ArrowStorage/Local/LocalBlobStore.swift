@@ -9,9 +9,10 @@ import Glibc
 /// Layout: `objects/<key>` holds objects; `.staging/` holds writes in progress, each renamed into place only
 /// after it is complete and fsynced, so a crash never leaves a partial object under its key; `.multipart/<id>/`
 /// holds the parts of multipart uploads. Keys are ``BlobKey``s, which cannot name anything outside the root.
-public struct LocalBlobStore: ServerSignedStorage, ObservedAssembly {
+public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     public let root: String
     let presigner: LocalPresigner
+    let prefixDigests = PrefixDigests()
     static let readChunk = 1 << 20
     static let writebackStep: Int64 = 8 << 20
 
