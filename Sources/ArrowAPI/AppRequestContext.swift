@@ -54,7 +54,10 @@ public enum APIJSON {
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .custom(SnakeCaseKeys.convert)
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(UTCTimestamp.string(date))
+        }
         encoder.outputFormatting = [.sortedKeys]
         return encoder
     }

@@ -61,7 +61,7 @@ struct GlobalOptions: ParsableArguments {
     func load(extra: [String: String] = [:]) async throws -> AppConfiguration {
         let config = try await AppConfiguration.load(flags: flags.merging(extra) { $1 }, configFile: self.config)
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LazyMetadataLogHandler(StreamLogHandler.standardError(label: label))
             handler.logLevel = config.logLevel
             return handler
         }
