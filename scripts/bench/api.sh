@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # API throughput and latency: wrk, 64 connections for 10 s, against an authenticated GET (/api/me: token lookup
-# plus organization lookup) on loopback, on SQLite and on PostgreSQL, with the release build.
+# plus organization lookup) on loopback, on SQLite and on PostgreSQL, with the release build; each followed by the
+# same load on /healthz, the floor this HTTP stack reaches on this machine with no work behind the route.
 # Targets on a 2-core machine: p99 < 10 ms and >= 5,000 requests/s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,13 +37,22 @@ bench() {
     # Warm-up, then the measured run.
     wrk -t2 -c"$connections" -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >/dev/null
     wrk -t2 -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >"$work/$name.wrk"
-    local rps p50 p99 errors
-    rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.wrk")
-    p50=$(awk '$1=="50%" {print $2}' "$work/$name.wrk")
-    p99=$(awk '$1=="99%" {print $2}' "$work/$name.wrk")
-    errors=$(awk '/Non-2xx|Socket errors/ {print}' "$work/$name.wrk" | tr '\n' ' ')
-    printf "%-10s %12s %10s %10s   %s\n" "$name" "$rps" "$p50" "$p99" "${errors:-no errors}"
+    row "$name" "$work/$name.wrk"
+    # The floor under the same load: /healthz, no authentication, no database, no JSON body: what the HTTP stack,
+    # the middleware and loopback TCP cost on their own on this machine.
+    wrk -t2 -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port/healthz" >"$work/$name-floor.wrk"
+    row "  /healthz" "$work/$name-floor.wrk"
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+# row LABEL WRK_OUTPUT: one result row.
+row() {
+    local rps p50 p99 errors
+    rps=$(awk '/Requests\/sec/ {print $2}' "$2")
+    p50=$(awk '$1=="50%" {print $2}' "$2")
+    p99=$(awk '$1=="99%" {print $2}' "$2")
+    errors=$(awk '/Non-2xx|Socket errors/ {print}' "$2" | tr '\n' ' ')
+    printf "%-10s %12s %10s %10s   %s\n" "$1" "$rps" "$p50" "$p99" "${errors:-no errors}"
 }
 
 echo
