@@ -36,7 +36,12 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
 }
 
 /// The concrete backends one configuration selects, opened and migrated.
-public struct Backends: Sendable {
+///
+/// A class, not a struct: as a struct, every test module emitted its own outlined destroy of it, and after
+/// `LocalBlobStore` gained a field an incremental debug build kept a copy that released the wrong field (a crash at
+/// the end of `theAuthenticationCacheNeverOutlivesARevocation`; a clean build with the address sanitizer was fine,
+/// which points at a stale copy). One deinit, compiled with this module, leaves nothing to go stale.
+public final class Backends: Sendable {
     public let database: DatabaseClient
     public let store: SQLDataStore
     public let identity: IdentityService
@@ -45,6 +50,18 @@ public struct Backends: Sendable {
     public let blobs: any BlobStore
     /// The local store, when it is the one in use (its presigned URLs are served by this server).
     public let localStore: LocalBlobStore?
+
+    init(
+        database: DatabaseClient, store: SQLDataStore, identity: IdentityService, images: ImageRegistry, blobs: any BlobStore,
+        localStore: LocalBlobStore?
+    ) {
+        self.database = database
+        self.store = store
+        self.identity = identity
+        self.images = images
+        self.blobs = blobs
+        self.localStore = localStore
+    }
 
     /// Opens the database (creating the data directory for SQLite) and applies pending migrations.
     public static func open(_ config: AppConfiguration, logger: Logger) async throws -> Backends {

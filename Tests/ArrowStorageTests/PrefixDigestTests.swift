@@ -60,6 +60,7 @@ import Testing
         #expect(store.prefixDigests.peek(upload: uploadID) == content.count + 1)
         let (info, sha256) = try await store.completeMultipartUploadWithDigest(upload, parts: parts)
         #expect(sha256 == Self.sha256(content))
+        #expect(store.prefixDigests.stashedBytes == 0)
         #expect(info.size == Int64(content.reduce(0) { $0 + $1.count }))
         #expect(try await store.read(key) == Array(content.joined()))
     }
@@ -74,6 +75,7 @@ import Testing
         let upload = try await store.createMultipartUpload(key, partSize: Int64(Self.partSize))
         for number in 1...4 { _ = try await send(store, upload, number, first[number - 1]) }
         _ = try await send(store, upload, 2, second[1])  // after it was hashed: the running digest is dropped
+        #expect(store.prefixDigests.stashedBytes == 0)
         let expected = [first[0], second[1], first[2], first[3]]
         let (_, sha256) = try await store.completeMultipartUploadWithDigest(upload, parts: try await store.listParts(upload))
         #expect(sha256 == Self.sha256(expected))
@@ -129,14 +131,52 @@ import Testing
         #expect(sha256 == Self.sha256(content))
     }
 
+    @Test func earlyPartsKeepTheirBytesWithinTheBudgetAndGiveThemBack() async throws {
+        let root = root()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store(root)
+        let content = Self.parts(8, seed: 6)
+        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
+        let upload = try await store.createMultipartUpload(key, partSize: Int64(Self.partSize))
+        for number in [3, 2, 7] { _ = try await send(store, upload, number, content[number - 1]) }
+        // 2 and 3 are within reach of part 1 and kept; 7 is too far ahead and will be read from the file.
+        #expect(store.prefixDigests.stashedBytes == 2 * Int64(Self.partSize))
+        _ = try await send(store, upload, 1, content[0])
+        #expect(store.prefixDigests.peek(upload: upload.uploadID) == 4)
+        #expect(store.prefixDigests.stashedBytes == 0)
+        // A kept part written again keeps only its new bytes.
+        _ = try await send(store, upload, 5, content[0])
+        _ = try await send(store, upload, 5, content[4])
+        #expect(store.prefixDigests.stashedBytes == Int64(Self.partSize))
+        for number in [4, 6, 8] { _ = try await send(store, upload, number, content[number - 1]) }
+        #expect(store.prefixDigests.peek(upload: upload.uploadID) == 9)
+        #expect(store.prefixDigests.stashedBytes == 0)
+        let (_, sha256) = try await store.completeMultipartUploadWithDigest(upload, parts: try await store.listParts(upload))
+        #expect(sha256 == Self.sha256(content))
+    }
+
+    @Test func theStashBudgetIsShared() {
+        let digests = PrefixDigests(stashBudget: 100)
+        _ = digests.beginWrite(upload: "u", part: 2)
+        #expect(digests.reserveStash(upload: "u", part: 2, length: 60))
+        _ = digests.beginWrite(upload: "v", part: 2)
+        #expect(!digests.reserveStash(upload: "v", part: 2, length: 60))
+        digests.endWrite(upload: "u", part: 2, stored: false, hasher: nil, stash: [], length: 60)
+        #expect(digests.stashedBytes == 0)
+        #expect(digests.reserveStash(upload: "v", part: 2, length: 60))
+        digests.forget(upload: "v")
+        digests.endWrite(upload: "v", part: 2, stored: true, hasher: nil, stash: [[UInt8](repeating: 1, count: 60)], length: 60)
+        #expect(digests.stashedBytes == 0)
+    }
+
     @Test func overlappingWritesOfOnePartPoisonTheRunningDigest() {
         let digests = PrefixDigests()
         var first = digests.beginWrite(upload: "u", part: 1)
         #expect(first != nil)
         #expect(digests.beginWrite(upload: "u", part: 1) == nil)  // the same part twice at once
         first?.update([1, 2, 3])
-        digests.endWrite(upload: "u", part: 1, stored: true, hasher: first, length: 3)
-        digests.endWrite(upload: "u", part: 1, stored: true, hasher: nil, length: 3)
+        digests.endWrite(upload: "u", part: 1, stored: true, hasher: first, stash: nil, length: 3)
+        digests.endWrite(upload: "u", part: 1, stored: true, hasher: nil, stash: nil, length: 3)
         #expect(digests.take(upload: "u", parts: 1, length: 3) == nil)
     }
 }

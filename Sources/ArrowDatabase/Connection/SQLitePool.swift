@@ -50,7 +50,9 @@ struct SQLitePoolDatabase: SQLDatabase {
     }
 
     func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
-        let connection = try await pool.requestConnection(logger: logger).get()
+        // Opening a connection runs the setup pragmas, which can answer BUSY while another process holds the lock
+        // (two servers migrating one fresh file); the failed connection was closed, so asking again is safe.
+        let connection = try await SQLiteBusy.retrying { try await pool.requestConnection(logger: logger).get() }
         defer { pool.releaseConnection(connection, logger: logger) }
         return try await closure(connection.sql(queryLogLevel: .trace))
     }

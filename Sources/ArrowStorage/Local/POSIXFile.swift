@@ -90,14 +90,19 @@ struct POSIXFile: Sendable {
     func read(at offset: Int64, count: Int) async throws -> [UInt8] {
         let fd = descriptor, path = self.path
         return try await Self.blocking {
-            var buffer = [UInt8](repeating: 0, count: count)
             while true {
-                let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
-                if n < 0 {
-                    if errno == EINTR { continue }
+                var failure: Int32?
+                // Uninitialized: pread fills it, and zeroing 1 MiB first cost as much as the copy.
+                let buffer = [UInt8](unsafeUninitializedCapacity: count) { bytes, initialized in
+                    let n = pread(fd, bytes.baseAddress, count, off_t(offset))
+                    if n < 0 { failure = errno }
+                    initialized = max(n, 0)
+                }
+                if let failure {
+                    if failure == EINTR { continue }
+                    errno = failure
                     throw Self.error("read", path)
                 }
-                buffer.removeLast(count - n)
                 return buffer
             }
         }
