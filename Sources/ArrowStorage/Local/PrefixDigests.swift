@@ -33,7 +33,7 @@ final class PrefixDigests: Sendable {
     /// How far ahead of the next part to hash a part may be and still keep its bytes.
     static let stashReach = 4
 
-    init(stashBudget: Int64 = 24 << 20) {
+    init(stashBudget: Int64 = 8 << 20) {
         self.stashBudget = stashBudget
     }
 
