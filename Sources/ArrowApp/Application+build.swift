@@ -102,6 +102,19 @@ public final class Backends: Sendable {
         try? await database.shutdown()
     }
 
+    /// Opens the backends for `body` and closes them afterwards, whether it returned or threw.
+    public static func using<R>(_ config: AppConfiguration, logger: Logger, _ body: (Backends) async throws -> R) async throws -> R {
+        let backends = try await open(config, logger: logger)
+        do {
+            let result = try await body(backends)
+            await backends.close()
+            return result
+        } catch {
+            await backends.close()
+            throw error
+        }
+    }
+
     /// Infrastructure failures the caller cannot fix become 503 rather than 500.
     @Sendable public static func classify(_ error: any Error) -> ArrowError? {
         if let db = error as? DatabaseError, db.code == .connection {

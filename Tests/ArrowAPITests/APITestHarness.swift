@@ -45,17 +45,12 @@ enum Harness {
     }
 
     static func seed(_ config: AppConfiguration) async throws -> Seed {
-        let backends = try await Backends.open(config, logger: Logger(label: "seed"))
-        do {
+        try await Backends.using(config, logger: Logger(label: "seed")) { backends in
             var seed = try await seed(AdminOperations(backends: backends))
             seed.betaImageID = try await seedImage(backends, token: seed.betaAdmin)
             seed.betaUploadID = try await seedUploadSession(backends, token: seed.betaAdmin)
             seed.configuration = config
-            await backends.close()
             return seed
-        } catch {
-            await backends.close()
-            throw error
         }
     }
 
@@ -92,15 +87,7 @@ enum Harness {
 extension Harness {
     /// Opens the application's database and storage beside it (for rows no endpoint writes yet) for `body`.
     static func withBackends<R>(_ seed: Seed, _ body: (Backends) async throws -> R) async throws -> R {
-        let backends = try await Backends.open(try #require(seed.configuration), logger: Logger(label: "side"))
-        do {
-            let result = try await body(backends)
-            await backends.close()
-            return result
-        } catch {
-            await backends.close()
-            throw error
-        }
+        try await Backends.using(try #require(seed.configuration), logger: Logger(label: "side"), body)
     }
 
     /// Opens a multipart session for a 20 MiB file, as `token`'s owner.

@@ -95,14 +95,6 @@ import Yams
 
     /// Backends over an empty SQLite database, for router-only tests; closed afterwards.
     static func withUnusedBackends<R>(_ body: (Backends) async throws -> R) async throws -> R {
-        let backends = try await Backends.open(try await TestBackend.sqlite.freshConfiguration(), logger: .init(label: "test"))
-        do {
-            let result = try await body(backends)
-            await backends.close()
-            return result
-        } catch {
-            await backends.close()
-            throw error
-        }
+        try await Backends.using(try await TestBackend.sqlite.freshConfiguration(), logger: .init(label: "test"), body)
     }
 }

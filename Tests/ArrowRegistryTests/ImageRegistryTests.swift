@@ -30,8 +30,7 @@ import Testing
     static func withRegistry(_ backend: TestBackend, clock: any Clock = SystemClock(),
                              _ body: (ImageRegistry, Backends, Principal) async throws -> Void) async throws {
         let config = try await backend.freshConfiguration()
-        let backends = try await Backends.open(config, logger: Logger(label: "test"))
-        do {
+        try await Backends.using(config, logger: Logger(label: "test")) { backends in
             let (_, _, token) = try await AdminOperations(backends: backends).initialize(
                 email: "root@arrow.test", password: "rootpassword", organizationName: "alpha")
             let principal = try await backends.identity.authenticate(secret: token.secret)
@@ -39,10 +38,6 @@ import Testing
             limits.single = (1 << 20)...(3 << 20)
             let registry = ImageRegistry(store: backends.store, blobs: backends.blobs, clock: clock, limits: limits, logger: Logger(label: "test"))
             try await body(registry, backends, principal)
-            await backends.close()
-        } catch {
-            await backends.close()
-            throw error
         }
     }
 

@@ -26,7 +26,13 @@ import Testing
         try LocalBlobStore(root: root, baseURL: "http://127.0.0.1:1", secret: Array(repeating: 7, count: 32))
     }
 
-    func root() -> String { FileManager.default.temporaryDirectory.appendingPathComponent("prefix-\(UUID().uuidString)").path }
+    /// A store in a fresh directory (remove `root` when done) and an in-place multipart upload on it.
+    func fixture() async throws -> (root: String, store: LocalBlobStore, key: BlobKey, upload: MultipartUpload) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("prefix-\(UUID().uuidString)").path
+        let store = try store(root)
+        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
+        return (root, store, key, try await store.createMultipartUpload(key, partSize: Int64(Self.partSize)))
+    }
 
     func send(_ store: LocalBlobStore, _ upload: MultipartUpload, _ number: Int, _ bytes: [UInt8]) async throws -> UploadedPart {
         try await store.uploadPart(upload, number: number, body: BlobBody(bytes: bytes), length: Int64(bytes.count))
@@ -34,12 +40,9 @@ import Testing
 
     @Test(arguments: ["in order", "reversed", "shuffled", "concurrent"])
     func theDigestIsTheObjectsWhateverTheOrder(_ order: String) async throws {
-        let root = root()
+        let (root, store, key, upload) = try await fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = try store(root)
         let content = Self.parts(9, seed: 3)
-        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
-        let upload = try await store.createMultipartUpload(key, partSize: Int64(Self.partSize))
         let numbers = Array(1...content.count)
         let sequence: [Int] = switch order {
         case "reversed": numbers.reversed()
@@ -66,13 +69,10 @@ import Testing
     }
 
     @Test func aRewrittenPartIsHashedAsItEndsUp() async throws {
-        let root = root()
+        let (root, store, key, upload) = try await fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = try store(root)
         let first = Self.parts(4, seed: 1)
         let second = Self.parts(4, seed: 2)
-        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
-        let upload = try await store.createMultipartUpload(key, partSize: Int64(Self.partSize))
         for number in 1...4 { _ = try await send(store, upload, number, first[number - 1]) }
         _ = try await send(store, upload, 2, second[1])  // after it was hashed: the running digest is dropped
         #expect(store.prefixDigests.stashedBytes == 0)
@@ -83,12 +83,9 @@ import Testing
     }
 
     @Test func aFailedPartWriteLeavesTheDigestRight() async throws {
-        let root = root()
+        let (root, store, _, upload) = try await fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = try store(root)
         let content = Self.parts(3, seed: 5)
-        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
-        let upload = try await store.createMultipartUpload(key, partSize: Int64(Self.partSize))
         _ = try await send(store, upload, 1, content[0])
         // Part 2 declared longer than it is: refused, nothing of it counted.
         await #expect(throws: StorageError.self) {
@@ -102,12 +99,9 @@ import Testing
     }
 
     @Test func aRestartedServerCatchesUpFromTheFile() async throws {
-        let root = root()
+        let (root, before, _, upload) = try await fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let content = Self.parts(5, seed: 9)
-        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
-        let before = try store(root)
-        let upload = try await before.createMultipartUpload(key, partSize: Int64(Self.partSize))
         for number in [1, 2, 4] { _ = try await send(before, upload, number, content[number - 1]) }
         let after = try store(root)  // a new process: no digests in memory
         _ = try await send(after, upload, 3, content[2])
@@ -118,12 +112,9 @@ import Testing
     }
 
     @Test func withoutARunningDigestCompletionReadsTheFile() async throws {
-        let root = root()
+        let (root, before, _, upload) = try await fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let content = Self.parts(3, seed: 4)
-        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
-        let before = try store(root)
-        let upload = try await before.createMultipartUpload(key, partSize: Int64(Self.partSize))
         for number in 1...3 { _ = try await send(before, upload, number, content[number - 1]) }
         let after = try store(root)
         #expect(after.prefixDigests.peek(upload: upload.uploadID) == nil)
@@ -132,12 +123,9 @@ import Testing
     }
 
     @Test func earlyPartsKeepTheirBytesWithinTheBudgetAndGiveThemBack() async throws {
-        let root = root()
+        let (root, store, _, upload) = try await fixture()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = try store(root)
         let content = Self.parts(8, seed: 6)
-        let key = try BlobKey("images/\(UUID().uuidString)/disk.raw")
-        let upload = try await store.createMultipartUpload(key, partSize: Int64(Self.partSize))
         for number in [3, 2, 7] { _ = try await send(store, upload, number, content[number - 1]) }
         // 2 and 3 are within reach of part 1 and kept; 7 is too far ahead and will be read from the file.
         #expect(store.prefixDigests.stashedBytes == 2 * Int64(Self.partSize))

@@ -37,9 +37,7 @@ extension LocalBlobStore {
     }
 
     /// The announced part size of an upload written in place, nil for one staged part by part.
-    func announcedPartSize(_ directory: String) -> Int64? {
-        FileManager.default.contents(atPath: directory + "/part-size").flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
-    }
+    func announcedPartSize(_ directory: String) -> Int64? { storedNumber(directory + "/part-size") }
 
     public func multipartUpload(id: String) throws -> MultipartUpload {
         let directory = try uploadDirectory(id)
@@ -60,8 +58,8 @@ extension LocalBlobStore {
         guard (1...Self.maxParts).contains(number) else { throw StorageError(.invalidPart, "Part numbers run from 1 to 10000") }
         let directory = try existingUpload(upload)
         if let partSize = announcedPartSize(directory) {
-            let part = try await writeInPlace(directory, number: number, partSize: partSize, body: body, length: length)
-            await hashPartsInOrder(directory, partSize: partSize)
+            let part = try await writeInPlace(upload.uploadID, directory, number: number, partSize: partSize, body: body, length: length)
+            await hashPartsInOrder(upload.uploadID, directory, partSize: partSize)
             return part
         }
         let temporary = stagingPath()
@@ -77,9 +75,10 @@ extension LocalBlobStore {
 
     /// Writes part `number` at its offset in `data`, syncs it, then marks it stored. The mark goes first, so a
     /// part being rewritten is never listed with half-new bytes.
-    private func writeInPlace(_ directory: String, number: Int, partSize: Int64, body: BlobBody, length: Int64) async throws -> UploadedPart {
+    private func writeInPlace(
+        _ uploadID: String, _ directory: String, number: Int, partSize: Int64, body: BlobBody, length: Int64
+    ) async throws -> UploadedPart {
         guard length <= partSize else { throw StorageError(.invalidPart, "Part \(number) is longer than the part size \(partSize)") }
-        let uploadID = (directory as NSString).lastPathComponent
         var hasher = prefixDigests.beginWrite(upload: uploadID, part: number)
         // A part ahead of its turn keeps its bytes (the body's own chunks, no copy) for when its turn comes.
         var stash: [[UInt8]]? = hasher == nil && prefixDigests.reserveStash(upload: uploadID, part: number, length: length) ? [] : nil
@@ -116,12 +115,12 @@ extension LocalBlobStore {
     }
 
     /// Hashes stored parts that arrived ahead of their turn, now that the parts before them are in: from the bytes
-    /// kept for them, else from the data file. Stops at the first part not stored yet.
-    func hashPartsInOrder(_ directory: String, partSize: Int64) async {
-        let uploadID = (directory as NSString).lastPathComponent
+    /// kept for them, else from the data file (read from the disk: direct I/O left them out of the page cache).
+    /// Stops at the first part not stored yet.
+    func hashPartsInOrder(_ uploadID: String, _ directory: String, partSize: Int64) async {
         while let (part, start, stash) = prefixDigests.claimNext(upload: uploadID) {
             var hasher = start
-            guard let length = storedLength(partPath(directory, part)) else {
+            guard let length = storedNumber(partPath(directory, part)) else {
                 prefixDigests.release(upload: uploadID, part: part, hasher: nil, length: 0)
                 return
             }
@@ -142,9 +141,9 @@ extension LocalBlobStore {
         }
     }
 
-    /// The size a part's marker records; nil when the part is not stored.
-    func storedLength(_ marker: String) -> Int64? {
-        FileManager.default.contents(atPath: marker).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
+    /// The number a small file holds (a part's marker: its size; `part-size`); nil when the file is not there.
+    func storedNumber(_ path: String) -> Int64? {
+        FileManager.default.contents(atPath: path).flatMap { Int64(String(decoding: $0, as: UTF8.self)) }
     }
 
     public func listParts(_ upload: MultipartUpload) async throws -> [UploadedPart] {
@@ -154,7 +153,7 @@ extension LocalBlobStore {
             guard name.hasPrefix("part-"), let number = Int(name.dropFirst(5)) else { return nil }
             let path = directory + "/" + name
             let size = inPlace
-                ? storedLength(path) ?? 0
+                ? storedNumber(path) ?? 0
                 : (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
             return UploadedPart(number: number, etag: Self.partETag(number: number, size: size), size: size)
         }.sorted { $0.number < $1.number }
@@ -184,7 +183,7 @@ extension LocalBlobStore {
             throw StorageError(.invalidPart, "Part \(part.number) is missing or differs from what was uploaded")
         }
         if let partSize = announcedPartSize(directory) {
-            return try await completeInPlace(directory, key: key, parts: ordered, partSize: partSize, digest: digest)
+            return try await completeInPlace(upload.uploadID, directory, key: key, parts: ordered, partSize: partSize, digest: digest)
         }
         let paths = ordered.map { partPath(directory, $0.number) }
         let hasher = digest ? StreamHasher() : nil
@@ -199,10 +198,10 @@ extension LocalBlobStore {
     }
 
     /// Parts 1…n, each but the last exactly `partSize`: the data file already is the object. It is cut to length,
-    /// synced, hashed if a digest is wanted and the parts' running digest does not cover it (read from the page
-    /// cache: parts keep their pages), and renamed into place.
+    /// synced, hashed if a digest is wanted and the parts' running digest does not cover it (read back whole: a
+    /// restart, or a part written twice), and renamed into place.
     private func completeInPlace(
-        _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, digest: Bool
+        _ uploadID: String, _ directory: String, key: BlobKey, parts: [UploadedPart], partSize: Int64, digest: Bool
     ) async throws -> (info: BlobInfo, sha256: String?) {
         for (index, part) in parts.enumerated() {
             guard part.number == index + 1, index == parts.count - 1 || part.size == partSize else {
@@ -222,7 +221,6 @@ extension LocalBlobStore {
         }
         var sha256: String?
         if digest {
-            let uploadID = (directory as NSString).lastPathComponent
             sha256 = prefixDigests.take(upload: uploadID, parts: parts.count, length: total)
             if sha256 == nil {
                 let hasher = StreamHasher()

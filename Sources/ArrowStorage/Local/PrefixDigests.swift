@@ -4,14 +4,14 @@ import Synchronization
 /// The SHA-256 of each in-place multipart upload's leading run of stored parts, kept as the parts arrive, so that
 /// completion has the digest of the whole object without reading it back.
 ///
-/// A part that arrives next in order is hashed while it is written; a part that arrives early is hashed from the
-/// data file (where the page cache still has it) once the parts before it are in. Anything that could make the
-/// hashed bytes differ from the file's (a part written again, or twice at once) poisons the upload's entry, and
-/// completion then reads the file as before. Entries live in memory only: after a restart the first part to land
+/// A part that arrives next in order is hashed while it is written; a part that arrives early is hashed once the
+/// parts before it are in. Anything that could make the hashed bytes differ from the file's (a part written again,
+/// or twice at once) poisons the upload's entry, and completion then reads the file as before. Entries live in memory only: after a restart the first part to land
 /// hashes the parts stored before it from the file.
 ///
 /// A part that arrives a little early keeps its bytes in memory (up to `stashBudget` for the whole store) so that
-/// its turn needs no read of the file, which direct I/O left out of the page cache.
+/// its turn needs no read of the file, which direct I/O left out of the page cache; one that does not fit is read
+/// back from the data file.
 final class PrefixDigests: Sendable {
     private struct Entry {
         var hash = SHA256()

@@ -22,14 +22,7 @@ func withAdmin(_ global: GlobalOptions, _ body: (AdminOperations) async throws -
     let config = try await global.load()
     var logger = Logger(label: "arrow.admin")
     logger.logLevel = .warning
-    let backends = try await reporting { try await Backends.open(config, logger: logger) }
-    do {
-        try await body(AdminOperations(backends: backends))
-        await backends.close()
-    } catch {
-        await backends.close()
-        throw report(error)
-    }
+    try await reporting { try await Backends.using(config, logger: logger) { try await body(AdminOperations(backends: $0)) } }
 }
 
 /// Reads a password from `--password`, or from standard input with `--password-stdin` (keeps it out of `ps`).
