@@ -47,11 +47,12 @@ struct MultipartUpload {
         let id = try Self.string(session, "upload_id")
         let partSize = Int64(try Self.int(session, "part_size"))
         let partCount = try Self.int(session, "part_count")
+        let concurrency = min(max(session["parallel_parts"] as? Int ?? Self.defaultConcurrency, 1), Self.maxConcurrency)
         let stored = Set(Self.parts(session, "uploaded_parts").compactMap { $0["part_number"] as? Int })
         var urls = Self.signedParts(session)
 
         // Parts are read in order (the digest needs them in order), the next one while this one is hashed, and sent
-        // up to `concurrency` at a time, from memory: at most (concurrency + 2) parts are held, and a retry resends
+        // up to `concurrency` at a time (as the server advises), from memory: at most (concurrency + 2) parts are held, and a retry resends
         // the same bytes.
         let hash = RunningDigest()
         let progress = ProgressBar(total: file.size, label: "uploading")
@@ -76,7 +77,7 @@ struct MultipartUpload {
                     progress.finish("interrupted after \(sent) part(s); run again with --resume")
                     throw LocalFileError(message: "upload interrupted (--interrupt-after-parts \(limit)); resume with --resume")
                 }
-                if sent >= Self.concurrency { try await group.next() }
+                if sent >= concurrency { try await group.next() }
                 let signed = urls.removeValue(forKey: number)
                 group.addTask { [self] in
                     try await put(number: number, bytes: bytes, signed: signed, id: id)
@@ -93,8 +94,9 @@ struct MultipartUpload {
         return image as? [String: Any] ?? [:]
     }
 
-    /// Parts in flight at once: enough to keep the connection busy while the server syncs the previous part.
-    static let concurrency = 3
+    /// Parts in flight at once when the server does not say (`parallel_parts`), and never more than `maxConcurrency`.
+    static let defaultConcurrency = 3
+    static let maxConcurrency = 8
 
     /// PUTs one part, retrying up to three times; an expired or refused URL is signed again.
     private func put(number: Int, bytes: ByteBuffer, signed: SignedPart?, id: String) async throws {

@@ -17,6 +17,12 @@ extension ImageRegistry {
         public var session: UploadSession
         public var uploadedParts: [UploadedPart]
         public var signedParts: [SignedPart]
+        /// How many parts the client should send at once. One where the store hashes the parts as they arrive in
+        /// order (``DigestingAssembly``): parts sent side by side arrive out of order and are read back from the disk
+        /// to be hashed (measured for 2 GiB on loopback: 5.1-5.5 CPU-s on the server one at a time against 8.0-8.2
+        /// three at a time, 6.3-6.8 s against 9.1 s). More where the parts go straight to object storage, whose
+        /// latency they hide.
+        public var parallelParts: Int
     }
 
     public struct SignedPart: Sendable {
@@ -71,7 +77,7 @@ extension ImageRegistry {
     public func multipartStatus(principal: Principal, id: String) async throws -> SignedSession {
         let session = try await ownSession(id, principal: principal)
         let uploaded = session.status == .open ? try await storedParts(session) : []
-        return SignedSession(session: session, uploadedParts: uploaded, signedParts: [])
+        return SignedSession(session: session, uploadedParts: uploaded, signedParts: [], parallelParts: parallelParts)
     }
 
     /// Abandons a session: its parts are discarded.
@@ -177,8 +183,10 @@ extension ImageRegistry {
             return SignedPart(number: number, size: size, request: try blobs.presignUploadPart(
                 upload, number: number, expiresIn: Self.partURLLifetime, contentLength: size))
         }
-        return SignedSession(session: session, uploadedParts: uploaded, signedParts: signed)
+        return SignedSession(session: session, uploadedParts: uploaded, signedParts: signed, parallelParts: parallelParts)
     }
+
+    var parallelParts: Int { blobs is any DigestingAssembly ? 1 : 4 }
 
     /// The caller's own session (or any, for a superuser), in its organization.
     private func ownSession(_ id: String, principal: Principal) async throws -> UploadSession {

@@ -47,4 +47,20 @@ import Testing
         defer { file.close() }
         #expect(DirectWriter(path: path, offset: 100, tail: file) == nil)
     }
+
+    /// Buffers go back to the pool for the next writer (no fresh page faults per part), but only `keep` of them:
+    /// the rest are unmapped, so the pool never holds more than it says.
+    @Test func theBufferPoolReusesAndKeepsABoundedNumber() throws {
+        let pool = DirectBuffers(keep: 3)
+        let first = try #require(pool.take(2))
+        #expect(Set(first).count == 2)
+        pool.give(first)
+        #expect(pool.idleCount == 2)
+        let again = try #require(pool.take(4))
+        #expect(Set(again).isSuperset(of: first), "kept buffers are handed out again")
+        #expect(pool.idleCount == 0)
+        for pointer in again { pointer.storeBytes(of: 0xA5, as: UInt8.self) }  // every buffer is writable
+        pool.give(again)
+        #expect(pool.idleCount == 3)
+    }
 }

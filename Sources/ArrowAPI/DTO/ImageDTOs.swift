@@ -80,6 +80,7 @@ struct UploadSessionDTO: ResponseCodable {
     var fileSize: Int64
     var partSize: Int64
     var partCount: Int
+    var parallelParts: Int
     var expiresAt: Date
     var uploadedParts: [Part]
     var parts: [Part]
@@ -93,6 +94,7 @@ struct UploadSessionDTO: ResponseCodable {
         fileSize = session.fileSize
         partSize = session.partSize
         partCount = session.partCount
+        parallelParts = signed.parallelParts
         expiresAt = session.expiresAt
         uploadedParts = signed.uploadedParts.map { Part(partNumber: $0.number, size: $0.size, etag: $0.etag) }
         parts = signed.signedParts.map {

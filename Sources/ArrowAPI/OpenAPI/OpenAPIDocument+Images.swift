@@ -319,6 +319,7 @@ extension OpenAPIDocument {
             file_size: {type: integer}
             part_size: {type: integer}
             part_count: {type: integer}
+            parallel_parts: {type: integer, minimum: 1, description: 'How many parts to send at once: 1 on the local store, which hashes parts as they arrive in order; more on object storage'}
             expires_at: {type: string, format: date-time}
             uploaded_parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
             parts: {type: array, items: {$ref: '#/components/schemas/UploadPart'}}
