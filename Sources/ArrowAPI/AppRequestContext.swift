@@ -19,10 +19,10 @@ public struct AppRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 
-    /// JSON in and out with snake_case keys and ISO 8601 dates, as the seed's API uses. A coder per request: a
+    /// JSON in and out with snake_case keys and ISO 8601 dates, as the seed's API uses. A decoder per request: a
     /// shared one serialises on its internal lock and measured slower under load.
     public var requestDecoder: JSONDecoder { APIJSON.decoder() }
-    public var responseEncoder: JSONEncoder { APIJSON.encoder() }
+    public var responseEncoder: APIResponseEncoder { APIResponseEncoder() }
 
     /// The authenticated principal.
     /// - Throws: `unauthorized` (`missing_token`) when the request carried no token.
@@ -81,17 +81,20 @@ enum SnakeCaseKeys {
     @Sendable static func convert(_ path: [any CodingKey]) -> any CodingKey {
         let key = path.last!
         if key.intValue != nil { return key }
-        let name = key.stringValue
+        return Key(stringValue: convert(name: key.stringValue))
+    }
+
+    static func convert(name: String) -> String {
         // Only identifiers are converted: dictionary keys such as header names stay as they are.
         guard name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else {
-            return key
+            return name
         }
-        if let known = cache.withLock({ $0[name] }) { return Key(stringValue: known) }
+        if let known = cache.withLock({ $0[name] }) { return known }
         let converted = snakeCase(name)
         cache.withLock { cache in
             if cache.count < 4096 { cache[name] = converted }
         }
-        return Key(stringValue: converted)
+        return converted
     }
 
     /// `fileSize` → `file_size`, `b2FileId` → `b2_file_id`, `imageID` → `image_id` (Foundation's rule: an upper-case

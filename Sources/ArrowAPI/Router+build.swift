@@ -36,7 +36,7 @@ public struct APIDependencies: Sendable {
 public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RouteMetricsMiddleware())
     router.add(middleware: ErrorMiddleware(classify: dependencies.classifyError))
     router.add(middleware: AuthenticationMiddleware(identity: dependencies.identity))
     SystemController(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)

@@ -59,7 +59,7 @@ public struct ErrorMiddleware: RouterMiddleware {
         }
         let body = ErrorBody(error: .init(code: code, message: message, requestId: context.requestID, violations: failedChecks))
         headers[.contentType] = "application/json; charset=utf-8"
-        let data = (try? APIJSON.encoder().encode(body)) ?? Data(#"{"error":{"code":"internal","message":"Internal error"}}"#.utf8)
+        let data = (try? APIResponseEncoder.bytes(body)) ?? Array(#"{"error":{"code":"internal","message":"Internal error"}}"#.utf8)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

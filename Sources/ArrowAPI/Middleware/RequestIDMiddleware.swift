@@ -2,6 +2,7 @@ import HTTPTypes
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Gives every request an id: the caller's `X-Request-ID` when it is a sane token, otherwise a new one. The id
 /// goes into every log line of the request (`request.id`) and back in the `X-Request-ID` response header.
@@ -13,7 +14,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        let id = request.headers[.xRequestID].flatMap(Self.accept) ?? UUID().uuidString.lowercased()
+        let id = request.headers[.xRequestID].flatMap(Self.accept) ?? RequestIDs.shared.next()
         context.requestID = id
         context.logger[metadataKey: "request.id"] = .string(id)
         var response = try await next(request, context)
@@ -27,6 +28,34 @@ public struct RequestIDMiddleware: RouterMiddleware {
               value.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D })
         else { return nil }
         return value
+    }
+}
+
+/// New request ids: a random 64-bit prefix drawn once per process, then a counter, written like a UUID (36
+/// characters). Unique within the process and, by the prefix, across processes; not secret, which a request id
+/// need not be. `UUID()` opened, read and closed /dev/urandom on every request (three system calls).
+final class RequestIDs: Sendable {
+    static let shared = RequestIDs()
+
+    private let prefix = UInt64.random(in: .min ... .max)
+    private let counter = Atomic<UInt64>(0)
+
+    func next() -> String {
+        let count = counter.add(1, ordering: .relaxed).newValue
+        return Self.format(prefix, count)
+    }
+
+    /// The 32 hex digits of `high` then `low`, grouped 8-4-4-4-12.
+    static func format(_ high: UInt64, _ low: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(36)
+        for position in 0..<32 {
+            if [8, 12, 16, 20].contains(position) { out.append(0x2D) }
+            let word = position < 16 ? high : low
+            out.append(digits[Int((word >> UInt64(60 - 4 * (position % 16))) & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 
