@@ -52,8 +52,8 @@ struct MultipartUpload {
         var urls = Self.signedParts(session)
 
         // Parts are read in order (the digest needs them in order), the next one while this one is hashed, and sent
-        // up to `concurrency` at a time (as the server advises), from memory: at most (concurrency + 2) parts are held, and a retry resends
-        // the same bytes.
+        // up to `concurrency` at a time (as the server advises), from memory: at most (concurrency + 2) parts are
+        // held, and a retry resends the same bytes.
         let hash = RunningDigest()
         let progress = ProgressBar(total: file.size, label: "uploading")
         let read = { [file] (number: Int) in
