@@ -9,6 +9,14 @@ start_moto() {
     ensure_pip "moto:moto[server]==5.2.1" "boto3:boto3"
     python3 -c "import flask_cors" 2>/dev/null || python3 -m pip install -q "moto[server]==5.2.1"
     mkdir -p "$dir"
+    # A server left on these ports (an earlier run's) would answer in place of ours, with other credentials: the
+    # IAM set-up below would then fail with a puzzling InvalidClientTokenId. Say what is wrong instead.
+    for port in "$auth_port" "$open_port"; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "port $port is already taken (a leftover moto_server?); stop it or set ARROW_TEST_MOTO_PORT / ARROW_TEST_MOTO_OPEN_PORT" >&2
+            return 1
+        fi
+    done
     INITIAL_NO_AUTH_ACTION_COUNT=3 python3 -m moto.server -H 127.0.0.1 -p "$auth_port" >"$dir/moto-auth.log" 2>&1 &
     MOTO_PIDS="$!"
     python3 -m moto.server -H 127.0.0.1 -p "$open_port" >"$dir/moto-open.log" 2>&1 &
