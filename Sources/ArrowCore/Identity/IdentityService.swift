@@ -63,21 +63,20 @@ public struct IdentityService: Sendable {
     public func authenticateWithOrganization(secret: String) async throws -> (Principal, Organization?) {
         let digest = secrets.digest(secret)
         let now = clock.now()
-        let loaded = try await cache.resolve(digest, now: now) { [repos] in
-            guard let found = try await repos.tokens.find(digest: digest) else {
-                throw ArrowError(.unauthorized, reason: "invalid_token", "The token is not valid")
-            }
-            if found.token.revokedAt != nil {
-                throw ArrowError(.unauthorized, reason: "token_revoked", "The token has been revoked")
-            }
-            if let expiry = found.token.expiresAt, expiry <= now {
-                throw ArrowError(.unauthorized, reason: "token_expired", "The token has expired")
-            }
-            let role = found.user.role.permissions
-            let principal = Principal(user: found.user, tokenID: found.token.id, permissions: role.intersection(found.token.scopes ?? role))
-            return AuthenticationCache.Loaded(principal: principal, organization: found.organization, tokenExpiry: found.token.expiresAt)
+        if let cached = cache.lookup(digest, now: now) { return (cached.principal, cached.organization) }
+        guard let found = try await repos.tokens.find(digest: digest) else {
+            throw ArrowError(.unauthorized, reason: "invalid_token", "The token is not valid")
         }
-        return (loaded.principal, loaded.organization)
+        if found.token.revokedAt != nil {
+            throw ArrowError(.unauthorized, reason: "token_revoked", "The token has been revoked")
+        }
+        if let expiry = found.token.expiresAt, expiry <= now {
+            throw ArrowError(.unauthorized, reason: "token_expired", "The token has expired")
+        }
+        let role = found.user.role.permissions
+        let principal = Principal(user: found.user, tokenID: found.token.id, permissions: role.intersection(found.token.scopes ?? role))
+        cache.store(digest, principal: principal, organization: found.organization, tokenExpiry: found.token.expiresAt, now: now)
+        return (principal, found.organization)
     }
 
     // MARK: Tokens
