@@ -42,7 +42,7 @@ struct ArrowProcess {
             let input = Pipe()
             process.standardInput = input
             try process.run()
-            input.fileHandleForWriting.write(Data(stdin.utf8))
+            try input.fileHandleForWriting.write(contentsOf: Data(stdin.utf8))
             try input.fileHandleForWriting.close()
         } else {
             process.standardInput = FileHandle.nullDevice

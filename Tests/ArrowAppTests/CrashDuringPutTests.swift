@@ -15,7 +15,9 @@ import Glibc
         let child = try ArrowProcess(["storage", "put", key, "-"] + extraArguments, environment: environment, keepStdinOpen: true)
         let stdin = try #require(child.stdinPipe)
         // 3 MiB in, then wait while the process is mid-stream, then SIGKILL.
-        for _ in 0..<3 { stdin.fileHandleForWriting.write(Data(testBytes(1 << 20))) }
+        // The throwing write: if the child died early (no S3 server, say), this test fails instead of the whole run
+        // trapping on a broken pipe.
+        for _ in 0..<3 { try stdin.fileHandleForWriting.write(contentsOf: Data(testBytes(1 << 20))) }
         try await Task.sleep(for: .milliseconds(700))
         #expect(child.process.isRunning, "the put should still be waiting for more input")
         kill(child.process.processIdentifier, SIGKILL)

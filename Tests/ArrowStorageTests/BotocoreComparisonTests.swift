@@ -39,7 +39,7 @@ import Testing
         process.standardOutput = output
         process.standardError = errors
         try process.run()
-        input.fileHandleForWriting.write(try JSONEncoder().encode(Self.cases))
+        try input.fileHandleForWriting.write(contentsOf: try JSONEncoder().encode(Self.cases))
         try input.fileHandleForWriting.close()
         let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
