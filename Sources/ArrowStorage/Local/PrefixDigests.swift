@@ -6,12 +6,13 @@ import Synchronization
 ///
 /// A part that arrives next in order is hashed while it is written; a part that arrives early is hashed once the
 /// parts before it are in. Anything that could make the hashed bytes differ from the file's (a part written again,
-/// or twice at once) poisons the upload's entry, and completion then reads the file as before. Entries live in memory only: after a restart the first part to land
-/// hashes the parts stored before it from the file.
+/// or twice at once) poisons the upload's entry, and completion then reads the file as before. Entries live in
+/// memory only: after a restart the first part to land hashes the parts stored before it from the file.
 ///
 /// A part that arrives a little early keeps its bytes in memory (up to `stashBudget` for the whole store) so that
 /// its turn needs no read of the file, which direct I/O left out of the page cache; one that does not fit is read
-/// back from the data file.
+/// back from the data file. `arrow image upload` sends one part at a time here (the sign response's
+/// `parallel_parts`), so this serves clients that send parts side by side.
 final class PrefixDigests: Sendable {
     private struct Entry {
         var hash = SHA256()
