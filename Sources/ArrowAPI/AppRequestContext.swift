@@ -85,10 +85,18 @@ enum SnakeCaseKeys {
     }
 
     static func convert(name: String) -> String {
-        // Only identifiers are converted: dictionary keys such as header names stay as they are.
-        guard name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) }) else {
-            return name
+        // Only identifiers are converted: dictionary keys such as header names stay as they are. An identifier
+        // without an upper-case letter is its own snake case, and most keys are like that (`id`, `name`): they
+        // skip the cache's lock.
+        var upperCase = false
+        for byte in name.utf8 {
+            if byte >= 0x41 && byte <= 0x5A {
+                upperCase = true
+            } else if !((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7A)) {
+                return name
+            }
         }
+        guard upperCase else { return name }
         if let known = cache.withLock({ $0[name] }) { return known }
         let converted = snakeCase(name)
         cache.withLock { cache in

@@ -45,17 +45,22 @@ final class RequestIDs: Sendable {
         return Self.format(prefix, count)
     }
 
-    /// The 32 hex digits of `high` then `low`, grouped 8-4-4-4-12.
+    /// The 32 hex digits of `high` then `low`, grouped 8-4-4-4-12, written straight into the string's storage.
     static func format(_ high: UInt64, _ low: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(36)
-        for position in 0..<32 {
-            if [8, 12, 16, 20].contains(position) { out.append(0x2D) }
-            let word = position < 16 ? high : low
-            out.append(digits[Int((word >> UInt64(60 - 4 * (position % 16))) & 0xF)])
+        String(unsafeUninitializedCapacity: 36) { out in
+            var written = 0
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    out[written] = 0x2D
+                    written += 1
+                }
+                let word = position < 16 ? high : low
+                let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (position % 16))) & 0xF
+                out[written] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble  // 0-9, a-f
+                written += 1
+            }
+            return written
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
