@@ -36,26 +36,41 @@ final class JSONOutput {
     var failed: Bool { state.failed }
 
     func write<T: Encodable>(_ value: T) throws {
-        // Metatype comparisons first: they cost far less than the dynamic casts below, and these are the types
-        // the API's documents are made of.
-        if T.self == String.self { return state.writeString(value as! String) }
-        if T.self == Date.self { return state.writeString(UTCTimestamp.string(value as! Date)) }
-        if T.self == Int.self { return state.append(String(value as! Int)) }
-        if T.self == Int64.self { return state.append(String(value as! Int64)) }
-        if T.self == Bool.self { return state.writeBool(value as! Bool) }
-        switch value {
-        case let int as any BinaryInteger: state.append(String(describing: int))
-        case let double as Double: try state.writeNumber(double)
-        case let float as Float: try state.writeNumber(Double(float))
-        case let data as Data: state.writeString(data.base64EncodedString())
-        case let url as URL: state.writeString(url.absoluteString)
-        case is Decimal: state.failed = true
-        default:
-            let (depth, start) = (state.stack.count, state.bytes.count)
-            // No access to `state` is held across this call: the value's containers write to it themselves.
-            try value.encode(to: ValueEncoder(output: self))
-            state.finish(depth: depth, start: start)
+        // Leaves are told apart by comparing metatypes, and read with `unsafeBitCast` once the types are known to be
+        // equal: a dynamic cast (`as?`, `as!`) runs the runtime's cast machinery, and a cast to `any BinaryInteger`
+        // a conformance lookup, for every value, and they made up most of what encoding `/api/me` cost.
+        if T.self == String.self { return state.writeString(unsafeBitCast(value, to: String.self)) }
+        if T.self == Date.self { return state.writeString(UTCTimestamp.string(unsafeBitCast(value, to: Date.self))) }
+        if T.self == Bool.self { return state.writeBool(unsafeBitCast(value, to: Bool.self)) }
+        if let integer = Self.integer(value) { return state.append(integer) }
+        if T.self == Double.self { return try state.writeNumber(unsafeBitCast(value, to: Double.self)) }
+        if T.self == Float.self { return try state.writeNumber(Double(unsafeBitCast(value, to: Float.self))) }
+        if T.self == Data.self { return state.writeString(unsafeBitCast(value, to: Data.self).base64EncodedString()) }
+        if T.self == URL.self { return state.writeString(unsafeBitCast(value, to: URL.self).absoluteString) }
+        if T.self == Decimal.self {
+            state.failed = true
+            return
         }
+        let (depth, start) = (state.stack.count, state.bytes.count)
+        // No access to `state` is held across this call: the value's containers write to it themselves.
+        try value.encode(to: ValueEncoder(output: self))
+        state.finish(depth: depth, start: start)
+    }
+
+    /// The decimal text of `value` when it is one of the standard library's integer types (other integer types
+    /// encode themselves as one of these).
+    private static func integer<T>(_ value: T) -> String? {
+        if T.self == Int.self { return String(unsafeBitCast(value, to: Int.self)) }
+        if T.self == Int64.self { return String(unsafeBitCast(value, to: Int64.self)) }
+        if T.self == Int32.self { return String(unsafeBitCast(value, to: Int32.self)) }
+        if T.self == Int16.self { return String(unsafeBitCast(value, to: Int16.self)) }
+        if T.self == Int8.self { return String(unsafeBitCast(value, to: Int8.self)) }
+        if T.self == UInt.self { return String(unsafeBitCast(value, to: UInt.self)) }
+        if T.self == UInt64.self { return String(unsafeBitCast(value, to: UInt64.self)) }
+        if T.self == UInt32.self { return String(unsafeBitCast(value, to: UInt32.self)) }
+        if T.self == UInt16.self { return String(unsafeBitCast(value, to: UInt16.self)) }
+        if T.self == UInt8.self { return String(unsafeBitCast(value, to: UInt8.self)) }
+        return nil
     }
 
     func writeString(_ string: String) { state.writeString(string) }
