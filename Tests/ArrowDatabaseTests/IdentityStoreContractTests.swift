@@ -120,6 +120,30 @@ import Testing
         #expect(late?.publicCode == "token_revoked")
     }
 
+    /// A cached token in use is read again just before its entry expires: a revocation made on another node is
+    /// seen then, by the request chosen to refresh, and the entry is gone for the requests after it.
+    @Test(arguments: TestBackend.allCases)
+    func aCachedTokenIsReadAgainBeforeItsEntryExpires(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let clock = ManualClock()
+            let node = IdentityService(store: b.store, passwords: b.identity.passwords, secrets: b.identity.secrets, clock: clock,
+                                       cache: AuthenticationCache(ttl: 60))
+            let org = try await node.createOrganization(name: "alpha", actor: nil)
+            let user = try await node.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: "password1", role: .member, actor: nil)
+            let issued = try await node.issueAPIToken(user: user, name: "ci", scopes: nil, expiresAt: nil, actor: nil)
+            let principal = try await node.authenticate(secret: issued.secret)
+            // Revoked on another node (straight in the database): this node's cache does not hear of it.
+            #expect(try await b.store.repositories.tokens.revoke(id: principal.tokenID, at: clock.now(), scope: .all) != nil)
+            clock.advance(by: 58)
+            _ = try await node.authenticate(secret: issued.secret)  // within the TTL, as documented
+            clock.advance(by: 1.5)  // in the entry's last second
+            let refreshed = await #expect(throws: ArrowError.self) { try await node.authenticate(secret: issued.secret) }
+            #expect(refreshed?.publicCode == "token_revoked")
+            let after = await #expect(throws: ArrowError.self) { try await node.authenticate(secret: issued.secret) }
+            #expect(after?.publicCode == "token_revoked")
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func expiredTokensAreRefused(_ backend: TestBackend) async throws {
         try await Self.withBackends(backend) { b in

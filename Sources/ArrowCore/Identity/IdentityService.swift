@@ -63,19 +63,37 @@ public struct IdentityService: Sendable {
     public func authenticateWithOrganization(secret: String) async throws -> (Principal, Organization?) {
         let digest = secrets.digest(secret)
         let now = clock.now()
-        if let cached = cache.lookup(digest, now: now) { return (cached.principal, cached.organization) }
-        guard let found = try await repos.tokens.find(digest: digest) else {
+        let ticket: AuthenticationCache.Ticket
+        var stillValid: AuthenticationCache.Entry?
+        switch cache.lookup(digest, now: now) {
+        case .fresh(let entry): return (entry.principal, entry.organization)
+        case .refresh(let entry, let refreshTicket): (ticket, stillValid) = (refreshTicket, entry)
+        case .miss(let missTicket): ticket = missTicket
+        }
+        let found: TokenOwner?
+        do {
+            found = try await repos.tokens.find(digest: digest)
+        } catch {
+            // A refresh that cannot read the database keeps the entry, valid until it expires, in use.
+            guard let stillValid else { throw error }
+            cache.refreshFailed(digest)
+            return (stillValid.principal, stillValid.organization)
+        }
+        guard let found else {
+            cache.remove(digest)
             throw ArrowError(.unauthorized, reason: "invalid_token", "The token is not valid")
         }
         if found.token.revokedAt != nil {
+            cache.remove(digest)
             throw ArrowError(.unauthorized, reason: "token_revoked", "The token has been revoked")
         }
         if let expiry = found.token.expiresAt, expiry <= now {
+            cache.remove(digest)
             throw ArrowError(.unauthorized, reason: "token_expired", "The token has expired")
         }
         let role = found.user.role.permissions
         let principal = Principal(user: found.user, tokenID: found.token.id, permissions: role.intersection(found.token.scopes ?? role))
-        cache.store(digest, principal: principal, organization: found.organization, tokenExpiry: found.token.expiresAt, now: now)
+        cache.store(digest, principal: principal, organization: found.organization, tokenExpiry: found.token.expiresAt, now: now, ticket: ticket)
         return (principal, found.organization)
     }
 
