@@ -33,7 +33,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0", traits: [.defaults, "YAML"]),
     ],
     targets: [
-        .executableTarget(name: "hello", dependencies: ["ArrowAPI", .product(name: "Logging", package: "swift-log"), .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOPosix", package: "swift-nio")]),
         .target(
             name: "ArrowCore",
             dependencies: [.product(name: "Logging", package: "swift-log")],
