@@ -5,6 +5,7 @@ import ArrowTesting
 import Foundation
 import Logging
 import SQLKit
+import Synchronization
 import Testing
 
 /// The repository contract, run on SQLite and PostgreSQL alike.
@@ -144,6 +145,30 @@ import Testing
         }
     }
 
+    /// A refresh that cannot reach the database keeps answering from the entry while it is valid, and only then
+    /// does authentication fail with the database's error.
+    @Test(arguments: TestBackend.allCases)
+    func aRefreshThatCannotReachTheDatabaseKeepsTheValidEntry(_ backend: TestBackend) async throws {
+        try await Self.withBackends(backend) { b in
+            let clock = ManualClock()
+            let store = UnreachableTokensStore(base: b.store)
+            let node = IdentityService(store: store, passwords: b.identity.passwords, secrets: b.identity.secrets, clock: clock,
+                                       cache: AuthenticationCache(ttl: 60))
+            let org = try await node.createOrganization(name: "alpha", actor: nil)
+            let user = try await node.createUser(organization: org.id, email: "a@alpha.io", name: nil, password: "password1", role: .member, actor: nil)
+            let issued = try await node.issueAPIToken(user: user, name: "ci", scopes: nil, expiresAt: nil, actor: nil)
+            let principal = try await node.authenticate(secret: issued.secret)
+            store.tokens.down.store(true, ordering: .relaxed)
+            clock.advance(by: 59.5)
+            #expect(try await node.authenticate(secret: issued.secret) == principal)  // chosen to refresh, read failed
+            #expect(try await node.authenticate(secret: issued.secret) == principal)  // the next one tries again
+            clock.advance(by: 0.5)
+            await #expect(throws: UnreachableTokensStore.Down.self) { try await node.authenticate(secret: issued.secret) }
+            store.tokens.down.store(false, ordering: .relaxed)
+            #expect(try await node.authenticate(secret: issued.secret) == principal)
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func expiredTokensAreRefused(_ backend: TestBackend) async throws {
         try await Self.withBackends(backend) { b in
@@ -227,4 +252,44 @@ import Testing
             #expect(ghost == nil)
         }
     }
+}
+
+/// The data store with a token repository that stops answering on demand.
+final class UnreachableTokensStore: DataStore {
+    struct Down: Error {}
+
+    final class Tokens: APITokenRepository {
+        let base: any APITokenRepository
+        let down = Atomic(false)
+        init(base: any APITokenRepository) { self.base = base }
+
+        func create(_ token: APIToken) async throws { try await base.create(token) }
+        func find(digest: String) async throws -> TokenOwner? {
+            if down.load(ordering: .relaxed) { throw Down() }
+            return try await base.find(digest: digest)
+        }
+        func find(id: TokenID, scope: AccessScope) async throws -> APIToken? { try await base.find(id: id, scope: scope) }
+        func list(user: UserID) async throws -> [APIToken] { try await base.list(user: user) }
+        func revoke(id: TokenID, at: Date, scope: AccessScope) async throws -> APIToken? { try await base.revoke(id: id, at: at, scope: scope) }
+    }
+
+    let base: any DataStore
+    let tokens: Tokens
+
+    init(base: any DataStore) {
+        self.base = base
+        tokens = Tokens(base: base.repositories.tokens)
+    }
+
+    var repositories: Repositories {
+        var repositories = base.repositories
+        repositories.tokens = tokens
+        return repositories
+    }
+
+    func transaction<R: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> R) async throws -> R {
+        try await base.transaction(body)
+    }
+
+    func ping() async throws { try await base.ping() }
 }
