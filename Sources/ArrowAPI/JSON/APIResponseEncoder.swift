@@ -8,8 +8,12 @@ public struct APIResponseEncoder: ResponseEncoder {
     public init() {}
 
     public func encode(_ value: some Encodable, from request: Request, context: some RequestContext) throws -> Response {
-        let bytes = try Self.bytes(value)
-        return Response(
+        Self.response(try Self.bytes(value))
+    }
+
+    /// A 200 response with `bytes` as its JSON body.
+    static func response(_ bytes: [UInt8]) -> Response {
+        Response(
             status: .ok,
             headers: [.contentType: "application/json; charset=utf-8", .contentLength: String(bytes.count)],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))

@@ -42,7 +42,7 @@ final class JSONOutput {
         if T.self == String.self { return state.writeString(unsafeBitCast(value, to: String.self)) }
         if T.self == Date.self { return state.writeString(UTCTimestamp.string(unsafeBitCast(value, to: Date.self))) }
         if T.self == Bool.self { return state.writeBool(unsafeBitCast(value, to: Bool.self)) }
-        if let integer = Self.integer(value) { return state.append(integer) }
+        if let integer = Self.integer(value) { return state.append(contentsOf: integer) }
         if T.self == Double.self { return try state.writeNumber(unsafeBitCast(value, to: Double.self)) }
         if T.self == Float.self { return try state.writeNumber(Double(unsafeBitCast(value, to: Float.self))) }
         if T.self == Data.self { return state.writeString(unsafeBitCast(value, to: Data.self).base64EncodedString()) }
@@ -75,7 +75,7 @@ final class JSONOutput {
 
     func writeString(_ string: String) { state.writeString(string) }
     func writeBool(_ value: Bool) { state.writeBool(value) }
-    func writeInteger(_ value: Int) { state.append(String(value)) }
+    func writeInteger(_ value: Int) { state.append(contentsOf: String(value)) }
     func writeNull() { state.append("null") }
     func writeNumber(_ value: Double) throws { try state.writeNumber(value) }
     func open(object: Bool) -> Int { state.open(object: object) }
@@ -106,9 +106,9 @@ struct JSONBytes {
             throw EncodingError.invalidValue(value, .init(codingPath: [], debugDescription: "\(value) is not valid in JSON"))
         }
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
-            append(String(Int64(value)))
+            append(contentsOf: String(Int64(value)))
         } else {
-            append(value.description)
+            append(contentsOf: value.description)
         }
     }
 
@@ -140,11 +140,13 @@ struct JSONBytes {
         bytes.append(0x22)
     }
 
+    /// Literals come here rather than to `append(contentsOf:)`: a `StaticString`'s bytes are copied as they are, where a
+    /// `String`'s are read through its UTF-8 view.
     mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func append(_ text: String) {
+    mutating func append(contentsOf text: String) {
         bytes.append(contentsOf: text.utf8)
     }
 
