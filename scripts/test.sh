@@ -17,7 +17,15 @@ pg_port=${ARROW_TEST_PG_PORT:-54329}
 start_postgres "$work/pg" "$pg_port"
 export ARROW_TEST_POSTGRES_URL="postgres://arrow@127.0.0.1:$pg_port/postgres?sslmode=disable"
 start_moto "$work/moto" "${ARROW_TEST_MOTO_PORT:-54340}" "${ARROW_TEST_MOTO_OPEN_PORT:-54341}"
-trap 'stop_moto; stop_postgres' EXIT
+# Everything a run writes (the cluster, the tests' data directories and images) is under $work: removed after a run
+# that passed, kept for its logs after one that failed.
+finish() {
+    local status=$?
+    stop_moto
+    stop_postgres
+    if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "logs and test files kept in $work" >&2; fi
+}
+trap finish EXIT
 
 echo "building… (a first build takes several minutes)"
 if ! swift build --build-tests >"$work/build.log" 2>&1; then
@@ -34,7 +42,8 @@ s3_retry_checks "$ARROW_BIN" "$work/cli"
 
 echo "testing…"
 set +e
-swift test --skip-build 2>&1 | tee "$work/test.log" | grep -v " started\.$"
+mkdir -m 1777 "$work/tmp"
+TMPDIR="$work/tmp" swift test --skip-build 2>&1 | tee "$work/test.log" | grep -v " started\.$"
 status=${PIPESTATUS[0]}
 set -e
 # Swift Testing's closing line ("Test run with N tests … passed/failed") last, for whoever reads the tail.

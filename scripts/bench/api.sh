@@ -24,7 +24,7 @@ work=$(mktemp -d /tmp/arrow-bench.XXXXXX)
 chmod 755 "$work"
 start_postgres "$work/pg" "${BENCH_PG_PORT:-54339}"
 server_pid=""
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_postgres; }
+cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; stop_postgres; rm -rf "$work"; }
 trap cleanup EXIT
 
 # bench NAME ENV...: start a server with ENV, make a token, run wrk, print one result row.
