@@ -40,28 +40,41 @@ bench() {
     curl -fsS -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >/dev/null
     # Warm-up, then the measured run.
     wrk -t"$threads" -c"$connections" -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >/dev/null
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me" >"$work/$name.wrk"
+    measure "$work/$name.wrk" -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/me"
     row "$name" "$work/$name.wrk"
     # The floor under the same load: /healthz, no authentication, no database, no JSON body: what the HTTP stack,
     # the middleware and loopback TCP cost on their own on this machine.
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port/healthz" >"$work/$name-floor.wrk"
+    measure "$work/$name-floor.wrk" "http://127.0.0.1:$port/healthz"
     row "  /healthz" "$work/$name-floor.wrk"
     kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
 }
 
+# measure OUTPUT WRK_ARGS...: the measured wrk run, and the CPU time the server used during it (appended to OUTPUT).
+# Requests/s and latency follow this VM's load from one minute to the next; CPU per request much less so, which
+# makes it the figure to compare builds by.
+measure() {
+    local out=$1; shift
+    local before after
+    before=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency "$@" >"$out"
+    after=$(awk '{print $14 + $15}' "/proc/$server_pid/stat")
+    echo "server-cpu-ticks $((after - before)) $(getconf CLK_TCK)" >>"$out"
+}
+
 # row LABEL WRK_OUTPUT: one result row.
 row() {
-    local rps p50 p99 errors
+    local rps p50 p99 cpu errors
     rps=$(awk '/Requests\/sec/ {print $2}' "$2")
     p50=$(awk '$1=="50%" {print $2}' "$2")
     p99=$(awk '$1=="99%" {print $2}' "$2")
+    cpu=$(awk '/requests in/ {n = $1} /server-cpu-ticks/ {t = $2; hz = $3} END {printf "%.0fus", t / hz * 1e6 / n}' "$2")
     errors=$(awk '/Non-2xx|Socket errors/ {print}' "$2" | tr '\n' ' ')
-    printf "%-10s %12s %10s %10s   %s\n" "$1" "$rps" "$p50" "$p99" "${errors:-no errors}"
+    printf "%-10s %12s %10s %10s %15s   %s\n" "$1" "$rps" "$p50" "$p99" "$cpu" "${errors:-no errors}"
 }
 
 echo
 echo "GET /api/me, wrk -t$threads -c$connections -d$duration, $(nproc) cores"
-printf "%-10s %12s %10s %10s\n" backend "requests/s" p50 p99
+printf "%-10s %12s %10s %10s %15s\n" backend "requests/s" p50 p99 "server CPU/req"
 bench sqlite ARROW_DATA_DIR="$work/sqlite"
 bench postgres ARROW_DATABASE_URL="postgres://arrow@127.0.0.1:${BENCH_PG_PORT:-54339}/postgres" ARROW_DATA_DIR="$work/pgdata"
 echo "targets: p99 < 10ms, >= 5000 requests/s"
