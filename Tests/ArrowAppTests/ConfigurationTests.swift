@@ -77,5 +77,9 @@ import Testing
         #expect(a.count == 4 + 43)  // 32 bytes in unpadded base64url
         #expect(a != secrets.generate())
         #expect(secrets.digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(secrets.digest("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(secrets.digest("arw_é🚀") == "dc818ce19b49e77741b1d9d29a2ac7d9b9f1be05421c3d8a42f571707d88defa")
+        // A secret that is a slice of a larger string (as the bearer token is of its header) hashes the same.
+        #expect(secrets.digest(String("Bearer abc".dropFirst(7))) == secrets.digest("abc"))
     }
 }
