@@ -62,5 +62,5 @@ final class RunningDigest: Sendable {
 
 extension SHA256.Digest {
     /// Lower-case hexadecimal, as the API shows digests.
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    var hex: String { Hex.string(self) }
 }

@@ -1,3 +1,4 @@
+import ArrowCore
 import Foundation
 
 /// Writes an `Encodable` value as JSON bytes while its `encode(to:)` runs, with the API's conventions: snake_case
@@ -130,8 +131,7 @@ struct JSONBytes {
                 case 0x08: append("\\b")
                 case 0x0C: append("\\f")
                 default:
-                    let digit = { (nibble: UInt8) in nibble < 10 ? 0x30 + nibble : 0x57 + nibble }  // 0-9, a-f
-                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, digit(byte >> 4), digit(byte & 0x0F)])
+                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, Hex.digit(byte >> 4), Hex.digit(byte & 0x0F)])
                 }
                 clean = index + 1
             }

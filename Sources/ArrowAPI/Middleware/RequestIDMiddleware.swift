@@ -1,3 +1,4 @@
+import ArrowCore
 import HTTPTypes
 import Foundation
 import Hummingbird
@@ -56,7 +57,7 @@ final class RequestIDs: Sendable {
                 }
                 let word = position < 16 ? high : low
                 let nibble = UInt8(truncatingIfNeeded: word >> UInt64(60 - 4 * (position % 16))) & 0xF
-                out[written] = nibble < 10 ? 0x30 + nibble : 0x57 + nibble  // 0-9, a-f
+                out[written] = Hex.digit(nibble)
                 written += 1
             }
             return written

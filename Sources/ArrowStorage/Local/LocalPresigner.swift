@@ -82,7 +82,7 @@ public struct LocalPresigner: Sendable {
 
     func signature(method: String, path: String, expires: Int64, length: Int64?) -> String {
         let message = "\(method)\n\(path)\n\(expires)\n\(length.map(String.init) ?? "-")"
-        return SigV4Signer.hex(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: secret)))
+        return Hex.string(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: secret)))
     }
 
     /// Percent-encodes each path segment of a key (as in S3), keeping `/`.

@@ -1,3 +1,4 @@
+import ArrowCore
 import Crypto
 import Synchronization
 
@@ -173,5 +174,5 @@ final class StreamHasher: Sendable {
 }
 
 extension SHA256.Digest {
-    var hex: String { SigV4Signer.hex(self) }
+    var hex: String { Hex.string(self) }
 }

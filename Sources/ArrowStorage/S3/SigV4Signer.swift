@@ -1,3 +1,4 @@
+import ArrowCore
 import Crypto
 import Foundation
 
@@ -102,13 +103,13 @@ public struct SigV4Signer: Sendable {
     /// The hex signature of a canonical request.
     func sign(canonicalRequest: String, timestamp: String) -> String {
         let stringToSign = [
-            "AWS4-HMAC-SHA256", timestamp, scope(timestamp), Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8))),
+            "AWS4-HMAC-SHA256", timestamp, scope(timestamp), Hex.string(SHA256.hash(data: Data(canonicalRequest.utf8))),
         ].joined(separator: "\n")
         var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey)".utf8))
         for part in [String(timestamp.prefix(8)), region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        return Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        return Hex.string(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
     }
 
     static func canonicalize(headers: [(String, String)]) -> (String, String) {
@@ -158,16 +159,6 @@ public struct SigV4Signer: Sendable {
         return formatter.string(from: date)
     }
 
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let table = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in digest {
-            out.append(table[Int(byte >> 4)])
-            out.append(table[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     /// Hex SHA-256 of `data`, for `x-amz-content-sha256`.
-    public static func payloadHash(_ data: some DataProtocol) -> String { hex(SHA256.hash(data: data)) }
+    public static func payloadHash(_ data: some DataProtocol) -> String { Hex.string(SHA256.hash(data: data)) }
 }
