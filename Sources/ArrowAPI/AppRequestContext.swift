@@ -8,11 +8,11 @@ import Hummingbird
 /// The per-request context: Hummingbird's core storage plus who is calling.
 public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// Set by ``AuthenticationMiddleware`` when a valid bearer token was presented.
+    /// Set by ``BearerAuthentication`` when a valid bearer token was presented.
     public var principal: Principal?
     /// The principal's own organization, resolved with the token.
     public var organization: Organization?
-    /// Set by ``RequestIDMiddleware``.
+    /// Set by ``EdgeMiddleware``.
     public var requestID: String = ""
 
     public init(source: ApplicationRequestContextSource) {

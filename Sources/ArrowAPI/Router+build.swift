@@ -12,7 +12,7 @@ public struct APIDependencies: Sendable {
     public var readiness: @Sendable () async throws -> Void
     /// The Prometheus exposition text.
     public var metrics: @Sendable () -> String
-    /// Maps infrastructure errors to domain errors (see ``ErrorMiddleware``).
+    /// Maps infrastructure errors to domain errors (see ``ErrorResponses``).
     public var classifyError: @Sendable (any Error) -> ArrowError?
     /// The local store, whose presigned URLs this server serves; nil with B2/S3.
     public var signedStorage: (any ServerSignedStorage)?
@@ -31,14 +31,10 @@ public struct APIDependencies: Sendable {
     }
 }
 
-/// Builds the router with every route and the middleware stack, outermost first: request id, metrics, errors,
-/// authentication.
+/// Builds the router with every route behind ``EdgeMiddleware`` (request id, metrics, errors, authentication).
 public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: RouteMetricsMiddleware())
-    router.add(middleware: ErrorMiddleware(classify: dependencies.classifyError))
-    router.add(middleware: AuthenticationMiddleware(identity: dependencies.identity))
+    router.add(middleware: EdgeMiddleware(identity: dependencies.identity, classifyError: dependencies.classifyError))
     SystemController(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
     AuthController(identity: dependencies.identity).register(on: router)
     TokenController(identity: dependencies.identity).register(on: router)

@@ -13,12 +13,12 @@ struct BearerTokenTests {
         ("Bearer é✓", "é✓"),
     ])
     func acceptsTheBearerScheme(_ header: String, _ token: String) {
-        #expect(AuthenticationMiddleware.bearerToken(header) == token)
+        #expect(BearerAuthentication.bearerToken(header) == token)
     }
 
     @Test(arguments: ["", "Bearer", "Bearer ", "Bearer \t ", "Bearerarw_abc", "Basic Zm9vOmJhcg==", "Bearex arw", "Bear",
                       " Bearer arw_abc", "Béarer arw", "Token arw_abc", "BEARER\u{A0}arw"])
     func refusesEverythingElse(_ header: String) {
-        #expect(AuthenticationMiddleware.bearerToken(header) == nil)
+        #expect(BearerAuthentication.bearerToken(header) == nil)
     }
 }

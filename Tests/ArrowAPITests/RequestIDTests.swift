@@ -7,7 +7,7 @@ import Testing
         #expect(RequestIDs.format(.max, .max) == "ffffffff-ffff-ffff-ffff-ffffffffffff")
         let ids = (0..<10_000).map { _ in RequestIDs.shared.next() }
         #expect(Set(ids).count == ids.count)
-        #expect(ids.allSatisfy { $0.count == 36 && RequestIDMiddleware.accept($0) == $0 })
+        #expect(ids.allSatisfy { $0.count == 36 && RequestIDs.accept($0) == $0 })
         #expect(Set(ids.map { $0.prefix(19) }).count == 1, "one process prefix")
         #expect(RequestIDs().next().prefix(19) != ids[0].prefix(19), "another process draws another prefix")
     }

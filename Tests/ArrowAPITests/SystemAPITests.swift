@@ -68,6 +68,28 @@ import Yams
         }
     }
 
+    @Test func refusedRequestsCarryTheirIDAndCountAsErrors() async throws {
+        try await Harness.withApp(.sqlite) { client, _ in
+            // Other suites run in parallel against the same metrics backend: compare before and after.
+            let before = Self.sum(of: "hb_request_errors", label: #"error_type="401""#, in: try await client.send(.get, "/metrics").text)
+            let refused = try await client.send(
+                .get, "/api/me", headers: [.authorization: "Bearer not-a-token", HTTPField.Name("X-Request-ID")!: "refused-1"])
+            #expect(refused.status == .unauthorized)
+            #expect(refused.headers[HTTPField.Name("X-Request-ID")!] == "refused-1")
+            #expect(((try refused.json()["error"]) as? [String: Any])?["request_id"] as? String == "refused-1")
+            let after = Self.sum(of: "hb_request_errors", label: #"error_type="401""#, in: try await client.send(.get, "/metrics").text)
+            #expect(after >= before + 1)
+        }
+    }
+
+    /// The sum of the samples of `metric` whose labels include `label`, in Prometheus exposition text.
+    static func sum(of metric: String, label: String, in text: String) -> Double {
+        text.split(separator: "\n")
+            .filter { $0.hasPrefix(metric) && $0.contains(label) }
+            .compactMap { $0.split(separator: " ").last.flatMap { Double($0) } }
+            .reduce(0, +)
+    }
+
     @Test func theOpenAPIDocumentListsExactlyTheRouterRoutes() async throws {
         let routes = try await Self.withUnusedBackends { backends in
             buildRouter(APIDependencies(identity: backends.identity, images: backends.images, readiness: {}, metrics: { "" })).routes

@@ -2,25 +2,17 @@ import ArrowCore
 import HTTPTypes
 import Foundation
 import Hummingbird
-import Logging
 import Synchronization
 
-/// Gives every request an id: the caller's `X-Request-ID` when it is a sane token, otherwise a new one. The id
-/// goes into every log line of the request (`request.id`) and back in the `X-Request-ID` response header.
-///
-/// Outermost middleware: the error middleware inside it has already turned every failure into a response.
-public struct RequestIDMiddleware: RouterMiddleware {
-    public typealias Context = AppRequestContext
-    public init() {}
+/// New request ids: a random 64-bit prefix drawn once per process, then a counter, written like a UUID (36
+/// characters). Unique within the process and, by the prefix, across processes; not secret, which a request id
+/// need not be. `UUID()` opened, read and closed /dev/urandom on every request (three system calls).
+final class RequestIDs: Sendable {
+    static let shared = RequestIDs()
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        let id = request.headers[.xRequestID].flatMap(Self.accept) ?? RequestIDs.shared.next()
-        context.requestID = id
-        context.logger[metadataKey: "request.id"] = .string(id)
-        var response = try await next(request, context)
-        response.headers[.xRequestID] = id
-        return response
+    /// The caller's `X-Request-ID` when it is a sane token, otherwise a new id.
+    static func id(for request: Request) -> String {
+        request.headers[.xRequestID].flatMap(accept) ?? shared.next()
     }
 
     /// Accepts 1–128 characters of `[A-Za-z0-9._-]`, so a caller cannot inject text into logs.
@@ -30,13 +22,6 @@ public struct RequestIDMiddleware: RouterMiddleware {
         else { return nil }
         return value
     }
-}
-
-/// New request ids: a random 64-bit prefix drawn once per process, then a counter, written like a UUID (36
-/// characters). Unique within the process and, by the prefix, across processes; not secret, which a request id
-/// need not be. `UUID()` opened, read and closed /dev/urandom on every request (three system calls).
-final class RequestIDs: Sendable {
-    static let shared = RequestIDs()
 
     private let prefix = UInt64.random(in: .min ... .max)
     private let counter = Atomic<UInt64>(0)

@@ -7,27 +7,18 @@ import Hummingbird
 /// Resolves `Authorization: Bearer <token>` to a ``Principal`` on the context. A request without the header
 /// passes through unauthenticated (handlers that need a principal ask for one); a malformed or invalid token is
 /// refused at once with 401.
-public struct AuthenticationMiddleware: RouterMiddleware {
-    public typealias Context = AppRequestContext
+struct BearerAuthentication: Sendable {
     let identity: IdentityService
 
-    public init(identity: IdentityService) {
-        self.identity = identity
-    }
-
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
-            return try await next(request, context)
-        }
+    func authenticate(_ request: Request, context: inout AppRequestContext) async throws {
+        guard let header = request.headers[.authorization] else { return }
         guard let secret = Self.bearerToken(header) else {
             throw ArrowError(.unauthorized, reason: "invalid_token", "Expected Authorization: Bearer <token>")
         }
-        var context = context
         let (principal, organization) = try await identity.authenticateWithOrganization(secret: secret)
         context.principal = principal
         context.organization = organization
         context.logger[metadataKey: "user.id"] = .string(principal.user.id.rawValue)
-        return try await next(request, context)
     }
 
     /// The token of `Bearer <token>` (scheme in any case, then spaces or tabs), without surrounding blanks; nil for

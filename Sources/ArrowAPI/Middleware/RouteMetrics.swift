@@ -5,48 +5,51 @@ import Metrics
 import Synchronization
 
 /// Request counts and latency by route, under the names Hummingbird's own `MetricsMiddleware` uses (`hb.requests`,
-/// `http.server.request.duration`, `hb.request.errors`, `http.server.active_requests`).
+/// `http.server.request.duration`, `hb.request.errors`, `http.server.active_requests`). ``EdgeMiddleware`` calls it
+/// around every request.
 ///
 /// Why not that middleware: it wraps every response body in a closure to record after the body is written, and a
 /// body that is a closure loses Hummingbird's fast path (head, body and end in one write). That cost every JSON
 /// response two extra hops through the channel's writer and a second `write(2)`: /healthz went from 2 system calls
 /// to 3 per request. Here a body already in memory is recorded when the handler returns (what remains is one
 /// write of bytes in hand); only a streamed body (downloads) is still recorded after it is written.
-public struct RouteMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+struct RouteMetrics: Sendable {
+    /// A request being measured.
+    struct InFlight {
+        let start: UInt64
+        let active: Meter
+    }
+
     private let cache = RouteMetricsCache()
 
-    public init() {}
-
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = DispatchTime.now().uptimeNanoseconds
+    func start(_ request: Request) -> InFlight {
         let active = cache.active(request.method)
         active.increment()
-        do {
-            var response = try await next(request, context)
-            let metrics = cache.endpoint(.init(route: context.endpointPath ?? "Unknown", method: request.method, status: response.status))
-            let record: @Sendable () -> Void = {
-                metrics.counter.increment()
-                metrics.timer.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - start)
-                active.decrement()
+        return InFlight(start: DispatchTime.now().uptimeNanoseconds, active: active)
+    }
+
+    /// Records `response` once its body is written: at once for a body in memory, after the last byte for a streamed
+    /// one. `failed`: the handler threw and `response` is the error's.
+    func finish(_ flight: InFlight, _ response: inout Response, route: String?, method: HTTPRequest.Method, failed: Bool) {
+        // No route: the router matched none (404), or authentication refused the request before routing.
+        let route = route ?? (response.status == .notFound ? "NotFound" : "Unknown")
+        let metrics = cache.endpoint(.init(route: route, method: method, status: response.status))
+        if failed { metrics.errorCounter.increment() }
+        if let length = response.body.contentLength, length <= Self.inMemoryLimit {
+            Self.record(metrics, flight)
+        } else {
+            let body = response.body
+            response.body = ResponseBody(contentLength: body.contentLength) { writer in
+                defer { Self.record(metrics, flight) }
+                try await body.write(writer)
             }
-            if let length = response.body.contentLength, length <= Self.inMemoryLimit {
-                record()
-            } else {
-                let body = response.body
-                response.body = ResponseBody(contentLength: body.contentLength) { writer in
-                    defer { record() }
-                    try await body.write(writer)
-                }
-            }
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
-            let metrics = cache.endpoint(.init(route: context.endpointPath ?? "NotFound", method: request.method, status: status))
-            metrics.counter.increment()
-            metrics.errorCounter.increment()
-            active.decrement()
-            throw error
         }
+    }
+
+    private static func record(_ metrics: RouteMetricsCache.EndpointMetrics, _ flight: InFlight) {
+        metrics.counter.increment()
+        metrics.timer.recordNanoseconds(DispatchTime.now().uptimeNanoseconds - flight.start)
+        flight.active.decrement()
     }
 
     /// Bodies up to this size are JSON documents built in memory; larger ones are streamed.

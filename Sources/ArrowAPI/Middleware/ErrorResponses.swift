@@ -6,27 +6,13 @@ import Hummingbird
 import Logging
 
 /// Turns every error into the API's JSON error body, `{"error":{"code":…,"message":…,"request_id":…}}`, with the
-/// right status. This is the one place errors meet HTTP. A 500 says only that something failed and which request
-/// it was; the cause goes to the log.
-public struct ErrorMiddleware: RouterMiddleware {
-    public typealias Context = AppRequestContext
-
+/// right status. This is the one place errors meet HTTP (``EdgeMiddleware`` calls it for whatever a request threw).
+/// A 500 says only that something failed and which request it was; the cause goes to the log.
+struct ErrorResponses: Sendable {
     /// Maps infrastructure errors the API cannot see (database down, storage unreachable) to domain errors.
     let classify: @Sendable (any Error) -> ArrowError?
 
-    public init(classify: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil }) {
-        self.classify = classify
-    }
-
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch {
-            return response(for: error, context: context)
-        }
-    }
-
-    func response(for error: any Error, context: Context) -> Response {
+    func response(for error: any Error, context: AppRequestContext) -> Response {
         let status: HTTPResponse.Status
         let code: String
         let message: String
