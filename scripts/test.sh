@@ -43,7 +43,8 @@ s3_retry_checks "$ARROW_BIN" "$work/cli"
 echo "testing…"
 set +e
 mkdir -m 1777 "$work/tmp"
-TMPDIR="$work/tmp" swift test --skip-build 2>&1 | tee "$work/test.log" | grep -v " started\.$"
+# ARROW_TEST_KEEP: the test process leaves its directories for this script, which keeps them after a failure.
+TMPDIR="$work/tmp" ARROW_TEST_KEEP=1 swift test --skip-build 2>&1 | tee "$work/test.log" | grep -v " started\.$"
 status=${PIPESTATUS[0]}
 set -e
 # Swift Testing's closing line ("Test run with N tests … passed/failed") last, for whoever reads the tail.

@@ -27,12 +27,23 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomStringConvertible
 }
 
 public enum TestPaths {
-    /// A new empty directory under the system's temporary directory.
+    /// A new empty directory under this test process's own directory in the system's temporary directory.
     public static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("arrow-test-\(UUID().uuidString.prefix(12))").path
+        let path = root + "/" + UUID().uuidString.prefix(12)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+
+    /// `arrow-test-<pid>` in the temporary directory, removed when the process exits (unless `ARROW_TEST_KEEP=1`, for
+    /// looking at a failure): every test's databases, data directories and images are under it, so a run of plain
+    /// `swift test` leaves nothing behind in `/tmp`.
+    static let root: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("arrow-test-\(getpid())").path
+        if ProcessInfo.processInfo.environment["ARROW_TEST_KEEP"] != "1" {
+            atexit { try? FileManager.default.removeItem(atPath: TestPaths.root) }
+        }
+        return path
+    }()
 }
 
 /// Creates throwaway databases in the test cluster.

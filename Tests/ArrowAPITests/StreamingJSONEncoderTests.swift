@@ -71,7 +71,7 @@ import Testing
         case 0: return .string(randomString(&generator))
         case 1: return .int([0, -1, 1, .max, .min, Int.random(in: -1_000_000...1_000_000, using: &generator)].randomElement(using: &generator)!)
         case 2: return .uint8(UInt8.random(in: 0...255, using: &generator))
-        case 3: return .double([0.1, -2.5, 1e300, 5e-324, 123_456_789.125, 1.0, -0.0, Double.random(in: -1e6...1e6, using: &generator)].randomElement(using: &generator)!)
+        case 3: return .double([0.1, -2.5, 1e300, .leastNonzeroMagnitude, 123_456_789.125, 1.0, -0.0, Double.random(in: -1e6...1e6, using: &generator)].randomElement(using: &generator)!)
         case 4: return .bool(Bool.random(using: &generator))
         case 5: return .date(Date(timeIntervalSince1970: Double(Int.random(in: 0...4_000_000_000, using: &generator))))
         case 6: return .data(Data((0..<Int.random(in: 0...20, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }))
