@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(name: "ArrowFormatsTests", dependencies: ["ArrowFormats", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowRegistryTests",
-            dependencies: ["ArrowRegistry", "ArrowApp", "ArrowTesting", "ArrowCore", "ArrowDatabase", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ArrowRegistry", "ArrowApp", "ArrowTesting", "ArrowCore", "ArrowDatabase", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),

@@ -34,7 +34,8 @@ struct MultipartUpload {
                 try? FileManager.default.removeItem(atPath: statePath)
                 throw LocalFileError(message: "the interrupted upload can no longer be resumed (\(error.code)); start again without --resume")
             }
-            FileHandle.standardError.write(Data("resuming upload \(state.uploadId): \(Self.parts(session, "uploaded_parts").count) of \(session["part_count"] as? Int ?? 0) parts already stored\n".utf8))
+            let stored = Self.assembled(session) ? "all" : String(Self.parts(session, "uploaded_parts").count)
+            FileHandle.standardError.write(Data("resuming upload \(state.uploadId): \(stored) of \(session["part_count"] as? Int ?? 0) parts already stored\n".utf8))
         } else {
             var body: [String: Any] = ["file_name": options.fileName, "file_size": file.size]
             for (name, value) in options.fields {
@@ -48,7 +49,8 @@ struct MultipartUpload {
         let partSize = Int64(try Self.int(session, "part_size"))
         let partCount = try Self.int(session, "part_count")
         let concurrency = min(max(session["parallel_parts"] as? Int ?? Self.defaultConcurrency, 1), Self.maxConcurrency)
-        let stored = Set(Self.parts(session, "uploaded_parts").compactMap { $0["part_number"] as? Int })
+        // An assembled session (completion stored the object but could not check it) has every part.
+        let stored = Self.assembled(session) ? Set(1...partCount) : Set(Self.parts(session, "uploaded_parts").compactMap { $0["part_number"] as? Int })
         var urls = Self.signedParts(session)
 
         // Parts are read in order (the digest needs them in order), the next one while this one is hashed, and sent
@@ -89,10 +91,18 @@ struct MultipartUpload {
         }
         let digest = hash.hex()
         progress.finish("uploaded \(ProgressBar.bytes(file.size)) in \(partCount) part(s); the server is checking it")
-        let image = try await client.json(.POST, "/api/vm_images/upload/complete", body: ["upload_id": id, "sha256": digest])
+        let image: Any?
+        do {
+            image = try await client.json(.POST, "/api/vm_images/upload/complete", body: ["upload_id": id, "sha256": digest])
+        } catch let error as APIError where error.status == 503 {
+            // Nothing is lost: the parts, or the object assembled from them, stay in the store.
+            throw LocalFileError(message: "\(error.message); run again with --resume to complete it without sending the parts again")
+        }
         try? FileManager.default.removeItem(atPath: statePath)
         return image as? [String: Any] ?? [:]
     }
+
+    static func assembled(_ session: [String: Any]) -> Bool { session["status"] as? String == "assembled" }
 
     /// Parts in flight at once when the server does not say (`parallel_parts`), and never more than `maxConcurrency`.
     static let defaultConcurrency = 3

@@ -64,9 +64,13 @@ extension ImageRegistry {
         return try sign(session, parts: Array(1...session.partCount), uploaded: [])
     }
 
-    /// Fresh URLs for an open session: for `parts`, or for every part not stored yet (resuming).
+    /// Fresh URLs for an open session: for `parts`, or for every part not stored yet (resuming). An assembled session
+    /// has nothing left to upload: it comes back with no parts, to be completed again.
     public func signParts(principal: Principal, id: String, parts requested: [Int]?) async throws -> SignedSession {
-        let session = try await openSession(id, principal: principal)
+        let session = try await openSession(id, principal: principal, allowing: [.open, .assembled])
+        if session.status == .assembled {
+            return SignedSession(session: session, uploadedParts: [], signedParts: [], parallelParts: parallelParts)
+        }
         let uploaded = try await storedParts(session)
         let stored = Set(uploaded.map(\.number))
         let parts = requested ?? (1...session.partCount).filter { !stored.contains($0) }
@@ -80,35 +84,39 @@ extension ImageRegistry {
         return SignedSession(session: session, uploadedParts: uploaded, signedParts: [], parallelParts: parallelParts)
     }
 
-    /// Abandons a session: its parts are discarded.
+    /// Abandons a session: its parts, or the object they were assembled into, are discarded.
     public func abortMultipart(principal: Principal, id: String) async throws {
-        let session = try await openSession(id, principal: principal)
-        guard try await repos.uploadSessions.transition(id: session.id, from: [.open], to: .aborted, at: clock.now()) else {
+        let session = try await openSession(id, principal: principal, allowing: [.open, .assembled])
+        guard try await repos.uploadSessions.transition(id: session.id, from: [session.status], to: .aborted, at: clock.now()) else {
             throw ArrowError(.conflict, reason: "upload_not_open", "The upload is no longer open")
         }
-        try await blobs.abortMultipartUpload(try upload(of: session))
+        try await discardStored(session)
     }
 
     /// Finishes a session: every part present with its exact size, the object assembled, inspected by ranged reads,
     /// hashed, and the image activated; or every trace removed and the failed check named.
     /// - Parameter sha256: the client's digest, if it did not give one at sign time.
     public func completeMultipart(principal: Principal, id: String, sha256: String?) async throws -> Image {
-        let session = try await openSession(id, principal: principal)
+        let session = try await openSession(id, principal: principal, allowing: [.open, .assembled])
         var fields = try ImageUploadFields(formValues: session.fields)
         if let sha256, !sha256.isEmpty {
             try Self.validate(sha256: sha256)
             fields.sha256 = sha256
         }
-        guard try await repos.uploadSessions.transition(id: session.id, from: [.open], to: .completing, at: clock.now()) else {
+        guard try await repos.uploadSessions.transition(id: session.id, from: [session.status], to: .completing, at: clock.now()) else {
             throw ArrowError(.conflict, reason: "upload_not_open", "The upload is being completed or is no longer open")
         }
-        let parts: [UploadedPart]
-        do {
-            parts = try await verifiedParts(session)
-        } catch {
-            // Nothing assembled yet: the client can upload what is missing and complete again.
-            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .open, at: clock.now())
-            throw error
+        // Whether the store holds the assembled object (from an earlier completion that could not check it).
+        var assembled = session.status == .assembled
+        var parts: [UploadedPart] = []
+        if !assembled {
+            do {
+                parts = try await verifiedParts(session)
+            } catch {
+                // Nothing assembled yet: the client can upload what is missing and complete again.
+                _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .open, at: clock.now())
+                throw error
+            }
         }
         let key = try BlobKey(session.storageKey)
         var image = Image.placeholder(id: session.imageID, organization: session.organizationID, fileName: session.fileName,
@@ -117,24 +125,21 @@ extension ImageRegistry {
         // Removes every trace of the upload and records why.
         func abandon(_ error: any Error) async {
             await discard(image, key: key, error: error, actor: principal)
-            try? await blobs.abortMultipartUpload(try upload(of: session))
+            if !assembled { try? await blobs.abortMultipartUpload(try upload(of: session)) }
             _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .rejected, at: clock.now())
         }
-        let sha256: String, size: Int64
-        do {
-            (sha256, size) = try await assemble(session, parts: parts)
-        } catch let error as AssemblyNotStarted {
-            // The store refused to assemble for now (B2 busy, say): the parts are untouched, so the client may
-            // complete again rather than upload everything anew.
+        // Steps back to `to`, the image unlisted again, for a completion the client may simply repeat.
+        func stepBack(to status: UploadSessionStatus) async {
             _ = try? await repos.images.delete(id: image.id)
-            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .open, at: clock.now())
-            throw ArrowError(.unavailable, reason: "storage_unavailable",
-                             "Storage could not assemble the upload just now; complete it again", cause: error.cause)
-        } catch {
-            await abandon(error)
-            throw error
+            _ = try? await repos.uploadSessions.transition(id: session.id, from: [.completing], to: status, at: clock.now())
         }
         do {
+            var digest: (sha256: String, size: Int64)?
+            if !assembled {
+                digest = try await assemble(session, parts: parts)
+                assembled = true
+            }
+            let (sha256, size) = if let digest { digest } else { try await storedDigest(key) }
             guard size == session.fileSize else {
                 throw ArrowError(.unprocessable, reason: "size_mismatch", "The stored object has \(size) bytes, not \(session.fileSize)")
             }
@@ -147,10 +152,40 @@ extension ImageRegistry {
             let active = try await activate(image, actor: principal)
             _ = try await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .completed, at: clock.now())
             return active
+        } catch let error as AssemblyNotStarted {
+            // The store refused to assemble for now (B2 busy, say): the parts are untouched, so the client may
+            // complete again rather than upload everything anew.
+            await stepBack(to: .open)
+            throw ArrowError(.unavailable, reason: "storage_unavailable",
+                             "Storage could not assemble the upload just now; complete it again", cause: error.cause)
+        } catch let error where assembled && Self.isStorageUnavailable(error) {
+            // Assembled, but the object could not be read back to hash and inspect it. It is whole in the store:
+            // keep it, and let the client complete again instead of uploading gigabytes anew.
+            await stepBack(to: .assembled)
+            throw ArrowError(.unavailable, reason: "storage_unavailable",
+                             "The upload is assembled but storage could not be read to check it; complete it again", cause: error)
         } catch {
             await abandon(error)
             throw error
         }
+    }
+
+    /// Storage not answering (as opposed to answering no): worth the same request again later.
+    static func isStorageUnavailable(_ error: any Error) -> Bool {
+        (error as? StorageError)?.code == .unavailable || (error as? ArrowError)?.code == .unavailable
+    }
+
+    /// Removes what a session left in the store: its parts, or the object they were assembled into (a session
+    /// interrupted while completing may have either).
+    private func discardStored(_ session: UploadSession) async throws {
+        if session.status != .assembled {
+            do {
+                try await blobs.abortMultipartUpload(try upload(of: session))
+            } catch let error as StorageError where error.code == .notFound {
+                // Already assembled, or already aborted: no parts left.
+            }
+        }
+        if session.status != .open { try await removeObject(session.storageKey) }
     }
 
     /// Aborts sessions past their expiry (abandoned by their clients, or interrupted mid-completion). Returns how many.
@@ -163,9 +198,8 @@ extension ImageRegistry {
                 _ = try await repos.uploadSessions.transition(id: session.id, from: [.completing], to: .completed, at: clock.now())
                 continue
             }
-            try await blobs.abortMultipartUpload(try upload(of: session))
-            if session.status == .completing { try await removeObject(session.storageKey) }
-            _ = try await repos.uploadSessions.transition(id: session.id, from: [.open, .completing], to: .expired, at: clock.now())
+            try await discardStored(session)
+            _ = try await repos.uploadSessions.transition(id: session.id, from: [.open, .completing, .assembled], to: .expired, at: clock.now())
             logger.notice("expired an abandoned multipart upload", metadata: ["session": "\(session.id)", "file": "\(session.fileName)"])
         }
         return expired.count
@@ -198,9 +232,10 @@ extension ImageRegistry {
         return session
     }
 
-    private func openSession(_ id: String, principal: Principal) async throws -> UploadSession {
+    /// The caller's session, unexpired and in one of `allowing` (by default: still taking parts).
+    private func openSession(_ id: String, principal: Principal, allowing: Set<UploadSessionStatus> = [.open]) async throws -> UploadSession {
         let session = try await ownSession(id, principal: principal)
-        guard session.status == .open else {
+        guard allowing.contains(session.status) else {
             throw ArrowError(.conflict, reason: "upload_not_open", "The upload is \(session.status.rawValue), not open")
         }
         guard session.expiresAt > clock.now() else {
@@ -240,10 +275,9 @@ extension ImageRegistry {
         numbers.count <= 10 ? numbers.map(String.init).joined(separator: ", ") : numbers.prefix(10).map(String.init).joined(separator: ", ") + " and \(numbers.count - 10) more"
     }
 
-    /// Completes the store's multipart upload and returns the object's SHA-256 and length: from the store where it
-    /// assembles the parts itself (hashed as they arrived), otherwise by reading the object once (B2/S3 assemble
-    /// remotely).
-    private func assemble(_ session: UploadSession, parts: [UploadedPart]) async throws -> (String, Int64) {
+    /// Completes the store's multipart upload. Returns the object's SHA-256 and length where the store assembles the
+    /// parts itself (hashed as they arrived); nil where it must be read back for them (B2/S3 assemble remotely).
+    private func assemble(_ session: UploadSession, parts: [UploadedPart]) async throws -> (sha256: String, size: Int64)? {
         let upload = try upload(of: session)
         if let local = blobs as? any DigestingAssembly {
             let (info, sha256) = try await local.completeMultipartUploadWithDigest(upload, parts: parts)
@@ -254,8 +288,13 @@ extension ImageRegistry {
         } catch let error as StorageError where error.code == .unavailable {
             throw AssemblyNotStarted(cause: error)
         }
+        return nil
+    }
+
+    /// The stored object's SHA-256 and length, read once.
+    private func storedDigest(_ key: BlobKey) async throws -> (sha256: String, size: Int64) {
         let digest = RunningDigest()
-        for try await chunk in try await blobs.get(try BlobKey(session.storageKey), range: nil).1 { digest.update(chunk) }
+        for try await chunk in try await blobs.get(key, range: nil).1 { digest.update(chunk) }
         return digest.finish()
     }
 

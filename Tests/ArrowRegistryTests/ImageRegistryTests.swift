@@ -3,6 +3,7 @@ import ArrowCore
 import ArrowDatabase
 import ArrowRegistry
 import ArrowTesting
+import Crypto
 import Foundation
 import Logging
 import Synchronization
@@ -140,7 +141,7 @@ import Testing
     @Test(arguments: TestBackend.allCases)
     func aBusyStoreAtCompletionLetsTheClientCompleteAgain(_ backend: TestBackend) async throws {
         try await Self.withRegistry(backend) { registry, backends, principal in
-            let busy = ImageRegistry(store: backends.store, blobs: BusyAtCompletion(backends.blobs), logger: Logger(label: "test"))
+            let busy = ImageRegistry(store: backends.store, blobs: FlakyStore(backends.blobs, busyCompletions: 1), logger: Logger(label: "test"))
             let bytes = testBytes(9 << 20)
             let signed = try await busy.startMultipart(
                 principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
@@ -154,6 +155,67 @@ import Testing
             let image = try await busy.completeMultipart(principal: principal, id: id, sha256: nil)
             #expect(image.status == .active)
             #expect(try await backends.blobs.read(try BlobKey(image.storageKey)) == bytes)
+        }
+    }
+
+    /// Assembled, then unreadable: the object is kept, the session waits as `assembled` with nothing to upload, and
+    /// completing again checks and activates it. Read 1 is the first completion's read-back for the hash; read 3 is
+    /// the second completion's first ranged read for the inspection, after its hash (read 2) went through.
+    @Test(arguments: TestBackend.allCases)
+    func anObjectUnreadableAfterAssemblyIsKeptAndCompletedAgain(_ backend: TestBackend) async throws {
+        try await Self.withRegistry(backend) { _, backends, principal in
+            let flaky = ImageRegistry(store: backends.store, blobs: FlakyStore(backends.blobs, failingReads: [1, 3]), logger: Logger(label: "test"))
+            let bytes = testBytes(9 << 20)
+            let signed = try await flaky.startMultipart(
+                principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
+            try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            let id = signed.session.id.rawValue
+            let key = try BlobKey(signed.session.storageKey)
+            for attempt in 1...2 {
+                await #expect { try await flaky.completeMultipart(principal: principal, id: id, sha256: nil) } throws: { error in
+                    (error as? ArrowError)?.publicCode == "storage_unavailable"
+                }
+                #expect(try await flaky.multipartStatus(principal: principal, id: id).session.status == .assembled, "attempt \(attempt)")
+                #expect(try await backends.store.repositories.images.find(id: signed.session.imageID, scope: .all) == nil)
+                #expect(try await backends.blobs.head(key)?.size == Int64(bytes.count), "the assembled object is kept")
+                let resumed = try await flaky.signParts(principal: principal, id: id, parts: nil)
+                #expect(resumed.session.status == .assembled && resumed.signedParts.isEmpty)
+            }
+            let image = try await flaky.completeMultipart(principal: principal, id: id, sha256: nil)
+            #expect(image.status == .active)
+            #expect(image.sha256 == Hex.string(SHA256.hash(data: bytes)))
+            #expect(try await backends.blobs.read(key) == bytes)
+            #expect(try await flaky.multipartStatus(principal: principal, id: id).session.status == .completed)
+        }
+    }
+
+    /// An assembled session nobody completes is removed, object and all, by its owner or by the expiry.
+    @Test(arguments: TestBackend.allCases)
+    func assembledSessionsAreAbortedOrExpiredWithTheirObject(_ backend: TestBackend) async throws {
+        let clock = ManualClock()
+        try await Self.withRegistry(backend, clock: clock) { _, backends, principal in
+            let flaky = ImageRegistry(store: backends.store, blobs: FlakyStore(backends.blobs, failingReads: [1, 2]), clock: clock,
+                                      logger: Logger(label: "test"))
+            var keys: [BlobKey] = []
+            var ids: [String] = []
+            for name in ["aborted.raw", "expired.raw"] {
+                let bytes = testBytes(9 << 20)
+                let signed = try await flaky.startMultipart(
+                    principal: principal, fileName: name, fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: name))
+                try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+                _ = try? await flaky.completeMultipart(principal: principal, id: signed.session.id.rawValue, sha256: nil)
+                #expect(try await flaky.multipartStatus(principal: principal, id: signed.session.id.rawValue).session.status == .assembled)
+                keys.append(try BlobKey(signed.session.storageKey))
+                ids.append(signed.session.id.rawValue)
+            }
+            try await flaky.abortMultipart(principal: principal, id: ids[0])
+            #expect(try await flaky.multipartStatus(principal: principal, id: ids[0]).session.status == .aborted)
+            #expect(try await backends.blobs.head(keys[0]) == nil)
+            #expect(try await backends.blobs.head(keys[1]) != nil)
+            clock.advance(by: ImageRegistry.sessionLifetime + 1)
+            #expect(try await flaky.expireSessions() == 1)
+            #expect(try await flaky.multipartStatus(principal: principal, id: ids[1]).session.status == .expired)
+            #expect(try await backends.blobs.head(keys[1]) == nil)
         }
     }
 
@@ -181,21 +243,39 @@ import Testing
     }
 }
 
-/// Forwards to a store, but refuses the first `failures` completions as a busy B2 would (503).
-final class BusyAtCompletion: BlobStore, Sendable {
+/// Forwards to a store, but fails as a busy or unreachable B2 would (503): the first `busyCompletions` completions, and
+/// the reads whose numbers are in `failingReads` (1-based, counted from the first completion that assembled).
+final class FlakyStore: BlobStore, Sendable {
     let base: any BlobStore
-    let failures = Mutex(1)
-    init(_ base: any BlobStore) { self.base = base }
+    let failingReads: Set<Int>
+    private let state: Mutex<(busyCompletions: Int, assembled: Bool, reads: Int)>
+
+    init(_ base: any BlobStore, busyCompletions: Int = 0, failingReads: Set<Int> = []) {
+        self.base = base
+        self.failingReads = failingReads
+        state = Mutex((busyCompletions, false, 0))
+    }
 
     func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
-        if failures.withLock({ count in defer { count -= 1 }; return count > 0 }) {
+        if state.withLock({ state in defer { state.busyCompletions -= 1 }; return state.busyCompletions > 0 }) {
             throw StorageError(.unavailable, "503 SlowDown")
         }
-        return try await base.completeMultipartUpload(upload, parts: parts)
+        let info = try await base.completeMultipartUpload(upload, parts: parts)
+        state.withLock { $0.assembled = true }
+        return info
+    }
+
+    func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) {
+        let fail = state.withLock { state in
+            guard state.assembled else { return false }
+            state.reads += 1
+            return failingReads.contains(state.reads)
+        }
+        if fail { throw StorageError(.unavailable, "503 Service Unavailable") }
+        return try await base.get(key, range: range)
     }
 
     func put(_ key: BlobKey, body: BlobBody, length: Int64?) async throws -> BlobInfo { try await base.put(key, body: body, length: length) }
-    func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) { try await base.get(key, range: range) }
     func head(_ key: BlobKey) async throws -> BlobInfo? { try await base.head(key) }
     func delete(_ key: BlobKey) async throws { try await base.delete(key) }
     func list(prefix: String) async throws -> [BlobInfo] { try await base.list(prefix: prefix) }

@@ -58,7 +58,7 @@ extension OpenAPIDocument {
                     previous_version_id: {type: string}
                     organization_id: {type: string}
           responses:
-            '200': {description: Fresh part URLs, content: {application/json: {schema: {$ref: '#/components/schemas/UploadSession'}}}}
+            '200': {description: 'Fresh part URLs (none for an assembled session: complete it again)', content: {application/json: {schema: {$ref: '#/components/schemas/UploadSession'}}}}
             '201': {description: The new session, content: {application/json: {schema: {$ref: '#/components/schemas/UploadSession'}}}}
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
@@ -87,7 +87,7 @@ extension OpenAPIDocument {
             '404': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}
             '422': {$ref: '#/components/responses/Error'}
-            '503': {description: 'storage_unavailable: the store could not assemble the parts just now; the session stays open, complete again', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
+            '503': {description: 'storage_unavailable: the store could not assemble the parts just now (the session stays open), or assembled them but could not be read back to check the object (the session is assembled); either way, complete again, with nothing to upload again', content: {application/json: {schema: {$ref: '#/components/schemas/Error'}}}}
       /api/vm_images/upload/{upload_id}:
         parameters: [{name: upload_id, in: path, required: true, schema: {type: string}}]
         get:
@@ -314,7 +314,7 @@ extension OpenAPIDocument {
           properties:
             upload_id: {type: string}
             image_id: {type: string}
-            status: {type: string, enum: [open, completing, completed, aborted, expired, rejected]}
+            status: {type: string, enum: [open, completing, assembled, completed, aborted, expired, rejected]}
             file_name: {type: string}
             file_size: {type: integer}
             part_size: {type: integer}

@@ -66,9 +66,11 @@ public struct UploadSession: Sendable, Equatable {
 }
 
 /// `open → completing → completed`; `completing → open` when completion failed in a way the client can retry
-/// (missing parts); `open|completing → aborted|expired|rejected`.
+/// (missing parts, the store too busy to assemble); `completing → assembled` when the store assembled the object but
+/// could not be read back to check it (completing again checks it, with nothing to upload again);
+/// `open|completing|assembled → aborted|expired|rejected`.
 public enum UploadSessionStatus: String, Sendable, Codable, CaseIterable {
-    case open, completing, completed, aborted, expired, rejected
+    case open, completing, assembled, completed, aborted, expired, rejected
 }
 
 /// Multipart upload sessions, scoped by organization in the query.
@@ -78,6 +80,6 @@ public protocol UploadSessionRepository: Sendable {
     /// Moves the session from one of `from` to `to` in one conditional statement; false when it was in none of them
     /// (someone else got there first).
     func transition(id: UploadSessionID, from: Set<UploadSessionStatus>, to: UploadSessionStatus, at: Date) async throws -> Bool
-    /// Sessions still `open` or `completing` whose expiry is before `before`.
+    /// Sessions still `open`, `completing` or `assembled` whose expiry is before `before`.
     func expired(before: Date, limit: Int) async throws -> [UploadSession]
 }

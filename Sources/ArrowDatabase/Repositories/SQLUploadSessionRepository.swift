@@ -35,7 +35,7 @@ struct SQLUploadSessionRepository: UploadSessionRepository {
     }
 
     func expired(before: Date, limit: Int) async throws -> [UploadSession] {
-        try await select().where("status", .in, [UploadSessionStatus.open.rawValue, UploadSessionStatus.completing.rawValue])
+        try await select().where("status", .in, [UploadSessionStatus.open, .completing, .assembled].map(\.rawValue))
             .where("expires_at", .lessThan, Timestamp.from(before)).orderBy("expires_at").limit(limit).all().map(Self.decode)
     }
 
