@@ -117,7 +117,7 @@ let package = Package(
         .target(
             name: "ArrowTesting",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage",
+                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
@@ -161,7 +161,8 @@ let package = Package(
         .testTarget(
             name: "ArrowAppTests",
             dependencies: [
-                "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", .product(name: "NIOCore", package: "swift-nio"),
+                "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", "ArrowRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,9 +1,13 @@
+import ArrowApp
+import ArrowCore
+import ArrowRegistry
 import ArrowTesting
 import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Logging
 import Testing
 
 /// `arrow image upload|list|show|versions|set-default|share|rm` against a real `arrow serve`.
@@ -48,6 +52,45 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
+    /// The session id of the one interrupted upload the client remembers.
+    static func pendingUploadID(_ server: Server) throws -> String {
+        let directory = server.dataDir + "/cache/arrow/uploads/"
+        let stateFiles = try FileManager.default.contentsOfDirectory(atPath: directory)
+        let state = try Self.json(try String(contentsOfFile: directory + #require(stateFiles.first), encoding: .utf8))
+        return try #require(state["uploadId"] as? String)
+    }
+
+    /// Storage that could not be read back once the parts were assembled leaves the session `assembled`: `--resume`
+    /// sends no part again, and completes it.
+    @Test func resumeCompletesAnUploadAssembledButNotChecked() async throws {
+        let directory = try TestImages.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (large, largeDigest) = try Self.image("large.qcow2", padding: 20 << 20, in: directory)
+        try await Self.withServer { server in
+            let env = server.environment
+            let multipart = ["image", "upload", large, "--name", "Assembled", "--multipart-threshold", "8"]
+            #expect(try ArrowProcess.run(multipart + ["--interrupt-after-parts", "1"], environment: env).0 == 1)
+            let uploadID = try Self.pendingUploadID(server)
+            // The other parts, then a completion whose read-back for the hash fails: through the server's own
+            // database and store, with a store that fails that one read.
+            var config = AppConfiguration()
+            config.dataDirectory = server.dataDir
+            try await Backends.using(config, logger: Logger(label: "test")) { backends in
+                let principal = try await backends.identity.authenticate(secret: try #require(env["ARROW_TOKEN"]))
+                let registry = ImageRegistry(store: backends.store, blobs: FlakyStore(backends.blobs, failingReads: [1]), logger: Logger(label: "test"))
+                let signed = try await registry.signParts(principal: principal, id: uploadID, parts: nil)
+                try await uploadParts(signed, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: large))), blobs: backends.blobs)
+                await #expect(throws: ArrowError.self) { try await registry.completeMultipart(principal: principal, id: uploadID, sha256: nil) }
+                #expect(try await registry.multipartStatus(principal: principal, id: uploadID).session.status == .assembled)
+            }
+            let (resumed, out, err) = try ArrowProcess.run(multipart + ["--resume"], environment: env)
+            #expect(resumed == 0, "\(err)")
+            #expect(err.contains("all of 3 parts already stored"), "\(err)")
+            let (_, shown, _) = try ArrowProcess.run(["image", "show", out.trimmingCharacters(in: .whitespacesAndNewlines)], environment: env)
+            #expect(try Self.json(shown)["sha256"] as? String == largeDigest)
+        }
+    }
+
     @Test func uploadResumeAndManageImages() async throws {
         let directory = try TestImages.directory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -83,9 +126,7 @@ import Testing
             #expect(againErr.contains("no interrupted upload"))
             // An interrupted upload aborted on the server cannot be resumed; the client says so and forgets it.
             #expect(try ArrowProcess.run(multipart + ["--interrupt-after-parts", "1"], environment: env).0 == 1)
-            let stateFiles = try FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/cache/arrow/uploads")
-            let state = try Self.json(try String(contentsOfFile: server.dataDir + "/cache/arrow/uploads/" + #require(stateFiles.first), encoding: .utf8))
-            let uploadID = try #require(state["uploadId"] as? String)
+            let uploadID = try Self.pendingUploadID(server)
             var abort = URLRequest(url: URL(string: env["ARROW_API"]! + "/api/vm_images/upload/" + uploadID)!)
             abort.httpMethod = "DELETE"
             abort.setValue("Bearer " + env["ARROW_TOKEN"]!, forHTTPHeaderField: "Authorization")

@@ -81,17 +81,6 @@ import Testing
         }
     }
 
-    /// Uploads every part of a signed session straight to the store, as a client would through the URLs.
-    static func uploadParts(_ signed: ImageRegistry.SignedSession, bytes: [UInt8], blobs: any BlobStore, only: Set<Int>? = nil) async throws {
-        let session = signed.session
-        let upload = MultipartUpload(key: try BlobKey(session.storageKey), uploadID: session.storeUploadID)
-        for part in signed.signedParts where only?.contains(part.number) ?? true {
-            let start = Int(session.partSize) * (part.number - 1)
-            let slice = Array(bytes[start..<(start + Int(part.size))])
-            _ = try await blobs.uploadPart(upload, number: part.number, body: BlobBody(bytes: slice), length: part.size)
-        }
-    }
-
     @Test(arguments: TestBackend.allCases)
     func abandonedSessionsExpireAndLeaveNothing(_ backend: TestBackend) async throws {
         let clock = ManualClock()
@@ -99,11 +88,11 @@ import Testing
             let bytes = testBytes(20 << 20)
             let abandoned = try await registry.startMultipart(
                 principal: principal, fileName: "a.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "a"))
-            try await Self.uploadParts(abandoned, bytes: bytes, blobs: backends.blobs, only: [1])
+            try await uploadParts(abandoned, bytes: bytes, blobs: backends.blobs, only: [1])
             // What a crash in the middle of completion leaves: a session `completing` and an assembled object.
             let interrupted = try await registry.startMultipart(
                 principal: principal, fileName: "b.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "b"))
-            try await Self.uploadParts(interrupted, bytes: bytes, blobs: backends.blobs)
+            try await uploadParts(interrupted, bytes: bytes, blobs: backends.blobs)
             let key = try BlobKey(interrupted.session.storageKey)
             _ = try await backends.blobs.completeMultipartUpload(
                 MultipartUpload(key: key, uploadID: interrupted.session.storeUploadID),
@@ -115,7 +104,7 @@ import Testing
             let bytes9 = testBytes(9 << 20)
             let activated = try await registry.startMultipart(
                 principal: principal, fileName: "c.raw", fileType: nil, fileSize: Int64(bytes9.count), fields: ImageUploadFields(name: "c"))
-            try await Self.uploadParts(activated, bytes: bytes9, blobs: backends.blobs)
+            try await uploadParts(activated, bytes: bytes9, blobs: backends.blobs)
             let image = try await registry.completeMultipart(principal: principal, id: activated.session.id.rawValue, sha256: nil)
             #expect(try await backends.store.repositories.uploadSessions.transition(
                 id: activated.session.id, from: [.completed], to: .completing, at: clock.now()))
@@ -145,7 +134,7 @@ import Testing
             let bytes = testBytes(9 << 20)
             let signed = try await busy.startMultipart(
                 principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
-            try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            try await uploadParts(signed, bytes: bytes, blobs: backends.blobs)
             let id = signed.session.id.rawValue
             await #expect { try await busy.completeMultipart(principal: principal, id: id, sha256: nil) } throws: { error in
                 (error as? ArrowError)?.publicCode == "storage_unavailable"
@@ -168,7 +157,7 @@ import Testing
             let bytes = testBytes(9 << 20)
             let signed = try await flaky.startMultipart(
                 principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
-            try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            try await uploadParts(signed, bytes: bytes, blobs: backends.blobs)
             let id = signed.session.id.rawValue
             let key = try BlobKey(signed.session.storageKey)
             for attempt in 1...2 {
@@ -202,7 +191,7 @@ import Testing
                 let bytes = testBytes(9 << 20)
                 let signed = try await flaky.startMultipart(
                     principal: principal, fileName: name, fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: name))
-                try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+                try await uploadParts(signed, bytes: bytes, blobs: backends.blobs)
                 _ = try? await flaky.completeMultipart(principal: principal, id: signed.session.id.rawValue, sha256: nil)
                 #expect(try await flaky.multipartStatus(principal: principal, id: signed.session.id.rawValue).session.status == .assembled)
                 keys.append(try BlobKey(signed.session.storageKey))
@@ -225,7 +214,7 @@ import Testing
             let bytes = testBytes(9 << 20)
             let signed = try await registry.startMultipart(
                 principal: principal, fileName: "disk.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "x"))
-            try await Self.uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            try await uploadParts(signed, bytes: bytes, blobs: backends.blobs)
             let id = signed.session.id.rawValue
             async let first = await Result { try await registry.completeMultipart(principal: principal, id: id, sha256: nil) }
             async let second = await Result { try await registry.completeMultipart(principal: principal, id: id, sha256: nil) }
@@ -240,59 +229,6 @@ import Testing
             #expect(losers == ["upload_not_open"])
             #expect(try await backends.blobs.read(try BlobKey(signed.session.storageKey)) == bytes)
         }
-    }
-}
-
-/// Forwards to a store, but fails as a busy or unreachable B2 would (503): the first `busyCompletions` completions, and
-/// the reads whose numbers are in `failingReads` (1-based, counted from the first completion that assembled).
-final class FlakyStore: BlobStore, Sendable {
-    let base: any BlobStore
-    let failingReads: Set<Int>
-    private let state: Mutex<(busyCompletions: Int, assembled: Bool, reads: Int)>
-
-    init(_ base: any BlobStore, busyCompletions: Int = 0, failingReads: Set<Int> = []) {
-        self.base = base
-        self.failingReads = failingReads
-        state = Mutex((busyCompletions, false, 0))
-    }
-
-    func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
-        if state.withLock({ state in defer { state.busyCompletions -= 1 }; return state.busyCompletions > 0 }) {
-            throw StorageError(.unavailable, "503 SlowDown")
-        }
-        let info = try await base.completeMultipartUpload(upload, parts: parts)
-        state.withLock { $0.assembled = true }
-        return info
-    }
-
-    func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) {
-        let fail = state.withLock { state in
-            guard state.assembled else { return false }
-            state.reads += 1
-            return failingReads.contains(state.reads)
-        }
-        if fail { throw StorageError(.unavailable, "503 Service Unavailable") }
-        return try await base.get(key, range: range)
-    }
-
-    func put(_ key: BlobKey, body: BlobBody, length: Int64?) async throws -> BlobInfo { try await base.put(key, body: body, length: length) }
-    func head(_ key: BlobKey) async throws -> BlobInfo? { try await base.head(key) }
-    func delete(_ key: BlobKey) async throws { try await base.delete(key) }
-    func list(prefix: String) async throws -> [BlobInfo] { try await base.list(prefix: prefix) }
-    func createMultipartUpload(_ key: BlobKey, partSize: Int64?) async throws -> MultipartUpload {
-        try await base.createMultipartUpload(key, partSize: partSize)
-    }
-    func uploadPart(_ upload: MultipartUpload, number: Int, body: BlobBody, length: Int64) async throws -> UploadedPart {
-        try await base.uploadPart(upload, number: number, body: body, length: length)
-    }
-    func listParts(_ upload: MultipartUpload) async throws -> [UploadedPart] { try await base.listParts(upload) }
-    func abortMultipartUpload(_ upload: MultipartUpload) async throws { try await base.abortMultipartUpload(upload) }
-    func presignGet(_ key: BlobKey, expiresIn: TimeInterval) throws -> PresignedRequest { try base.presignGet(key, expiresIn: expiresIn) }
-    func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
-        try base.presignPut(key, expiresIn: expiresIn, contentLength: contentLength)
-    }
-    func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
-        try base.presignUploadPart(upload, number: number, expiresIn: expiresIn, contentLength: contentLength)
     }
 }
 
