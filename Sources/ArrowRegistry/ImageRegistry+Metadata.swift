@@ -30,7 +30,7 @@ extension ImageRegistry {
         let key = try StorageLayout.metadata(imageID: image.id.rawValue, file: "\(id.rawValue)-\(fileName)")
         let file = MetadataFile(
             id: id, imageID: image.id, organizationID: image.organizationID, kind: verdict.kind, fileName: fileName,
-            contentType: verdict.contentType, fileSize: Int64(bytes.count), sha256: SHA256.hash(data: bytes).hex,
+            contentType: verdict.contentType, fileSize: Int64(bytes.count), sha256: Hex.string(SHA256.hash(data: bytes)),
             storageKey: key.rawValue, createdBy: principal.user.id, createdAt: clock.now())
         try await blobs.put(key, body: BlobBody(bytes: bytes), length: Int64(bytes.count))
         do {

@@ -57,10 +57,5 @@ final class RunningDigest: Sendable {
         }
     }
 
-    func finish() -> (String, Int64) { state.withLock { ($0.hash.finalize().hex, $0.count) } }
-}
-
-extension SHA256.Digest {
-    /// Lower-case hexadecimal, as the API shows digests.
-    var hex: String { Hex.string(self) }
+    func finish() -> (String, Int64) { state.withLock { (Hex.string($0.hash.finalize()), $0.count) } }
 }

@@ -44,7 +44,7 @@ import Testing
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(testBytes(padding, seed: UInt8(name.count))))
         try handle.close()
-        let digest = SHA256.hash(data: try Data(contentsOf: url)).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.string(SHA256.hash(data: try Data(contentsOf: url)))
         return (url.path, digest)
     }
 

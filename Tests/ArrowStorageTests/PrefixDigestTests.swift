@@ -19,7 +19,7 @@ import Testing
     static func sha256(_ parts: [[UInt8]]) -> String {
         var hash = SHA256()
         for part in parts { hash.update(data: part) }
-        return hash.finalize().hex
+        return Hex.string(hash.finalize())
     }
 
     func store(_ root: String) throws -> LocalBlobStore {

@@ -139,7 +139,7 @@ final class PrefixDigests: Sendable {
             Self.dropStashesIfPoisoned(&entry, &state.stashedBytes)
             guard !entry.poisoned, entry.writing.isEmpty,
                   entry.catchingUp == nil, entry.nextPart == parts + 1, entry.length == length else { return nil }
-            return entry.hash.finalize().hex
+            return Hex.string(entry.hash.finalize())
         }
     }
 
@@ -170,9 +170,5 @@ final class StreamHasher: Sendable {
     private let state = Mutex(State())
 
     func update(_ bytes: [UInt8]) { state.withLock { $0.hash.update(data: bytes) } }
-    func hex() -> String { state.withLock { $0.hash.finalize().hex } }
-}
-
-extension SHA256.Digest {
-    var hex: String { Hex.string(self) }
+    func hex() -> String { state.withLock { Hex.string($0.hash.finalize()) } }
 }
