@@ -9,7 +9,8 @@ source scripts/lib/moto.sh
 source scripts/lib/cli_checks.sh
 
 require_swift
-ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk
+ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
+    grub-rescue-pc ipxe memtest86+
 
 work=$(mktemp -d /tmp/arrow-test.XXXXXX)
 chmod 755 "$work"

@@ -56,7 +56,9 @@ public enum Judgement {
     static let accepted: [DetectedFormat: ImageFormat] = [.iso: .iso, .qcow2: .qcow2, .vmdk: .vmdk, .vhd: .vhd, .vhdx: .vhdx]
     static let compressed: Set<DetectedFormat> = [.gzip, .xz, .zstd, .bzip2]
 
-    /// The formats a file name may hold; a `.img` may be raw or qcow2, as cloud images are.
+    /// The formats a file name may hold. `.img` is ambiguous in practice: raw disks, qcow2 cloud images and the
+    /// hybrid ISOs distributions ship for writing to a USB stick all use it, so it declares any of the three and the
+    /// detected format is recorded. Every other extension names exactly one format.
     public static func declaredFormats(fileName: String) -> Set<ImageFormat>? {
         guard let dot = fileName.lastIndex(of: "."), dot != fileName.startIndex else { return nil }
         switch fileName[fileName.index(after: dot)...].lowercased() {
@@ -66,7 +68,7 @@ public enum Judgement {
         case "vhd", "vpc": return [.vhd]
         case "vhdx": return [.vhdx]
         case "raw": return [.raw]
-        case "img": return [.raw, .qcow2]
+        case "img": return [.raw, .qcow2, .iso]
         default: return nil
         }
     }
