@@ -33,16 +33,22 @@ public struct APIDependencies: Sendable {
 
 /// Builds the router with every route behind ``EdgeMiddleware`` (request id, metrics, errors, authentication).
 public func buildRouter(_ dependencies: APIDependencies) -> Router<AppRequestContext> {
+    buildAPI(dependencies).router
+}
+
+/// The router and every route it serves with what the route demands of its caller.
+public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequestContext>, routes: [DeclaredRoute]) {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: EdgeMiddleware(identity: dependencies.identity, classifyError: dependencies.classifyError))
-    SystemController(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: router)
-    AuthController(identity: dependencies.identity).register(on: router)
-    TokenController(identity: dependencies.identity).register(on: router)
-    OrganizationController(identity: dependencies.identity).register(on: router)
-    SignedStorageController(storage: dependencies.signedStorage).register(on: router)
-    ImageController(registry: dependencies.images).register(on: router)
-    MultipartUploadController(registry: dependencies.images).register(on: router)
-    CollectionController(registry: dependencies.images).register(on: router)
-    MetadataFileController(registry: dependencies.images).register(on: router)
-    return router
+    let routes = APIRoutes(router: router)
+    SystemController(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: routes)
+    AuthController(identity: dependencies.identity).register(on: routes)
+    TokenController(identity: dependencies.identity).register(on: routes)
+    OrganizationController(identity: dependencies.identity).register(on: routes)
+    SignedStorageController(storage: dependencies.signedStorage).register(on: routes)
+    ImageController(registry: dependencies.images).register(on: routes)
+    MultipartUploadController(registry: dependencies.images).register(on: routes)
+    CollectionController(registry: dependencies.images).register(on: routes)
+    MetadataFileController(registry: dependencies.images).register(on: routes)
+    return (router, routes.declared)
 }

@@ -9,6 +9,11 @@ extension ImageRegistry {
     public func collection(principal: Principal, organization requested: String?, filter: CollectionFilter) async throws -> [CollectionEntry] {
         try principal.requireHuman()
         try principal.require(.imageRead)
+        return try await entries(principal: principal, organization: requested, filter: filter)
+    }
+
+    /// The collection without the read permission check: what an admin operation answers with after its change.
+    func entries(principal: Principal, organization requested: String?, filter: CollectionFilter) async throws -> [CollectionEntry] {
         if let organization = try viewingOrganization(principal, requested: requested) {
             return try await repos.collections.entries(organization: organization, filter: filter)
         }
@@ -41,10 +46,11 @@ extension ImageRegistry {
     }
 
     /// An image of the caller's own organization (or any, for a superuser), in any status but deleted: what may be
-    /// edited, shared or deleted. Shared and public images are read-only to their recipients.
-    public func image(id: String, principal: Principal) async throws -> Image {
+    /// edited, shared or deleted. Shared and public images are read-only to their recipients. `permission` is what
+    /// the operation needs (an `image.admin` token edits without also holding `image.read`).
+    public func image(id: String, principal: Principal, needing permission: Permission) async throws -> Image {
         try principal.requireHuman()
-        try principal.require(.imageRead)
+        try principal.require(permission)
         guard let image = try await repos.images.find(id: ImageID(id), scope: principal.scope), image.status != .deleted else {
             throw ArrowError.notFound("Image")
         }
@@ -64,7 +70,7 @@ extension ImageRegistry {
     /// Metadata edits; nil fields stay as they are. Fields are validated as at upload.
     public func update(id: String, fields: ImageUploadFields, principal: Principal) async throws -> Image {
         try principal.require(.imageAdmin)
-        var image = try await image(id: id, principal: principal)
+        var image = try await image(id: id, principal: principal, needing: .imageAdmin)
         guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "Only active images can be edited") }
         if let name = fields.name { image.name = try ImageMetadataRules.validate(name: name) }
         if let description = fields.description {
@@ -82,7 +88,7 @@ extension ImageRegistry {
     /// request, of any organization, still needs the image.
     public func delete(id: String, principal: Principal) async throws {
         try principal.require(.imageAdmin)
-        var image = try await image(id: id, principal: principal)
+        var image = try await image(id: id, principal: principal, needing: .imageAdmin)
         image.status = .deleted
         try await save(image, action: .imageDeleted, by: principal) { [id = image.id] repos in
             // Checked after the UPDATE, in its transaction: the row lock it took makes a concurrent enqueue either

@@ -10,7 +10,7 @@ extension ImageRegistry {
     /// Reads the file (bounded by the limit: 413 as soon as it is passed), checks what it is, and stores it.
     public func addMetadataFile(imageID: String, fileName rawFileName: String, body: BlobBody, principal: Principal) async throws -> MetadataFile {
         try principal.require(.imageAdmin)
-        let image = try await image(id: imageID, principal: principal)
+        let image = try await image(id: imageID, principal: principal, needing: .imageAdmin)
         guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "The image is not active") }
         let fileName = try Self.validate(fileName: rawFileName)
         let maximum = limits.metadataFile.upperBound
@@ -64,7 +64,7 @@ extension ImageRegistry {
 
     public func deleteMetadataFile(imageID: String, fileID: String, principal: Principal) async throws {
         try principal.require(.imageAdmin)
-        let image = try await image(id: imageID, principal: principal)
+        let image = try await image(id: imageID, principal: principal, needing: .imageAdmin)
         guard let file = try await repos.metadataFiles.find(id: MetadataFileID(fileID), image: image.id) else {
             throw ArrowError.notFound("Metadata file")
         }

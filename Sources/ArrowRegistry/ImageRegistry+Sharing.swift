@@ -7,7 +7,9 @@ extension ImageRegistry {
     public static let maximumDefaults = 50
 
     /// Shares an active image of the caller's organization with another organization (read and use, not edit).
-    public func share(id: String, with target: String, principal: Principal) async throws {
+    /// Returns every organization the image is now shared with.
+    @discardableResult
+    public func share(id: String, with target: String, principal: Principal) async throws -> [OrganizationID] {
         try principal.require(.imageAdmin)
         let image = try await activeImage(id: id, principal: principal)
         let organization = OrganizationID(target)
@@ -18,12 +20,13 @@ extension ImageRegistry {
         try await save(image, action: .imageShared, by: principal, details: ["organization": target]) { [clock] repos in
             try await repos.collections.share(image: image.id, with: organization, by: principal.user.id, at: clock.now())
         }
+        return try await repos.collections.shares(image: image.id)
     }
 
     /// Stops sharing; the organization loses the image from its collection and its defaults.
     public func unshare(id: String, from target: String, principal: Principal) async throws {
         try principal.require(.imageAdmin)
-        let image = try await image(id: id, principal: principal)
+        let image = try await image(id: id, principal: principal, needing: .imageAdmin)
         try await save(image, action: .imageUnshared, by: principal, details: ["organization": target]) { repos in
             guard try await repos.collections.unshare(image: image.id, from: OrganizationID(target)) else {
                 throw ArrowError(.notFound, reason: "not_shared", "The image is not shared with that organization")
@@ -33,7 +36,7 @@ extension ImageRegistry {
 
     /// The organizations an image of the caller's organization is shared with.
     public func shares(id: String, principal: Principal) async throws -> [OrganizationID] {
-        let image = try await image(id: id, principal: principal)
+        let image = try await image(id: id, principal: principal, needing: .imageRead)
         return try await repos.collections.shares(image: image.id)
     }
 
@@ -51,8 +54,7 @@ extension ImageRegistry {
 
     /// The organization's default images, in order: what new build requests start from.
     public func defaults(principal: Principal, organization: String?) async throws -> [CollectionEntry] {
-        try await collection(principal: principal, organization: organization, filter: CollectionFilter(
-            defaultsOnly: true, images: ImageFilter(status: .active, limit: Self.maximumDefaults)))
+        try await collection(principal: principal, organization: organization, filter: Self.defaultsFilter)
     }
 
     /// Replaces the organization's defaults with `ids`, in that order (empty clears them). Each must be an active
@@ -79,11 +81,13 @@ extension ImageRegistry {
                 organizationID: organization, actorID: principal.user.id, action: .defaultImagesChanged,
                 target: organization.rawValue, details: ["images": ids.joined(separator: ",")], createdAt: now))
         }
-        return try await defaults(principal: principal, organization: organization.rawValue)
+        return try await entries(principal: principal, organization: organization.rawValue, filter: Self.defaultsFilter)
     }
 
+    static let defaultsFilter = CollectionFilter(defaultsOnly: true, images: ImageFilter(status: .active, limit: maximumDefaults))
+
     private func activeImage(id: String, principal: Principal) async throws -> Image {
-        let image = try await image(id: id, principal: principal)
+        let image = try await image(id: id, principal: principal, needing: .imageAdmin)
         guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "The image is not active") }
         return image
     }

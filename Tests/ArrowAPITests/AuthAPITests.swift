@@ -62,10 +62,11 @@ import Testing
             // A token scoped to image.read cannot manage the organization.
             #expect(try await client.send(.get, "/api/organizations/\(me["user"].flatMap { ($0 as? [String: Any])?["organization_id"] as? String } ?? "")/users", token: secret).status == .forbidden)
 
-            let list = try await client.send(.get, "/api/tokens", token: secret)
-            #expect(!list.text.contains(secret))
+            // Nor manage tokens (token.manage): it lists, mints and revokes nothing, but may sign itself out.
+            #expect(try await client.send(.get, "/api/tokens", token: secret).status == .forbidden)
             let id = try #require(record["id"] as? String)
-            #expect(try await client.send(.delete, "/api/tokens/\(id)", token: secret).status == .ok)
+            #expect(try await client.send(.delete, "/api/tokens/\(id)", token: secret).status == .forbidden)
+            #expect(try await client.send(.post, "/api/auth/logout", token: secret).status == .noContent)
             let after = try await client.send(.get, "/api/me", token: secret)
             #expect(after.status == .unauthorized)
             #expect(after.errorCode == "token_revoked")
@@ -83,6 +84,39 @@ import Testing
             let past = try await client.send(.post, "/api/tokens", token: seed.alphaMember, json: #"{"name":"x","expires_at":"2001-01-01T00:00:00Z"}"#)
             #expect(past.status == .badRequest)
             #expect(past.errorCode == "invalid_expiry")
+        }
+    }
+
+    /// A scoped token never produces or manages more than it holds: no `scopes` means "the same as mine", not the
+    /// owner's whole role, and managing tokens needs `token.manage`.
+    @Test(arguments: TestBackend.allCases)
+    func aScopedTokenMintsNothingBeyondItsScopes(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            let readOnly = try #require(try await client.send(.post, "/api/tokens", token: seed.alphaAdmin,
+                                                                json: #"{"name":"ro","scopes":["image.read"]}"#).json()["token"] as? String)
+            let minted = try await client.send(.post, "/api/tokens", token: readOnly, json: #"{"name":"full"}"#)
+            #expect(minted.status == .forbidden)
+            #expect(minted.errorCode == "missing_permission")
+            let victim = try #require(try await client.send(.get, "/api/tokens", token: seed.alphaAdmin).json()["items"] as? [[String: Any]])
+            let other = try #require(victim.first?["id"] as? String)
+            #expect(try await client.send(.delete, "/api/tokens/\(other)", token: readOnly).status == .forbidden)
+            #expect(try await client.send(.get, "/api/me", token: seed.alphaAdmin).status == .ok)
+
+            // With token.manage, a token without scopes copies the creator's, and more is refused.
+            let manager = try #require(try await client.send(.post, "/api/tokens", token: seed.alphaAdmin,
+                                                               json: #"{"name":"m","scopes":["image.read","token.manage"]}"#).json()["token"] as? String)
+            let copy = try await client.send(.post, "/api/tokens", token: manager, json: #"{"name":"copy"}"#)
+            #expect(copy.status == .created)
+            let record = try #require(try copy.json()["api_token"] as? [String: Any])
+            #expect(record["scopes"] as? [String] == ["image.read", "token.manage"])
+            let copied = try #require(try copy.json()["token"] as? String)
+            #expect(try await client.send(.get, "/api/me", token: copied).json()["permissions"] as? [String] == ["image.read", "token.manage"])
+            let wider = try await client.send(.post, "/api/tokens", token: manager, json: #"{"name":"w","scopes":["image.admin"]}"#)
+            #expect(wider.errorCode == "invalid_scope")
+            // An unscoped (login or full API) token's copy stays unscoped: it follows the owner's role.
+            let full = try await client.send(.post, "/api/tokens", token: seed.alphaAdmin, json: #"{"name":"f"}"#).json()
+            let fullRecord = try #require(full["api_token"] as? [String: Any])
+            #expect(fullRecord["scopes"] == nil, "no scopes: the role's permissions")
         }
     }
 

@@ -85,7 +85,7 @@ struct EndpointCase: Sendable, CustomStringConvertible {
     static let publicEndpoints: Set<String> = [
         "POST /api/auth/login", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         // Presigned storage URLs: the signature is the credential (tested in StorageAPITests).
-        "GET /api/storage/objects/{key}", "PUT /api/storage/objects/{key}", "PUT /api/storage/uploads/{upload_id}/{part_number}",
+        "GET /api/storage/objects/{key}", "PUT /api/storage/uploads/{upload_id}/{part_number}",
     ]
 }
 

@@ -5,8 +5,8 @@ import Testing
 @Suite struct PermissionTests {
     @Test func roleTableMatchesTheDocumentedTable() {
         #expect(Role.superuser.permissions == Set(Permission.allCases))
-        #expect(Role.admin.permissions == [.imageRead, .imageUpload, .imageAdmin, .buildTrigger, .buildRead, .logsRead, .orgAdmin])
-        #expect(Role.member.permissions == [.imageRead, .buildRead, .logsRead])
+        #expect(Role.admin.permissions == [.imageRead, .imageUpload, .imageAdmin, .buildTrigger, .buildRead, .logsRead, .orgAdmin, .tokenManage])
+        #expect(Role.member.permissions == [.imageRead, .buildRead, .logsRead, .tokenManage])
         #expect(Role.builder.permissions == [.builder])
     }
 

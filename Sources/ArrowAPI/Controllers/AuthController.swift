@@ -7,10 +7,10 @@ import Hummingbird
 struct AuthController {
     let identity: IdentityService
 
-    func register(on router: Router<AppRequestContext>) {
-        router.post("/api/auth/login", use: login)
-        router.post("/api/auth/logout", use: logout)
-        router.get("/api/me", use: me)
+    func register(on routes: APIRoutes) {
+        routes.post("/api/auth/login", .open, use: login)
+        routes.post("/api/auth/logout", .authenticated, use: logout)
+        routes.get("/api/me", .authenticated, use: me)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> LoginResponse {

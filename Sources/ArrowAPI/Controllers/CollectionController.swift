@@ -7,14 +7,14 @@ import Hummingbird
 struct CollectionController {
     let registry: ImageRegistry
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("/api/vm_images/:image_id/shares", use: shares)
-        router.post("/api/vm_images/:image_id/shares", use: share)
-        router.delete("/api/vm_images/:image_id/shares/:org_id", use: unshare)
-        router.put("/api/vm_images/:image_id/public", use: setPublic)
-        router.get("/api/organizations/:org_id/default_images", use: defaults)
-        router.put("/api/organizations/:org_id/default_images", use: setDefaults)
-        router.delete("/api/organizations/:org_id/default_images", use: clearDefaults)
+    func register(on routes: APIRoutes) {
+        routes.get("/api/vm_images/:image_id/shares", .permission(.imageRead), use: shares)
+        routes.post("/api/vm_images/:image_id/shares", .permission(.imageAdmin), use: share)
+        routes.delete("/api/vm_images/:image_id/shares/:org_id", .permission(.imageAdmin), use: unshare)
+        routes.put("/api/vm_images/:image_id/public", .superuser(.imageAdmin), use: setPublic)
+        routes.get("/api/organizations/:org_id/default_images", .permission(.imageRead), use: defaults)
+        routes.put("/api/organizations/:org_id/default_images", .permission(.imageAdmin), use: setDefaults)
+        routes.delete("/api/organizations/:org_id/default_images", .permission(.imageAdmin), use: clearDefaults)
     }
 
     struct ShareRequest: Decodable { var organizationId: String }
@@ -32,8 +32,7 @@ struct CollectionController {
         try principal.require(.imageAdmin)
         let body = try await request.decode(as: ShareRequest.self, context: context)
         let id = try context.parameters.require("image_id")
-        try await registry.share(id: id, with: body.organizationId, principal: principal)
-        let organizations = try await registry.shares(id: id, principal: principal)
+        let organizations = try await registry.share(id: id, with: body.organizationId, principal: principal)
         return EditedResponse(status: .created, response: ListResponse(items: organizations.map { Share(organizationId: $0.rawValue) }))
     }
 

@@ -8,14 +8,14 @@ import Hummingbird
 struct ImageController {
     let registry: ImageRegistry
 
-    func register(on router: Router<AppRequestContext>) {
-        router.post("/api/vm_images/upload", use: upload)
-        router.get("/api/vm_images", use: list)
-        router.get("/api/vm_images/:image_id", use: show)
-        router.patch("/api/vm_images/:image_id", use: update)
-        router.delete("/api/vm_images/:image_id", use: delete)
-        router.get("/api/vm_images/:image_id/versions", use: versions)
-        router.get("/api/vm_images/:image_id/download", use: download)
+    func register(on routes: APIRoutes) {
+        routes.post("/api/vm_images/upload", .permission(.imageUpload), use: upload)
+        routes.get("/api/vm_images", .permission(.imageRead), use: list)
+        routes.get("/api/vm_images/:image_id", .permission(.imageRead), use: show)
+        routes.patch("/api/vm_images/:image_id", .permission(.imageAdmin), use: update)
+        routes.delete("/api/vm_images/:image_id", .permission(.imageAdmin), use: delete)
+        routes.get("/api/vm_images/:image_id/versions", .permission(.imageRead), use: versions)
+        routes.get("/api/vm_images/:image_id/download", .permission(.imageRead), use: download)
     }
 
     /// `multipart/form-data`: `file` (its filename is the image's `file_name`), `name`, optional `description`,

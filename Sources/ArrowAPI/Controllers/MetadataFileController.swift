@@ -7,11 +7,11 @@ import Hummingbird
 struct MetadataFileController {
     let registry: ImageRegistry
 
-    func register(on router: Router<AppRequestContext>) {
-        router.post("/api/vm_images/:image_id/metadata_files", use: add)
-        router.get("/api/vm_images/:image_id/metadata_files", use: list)
-        router.get("/api/vm_images/:image_id/metadata_files/:file_id", use: download)
-        router.delete("/api/vm_images/:image_id/metadata_files/:file_id", use: delete)
+    func register(on routes: APIRoutes) {
+        routes.post("/api/vm_images/:image_id/metadata_files", .permission(.imageAdmin), use: add)
+        routes.get("/api/vm_images/:image_id/metadata_files", .permission(.imageRead), use: list)
+        routes.get("/api/vm_images/:image_id/metadata_files/:file_id", .permission(.imageRead), use: download)
+        routes.delete("/api/vm_images/:image_id/metadata_files/:file_id", .permission(.imageAdmin), use: delete)
     }
 
     struct MetadataFileDTO: ResponseCodable {
@@ -49,7 +49,7 @@ struct MetadataFileController {
         }
         // The image must be the caller's to edit before any of the body is read.
         let imageID = try context.parameters.require("image_id")
-        _ = try await registry.image(id: imageID, principal: principal)
+        _ = try await registry.image(id: imageID, principal: principal, needing: .imageAdmin)
         let reader = try MultipartFormReader(request)
         while let part = try await reader.nextPart() {
             guard part.name == "file" else {

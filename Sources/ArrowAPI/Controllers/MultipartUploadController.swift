@@ -7,11 +7,11 @@ import Hummingbird
 struct MultipartUploadController {
     let registry: ImageRegistry
 
-    func register(on router: Router<AppRequestContext>) {
-        router.post("/api/vm_images/upload/sign", use: sign)
-        router.post("/api/vm_images/upload/complete", use: complete)
-        router.get("/api/vm_images/upload/:upload_id", use: status)
-        router.delete("/api/vm_images/upload/:upload_id", use: abort)
+    func register(on routes: APIRoutes) {
+        routes.post("/api/vm_images/upload/sign", .permission(.imageUpload), use: sign)
+        routes.post("/api/vm_images/upload/complete", .permission(.imageUpload), use: complete)
+        routes.get("/api/vm_images/upload/:upload_id", .permission(.imageUpload), use: status)
+        routes.delete("/api/vm_images/upload/:upload_id", .permission(.imageUpload), use: abort)
     }
 
     /// Refuses callers who may not upload before the body is read.

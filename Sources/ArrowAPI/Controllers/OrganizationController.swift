@@ -7,15 +7,15 @@ import Hummingbird
 struct OrganizationController {
     let identity: IdentityService
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("/api/organizations", use: list)
-        router.post("/api/organizations", use: create)
-        router.get("/api/organizations/:org_id", use: show)
-        router.get("/api/organizations/:org_id/users", use: users)
-        router.post("/api/organizations/:org_id/users", use: createUser)
-        router.patch("/api/organizations/:org_id/users/:user_id", use: updateUser)
-        router.post("/api/organizations/:org_id/service-accounts", use: createServiceAccount)
-        router.get("/api/audit", use: audit)
+    func register(on routes: APIRoutes) {
+        routes.get("/api/organizations", .authenticated, use: list)
+        routes.post("/api/organizations", .superuser(.orgAdmin), use: create)
+        routes.get("/api/organizations/:org_id", .authenticated, use: show)
+        routes.get("/api/organizations/:org_id/users", .permission(.orgAdmin), use: users)
+        routes.post("/api/organizations/:org_id/users", .permission(.orgAdmin), use: createUser)
+        routes.patch("/api/organizations/:org_id/users/:user_id", .permission(.orgAdmin), use: updateUser)
+        routes.post("/api/organizations/:org_id/service-accounts", .permission(.orgAdmin), use: createServiceAccount)
+        routes.get("/api/audit", .permission(.orgAdmin), use: audit)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListResponse<OrganizationDTO> {

@@ -4,16 +4,15 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Serves the local store's presigned URLs: `GET|PUT /api/storage/objects/{key}` and
-/// `PUT /api/storage/uploads/{upload_id}/{part_number}`. The URL's signature is the credential; no token.
+/// Serves the local store's presigned URLs: `GET /api/storage/objects/{key}` and
+/// `PUT /api/storage/uploads/{upload_id}/{part_number}` (writes only ever go to a part of an open upload). The URL's signature is the credential; no token.
 /// Bodies stream in both directions. With B2/S3 configured, clients go to the bucket directly and these 404.
 struct SignedStorageController {
     let storage: (any ServerSignedStorage)?
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("/api/storage/objects/**", use: download)
-        router.put("/api/storage/objects/**", use: upload)
-        router.put("/api/storage/uploads/:upload_id/:part_number", use: uploadPart)
+    func register(on routes: APIRoutes) {
+        routes.get("/api/storage/objects/**", .open, use: download)
+        routes.put("/api/storage/uploads/:upload_id/:part_number", .open, use: uploadPart)
     }
 
     @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -33,14 +32,6 @@ struct SignedStorageController {
             status = .ok
         }
         return Response(status: status, headers: headers, body: ResponseBody(asyncSequence: ByteBufferChunks(body: body)))
-    }
-
-    @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let length = try Self.contentLength(request)
-        let (storage, target) = try authorize(request, contentLength: length)
-        guard case .object(let key) = target else { throw ArrowError.notFound("Object") }
-        let info = try await storage.put(key, body: BlobBody(request.body, transform: { Array($0.readableBytesView) }), length: length)
-        return Response(status: .ok, headers: info.etag.map { [.eTag: $0] } ?? [:])
     }
 
     @Sendable func uploadPart(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -9,9 +9,9 @@ struct SystemController {
     let readiness: @Sendable () async throws -> Void
     let metrics: @Sendable () -> String
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("/healthz") { _, _ in Self.text("ok\n") }
-        router.get("/readyz") { _, context in
+    func register(on routes: APIRoutes) {
+        routes.get("/healthz", .open) { _, _ in Self.text("ok\n") }
+        routes.get("/readyz", .open) { _, context in
             do {
                 try await readiness()
                 return Self.text("ready\n")
@@ -20,10 +20,10 @@ struct SystemController {
                 throw ArrowError(.unavailable, reason: "not_ready", "A dependency is not reachable")
             }
         }
-        router.get("/metrics") { _, _ in
+        routes.get("/metrics", .open) { _, _ in
             Self.text(metrics(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
-        router.get("/openapi.yaml") { _, _ in
+        routes.get("/openapi.yaml", .open) { _, _ in
             Self.text(OpenAPIDocument.yaml, contentType: "application/yaml")
         }
     }

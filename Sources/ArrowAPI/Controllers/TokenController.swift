@@ -8,10 +8,10 @@ import Hummingbird
 struct TokenController {
     let identity: IdentityService
 
-    func register(on router: Router<AppRequestContext>) {
-        router.get("/api/tokens", use: list)
-        router.post("/api/tokens", use: create)
-        router.delete("/api/tokens/:token_id", use: revoke)
+    func register(on routes: APIRoutes) {
+        routes.get("/api/tokens", .permission(.tokenManage), use: list)
+        routes.post("/api/tokens", .permission(.tokenManage), use: create)
+        routes.delete("/api/tokens/:token_id", .permission(.tokenManage), use: revoke)
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> ListResponse<TokenDTO> {

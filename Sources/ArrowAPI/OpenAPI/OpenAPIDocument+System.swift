@@ -33,19 +33,9 @@ extension OpenAPIDocument {
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
             '416': {$ref: '#/components/responses/Error'}
-        put:
-          summary: Upload through a presigned URL of the local store (Content-Length required; written atomically)
-          security: []
-          parameters: [{$ref: '#/components/parameters/Expires'}, {$ref: '#/components/parameters/Length'}, {$ref: '#/components/parameters/Signature'}]
-          requestBody: {required: true, content: {application/octet-stream: {schema: {type: string, format: binary}}}}
-          responses:
-            '200': {description: Stored}
-            '400': {$ref: '#/components/responses/Error'}
-            '403': {$ref: '#/components/responses/Error'}
-            '411': {$ref: '#/components/responses/Error'}
       /api/storage/uploads/{upload_id}/{part_number}:
         put:
-          summary: Upload one part of a multipart upload through a presigned URL of the local store
+          summary: Upload one part of an open multipart upload through a presigned URL of the local store (the only presigned write; refused once the upload is completed or aborted)
           security: []
           parameters:
             - {name: upload_id, in: path, required: true, schema: {type: string}}
@@ -99,7 +89,7 @@ extension OpenAPIDocument {
                   description: The checks an image failed (code image_rejected)
                   items: {type: object, properties: {check: {type: string}, message: {type: string}}}
         Role: {type: string, enum: [superuser, admin, member, builder]}
-        Permission: {type: string, enum: [image.read, image.upload, image.admin, build.trigger, build.read, logs.read, org.admin, builder]}
+        Permission: {type: string, enum: [image.read, image.upload, image.admin, build.trigger, build.read, logs.read, org.admin, token.manage, builder]}
         LoginRequest:
           type: object
           required: [email, password]

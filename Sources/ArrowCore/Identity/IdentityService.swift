@@ -92,26 +92,31 @@ public struct IdentityService: Sendable {
             throw ArrowError(.unauthorized, reason: "token_expired", "The token has expired")
         }
         let role = found.user.role.permissions
-        let principal = Principal(user: found.user, tokenID: found.token.id, permissions: role.intersection(found.token.scopes ?? role))
+        let principal = Principal(user: found.user, tokenID: found.token.id, permissions: role.intersection(found.token.scopes ?? role),
+                                  tokenIsScoped: found.token.scopes != nil)
         cache.store(digest, principal: principal, organization: found.organization, tokenExpiry: found.token.expiresAt, now: now, ticket: ticket)
         return (principal, found.organization)
     }
 
     // MARK: Tokens
 
-    /// Creates an API token for the caller itself.
-    /// - Throws: `unprocessable` (`invalid_scope`) when a scope exceeds the caller's permissions,
-    ///   `invalid_input` for a past expiry or an empty name.
+    /// Creates an API token for the caller itself. The new token never holds more than the presenting one: its
+    /// scopes must be a subset of the caller's effective permissions, and no `scopes` means "the same as mine"
+    /// (a scoped token's permissions, or the role's for an unscoped one).
+    /// - Throws: `forbidden` without `token.manage`; `unprocessable` (`invalid_scope`) when a scope exceeds the
+    ///   caller's permissions; `invalid_input` for a past expiry or an empty name.
     public func createToken(
         for principal: Principal, name: String, scopes: Set<Permission>?, expiresAt: Date?
     ) async throws -> IssuedToken {
         try principal.requireHuman()
+        try principal.require(.tokenManage)
         try Self.validate(name: name, field: "name")
         if let scopes, !scopes.isSubset(of: principal.permissions) {
             let extra = scopes.subtracting(principal.permissions).map(\.rawValue).sorted().joined(separator: ", ")
-            throw ArrowError(.unprocessable, reason: "invalid_scope", "A token cannot hold permissions its owner lacks: \(extra)")
+            throw ArrowError(.unprocessable, reason: "invalid_scope", "A token cannot hold permissions its creator lacks: \(extra)")
         }
-        return try await issueAPIToken(user: principal.user, name: name, scopes: scopes, expiresAt: expiresAt,
+        let granted = scopes ?? (principal.tokenIsScoped ? principal.permissions : nil)
+        return try await issueAPIToken(user: principal.user, name: name, scopes: granted, expiresAt: expiresAt,
                                        actor: principal.user.id)
     }
 
@@ -136,13 +141,16 @@ public struct IdentityService: Sendable {
     /// Tokens of the caller.
     public func listTokens(of principal: Principal) async throws -> [APIToken] {
         try principal.requireHuman()
+        try principal.require(.tokenManage)
         return try await repos.tokens.list(user: principal.user.id)
     }
 
-    /// Revokes a token: one's own, or, for an org admin, one of a user in the same organization.
-    /// - Throws: `not_found` when the token is out of reach.
+    /// Revokes a token: one's own (`token.manage`), or, for an org admin, one of a user in the same organization
+    /// (`token.manage` and `org.admin`). Signing out (``revoke(id:scope:actor:)`` of the presented token) needs neither.
+    /// - Throws: `forbidden` without `token.manage`; `not_found` when the token is out of reach.
     public func revokeToken(id: TokenID, by principal: Principal) async throws -> APIToken {
         try principal.requireHuman()
+        try principal.require(.tokenManage)
         let scope: AccessScope
         if try await repos.tokens.list(user: principal.user.id).contains(where: { $0.id == id }) {
             scope = .all
@@ -354,4 +362,14 @@ public struct IssuedToken: Sendable {
     public var token: APIToken
     public var secret: String
     public var owner: User
+
+    public init(token: APIToken, secret: String, owner: User) {
+        self.token = token
+        self.secret = secret
+        self.owner = owner
+    }
+}
+
+extension IssuedToken: RedactingReflection {
+    public var shownFields: KeyValuePairs<String, Any> { ["token": token, "secret": Redacted(secret), "owner": owner] }
 }

@@ -7,6 +7,9 @@ public enum Permission: String, Codable, Sendable, CaseIterable, Comparable {
     case buildRead = "build.read"
     case logsRead = "logs.read"
     case orgAdmin = "org.admin"
+    /// Listing, creating and revoking one's own API tokens. A token scoped without it cannot mint a token that
+    /// outlives it, nor revoke its owner's other tokens.
+    case tokenManage = "token.manage"
     case builder = "builder"
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -27,9 +30,9 @@ public enum Role: String, Codable, Sendable, CaseIterable {
         case .superuser:
             return Set(Permission.allCases)
         case .admin:
-            return [.imageRead, .imageUpload, .imageAdmin, .buildTrigger, .buildRead, .logsRead, .orgAdmin]
+            return [.imageRead, .imageUpload, .imageAdmin, .buildTrigger, .buildRead, .logsRead, .orgAdmin, .tokenManage]
         case .member:
-            return [.imageRead, .buildRead, .logsRead]
+            return [.imageRead, .buildRead, .logsRead, .tokenManage]
         case .builder:
             return [.builder]
         }

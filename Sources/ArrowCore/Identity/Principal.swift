@@ -4,11 +4,14 @@ public struct Principal: Sendable, Equatable {
     public var tokenID: TokenID
     /// The role's permissions, narrowed by the token's scopes.
     public var permissions: Set<Permission>
+    /// Whether the presented token carries scopes of its own (nil scopes follow the role).
+    public var tokenIsScoped: Bool
 
-    public init(user: User, tokenID: TokenID, permissions: Set<Permission>) {
+    public init(user: User, tokenID: TokenID, permissions: Set<Permission>, tokenIsScoped: Bool = false) {
         self.user = user
         self.tokenID = tokenID
         self.permissions = permissions
+        self.tokenIsScoped = tokenIsScoped
     }
 
     public var isSuperuser: Bool { user.role == .superuser }
