@@ -1,3 +1,5 @@
+import Foundation
+
 /// Which database to use, and how many connections to keep.
 public struct DatabaseConfiguration: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
@@ -29,4 +31,33 @@ public struct DatabaseConfiguration: Sendable, Equatable {
 public enum SQLDialectKind: String, Sendable {
     case sqlite
     case postgres
+}
+
+extension DatabaseConfiguration.Kind: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `postgres(url: postgres://arrow:<redacted>@db:5432/arrow)`: the URL's password never shows.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): "sqlite(path: \(path))"
+        case .postgres(let url): "postgres(url: \(Self.redacting(url)))"
+        }
+    }
+
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        switch self {
+        case .sqlite(let path): Mirror(self, children: ["path": path], displayStyle: .enum)
+        case .postgres(let url): Mirror(self, children: ["url": Self.redacting(url)], displayStyle: .enum)
+        }
+    }
+
+    /// The URL with any password (and any `password=` query parameter) replaced by `<redacted>`.
+    static func redacting(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "<redacted unparsable URL>" }
+        if components.password != nil { components.percentEncodedPassword = "redacted" }
+        components.queryItems = components.queryItems?.map { item in
+            item.name.lowercased() == "password" ? URLQueryItem(name: item.name, value: "redacted") : item
+        }
+        return (components.string ?? "<redacted unparsable URL>").replacingOccurrences(of: ":redacted@", with: ":<redacted>@")
+    }
 }

@@ -24,15 +24,24 @@ struct ArrowProcess {
     /// Standard input, when the caller keeps it open to stream into the process.
     var stdinPipe: Pipe?
 
-    /// Starts `arrow ARGS…` with `environment` added to a minimal environment.
-    init(_ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, keepStdinOpen: Bool = false) throws {
+    /// Starts `arrow ARGS…` with `environment` added to a minimal environment. With `stderrFile`, standard error goes
+    /// to that file (a server logging at trace fills a pipe nobody drains, and then blocks).
+    init(
+        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, keepStdinOpen: Bool = false,
+        stderrFile: String? = nil
+    ) throws {
         process.executableURL = Self.binary
         process.arguments = arguments
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         env.merge(environment) { $1 }
         process.environment = env
         process.standardOutput = stdout
-        process.standardError = stderr
+        if let stderrFile {
+            FileManager.default.createFile(atPath: stderrFile, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
+        } else {
+            process.standardError = stderr
+        }
         if keepStdinOpen {
             let input = Pipe()
             process.standardInput = input
@@ -69,6 +78,7 @@ struct ArrowProcess {
             process.waitUntilExit()
             return (-1, "")
         }
+        guard process.standardError is Pipe else { return (process.terminationStatus, "") }
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         return (process.terminationStatus, String(decoding: err, as: UTF8.self))
     }
@@ -92,6 +102,37 @@ enum HTTP {
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false
+    }
+
+    /// A request on loopback with an optional bearer token and body: (status, headers, body), or nil when nothing answers.
+    static func send(
+        _ method: String, _ url: String, token: String? = nil, json: String? = nil, body: Data? = nil, contentType: String? = nil
+    ) async -> (Int, [AnyHashable: Any], Data)? {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = Data(json.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let body {
+            request.httpBody = body
+            request.setValue(contentType ?? "application/octet-stream", forHTTPHeaderField: "Content-Type")
+        }
+        guard let (data, response) = try? await noRedirects.data(for: request), let http = response as? HTTPURLResponse else { return nil }
+        return (http.statusCode, http.allHeaderFields, data)
+    }
+
+    /// A session that answers redirects to the caller instead of following them (a presigned URL is the answer).
+    static let noRedirects = URLSession(configuration: .ephemeral, delegate: NoRedirects(), delegateQueue: nil)
+
+    final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(
+            _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+            newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+        ) {
+            completionHandler(nil)
+        }
     }
 
     /// A TCP port nothing listens on right now.

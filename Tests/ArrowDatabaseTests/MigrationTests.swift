@@ -82,3 +82,19 @@ import Testing
         }
     }
 }
+
+/// A PostgreSQL URL's password never shows when the configuration is described.
+@Suite struct DatabaseConfigurationRedactionTests {
+    @Test func theURLPasswordIsRedacted() {
+        let kind = DatabaseConfiguration.Kind.postgres(url: "postgres://arrow:S3cr%2Ft-pw@db.internal:5432/arrow?sslmode=disable")
+        var dumped = ""
+        dump(DatabaseConfiguration(kind: kind), to: &dumped)
+        for rendering in [String(describing: kind), String(reflecting: kind), "\(DatabaseConfiguration(kind: kind))", dumped] {
+            #expect(!rendering.contains("S3cr"), "\(rendering)")
+            #expect(rendering.contains("db.internal"), "\(rendering)")
+        }
+        #expect(String(describing: kind) == "postgres(url: postgres://arrow:<redacted>@db.internal:5432/arrow?sslmode=disable)")
+        let query = DatabaseConfiguration.Kind.postgres(url: "postgres://db/arrow?user=a&password=hunter2")
+        #expect(!String(describing: query).contains("hunter2"))
+    }
+}

@@ -170,3 +170,27 @@ extension Permission {
         })
     }
 }
+
+// DTOs that carry a password or a token secret show themselves without it, should one ever be logged.
+
+extension IssuedTokenDTO: RedactingReflection {
+    var shownFields: KeyValuePairs<String, Any> { ["token": Redacted(token), "apiToken": apiToken] }
+}
+
+extension LoginRequest: RedactingReflection {
+    var shownFields: KeyValuePairs<String, Any> { ["email": email, "password": Redacted(password)] }
+}
+
+extension LoginResponse: RedactingReflection {
+    var shownFields: KeyValuePairs<String, Any> { ["token": Redacted(token), "expiresAt": expiresAt as Any, "user": user] }
+}
+
+extension CreateUserRequest: RedactingReflection {
+    var shownFields: KeyValuePairs<String, Any> {
+        ["email": email, "name": name as Any, "password": Redacted(password), "role": role]
+    }
+}
+
+extension ServiceAccountResponse: RedactingReflection {
+    var shownFields: KeyValuePairs<String, Any> { ["serviceAccount": serviceAccount, "token": Redacted(token)] }
+}

@@ -137,3 +137,19 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         self.createdAt = createdAt
     }
 }
+
+// Types that hold a credential show themselves without it (logs, errors, `dump`, service descriptions).
+
+extension User: RedactingReflection {
+    public var shownFields: KeyValuePairs<String, Any> {
+        ["id": id, "organizationID": organizationID as Any, "email": email, "name": name, "role": role, "kind": kind,
+         "passwordHash": Redacted(passwordHash), "createdAt": createdAt]
+    }
+}
+
+extension APIToken: RedactingReflection {
+    public var shownFields: KeyValuePairs<String, Any> {
+        ["id": id, "userID": userID, "name": name, "kind": kind, "digest": Redacted(digest), "prefix": prefix,
+         "scopes": scopes as Any, "expiresAt": expiresAt as Any, "revokedAt": revokedAt as Any, "createdAt": createdAt]
+    }
+}

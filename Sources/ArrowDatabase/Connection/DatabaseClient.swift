@@ -24,7 +24,8 @@ public final class DatabaseClient: Sendable {
 
     /// Opens a pool for `configuration`. Nothing connects until the first query.
     /// - Throws: ``DatabaseError`` `connection` for a malformed PostgreSQL URL.
-    public static func open(_ configuration: DatabaseConfiguration, logger: Logger) throws -> DatabaseClient {
+    public static func open(_ configuration: DatabaseConfiguration, logger serverLogger: Logger) throws -> DatabaseClient {
+        let logger = driverLogger(serverLogger)
         let group = MultiThreadedEventLoopGroup.singleton
         switch configuration.kind {
         case .sqlite(let path):
@@ -46,10 +47,19 @@ public final class DatabaseClient: Sendable {
                 source: PostgresConnectionSource(sqlConfiguration: config),
                 maxConnectionsPerEventLoop: configuration.connectionsPerEventLoop,
                 logger: logger, on: group)
-            return DatabaseClient(dialect: .postgres, sql: pool.database(logger: logger).sql(queryLogLevel: .trace)) {
+            return DatabaseClient(dialect: .postgres, sql: pool.database(logger: logger).sql(queryLogLevel: nil)) {
                 try await pool.shutdownAsync()
             }
         }
+    }
+
+    /// The drivers' logger: never below `info`. Below it, the drivers log SQL with its bound parameters (token
+    /// digests, password hashes) and, for PostgreSQL, every protocol message with the rows it carries; a server run
+    /// at `trace` must not write those credentials to its log. Queries are not logged for the same reason.
+    static func driverLogger(_ logger: Logger) -> Logger {
+        var logger = logger
+        if logger.logLevel < .info { logger.logLevel = .info }
+        return logger
     }
 
     /// Runs `body` inside one transaction on one connection: committed on return, rolled back on a throw.

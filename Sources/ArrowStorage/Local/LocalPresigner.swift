@@ -8,11 +8,12 @@ import Foundation
 /// secret generated at first start and kept in the data directory: change any of them and the URL is refused.
 public struct LocalPresigner: Sendable {
     let baseURL: String
-    let secret: [UInt8]
+    /// Shown as `<redacted>` wherever the presigner is described (a service group dumps its services at debug).
+    let secret: Redacted<[UInt8]>
 
     init(baseURL: String, secret: [UInt8]) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.secret = secret
+        self.secret = Redacted(secret)
     }
 
     /// Reads the presign secret from `<directory>/storage.secret`, creating it (32 random bytes, mode 0600) once.
@@ -82,7 +83,7 @@ public struct LocalPresigner: Sendable {
 
     func signature(method: String, path: String, expires: Int64, length: Int64?) -> String {
         let message = "\(method)\n\(path)\n\(expires)\n\(length.map(String.init) ?? "-")"
-        return Hex.string(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: secret)))
+        return Hex.string(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: secret.value)))
     }
 
     /// Percent-encodes each path segment of a key (as in S3), keeping `/`.

@@ -35,3 +35,10 @@ public struct S3Configuration: Sendable, Equatable {
     /// Multipart part size for an object of `size` bytes (the rule lives with ``UploadSession``).
     public static func partSize(for size: Int64) -> Int64 { UploadSession.partSize(for: size) }
 }
+
+extension S3Configuration: RedactingReflection {
+    public var shownFields: KeyValuePairs<String, Any> {
+        ["endpoint": endpoint, "region": region, "bucket": bucket, "publicBucket": publicBucket as Any,
+         "accessKeyID": accessKeyID, "secretAccessKey": Redacted(secretAccessKey), "pathStyle": pathStyle, "maxAttempts": maxAttempts]
+    }
+}

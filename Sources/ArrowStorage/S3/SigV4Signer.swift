@@ -162,3 +162,7 @@ public struct SigV4Signer: Sendable {
     /// Hex SHA-256 of `data`, for `x-amz-content-sha256`.
     public static func payloadHash(_ data: some DataProtocol) -> String { Hex.string(SHA256.hash(data: data)) }
 }
+
+extension SigV4Signer.Credentials: RedactingReflection {
+    public var shownFields: KeyValuePairs<String, Any> { ["accessKeyID": accessKeyID, "secretAccessKey": Redacted(secretAccessKey)] }
+}
