@@ -47,9 +47,6 @@ public final class FlakyStore: BlobStore, Sendable {
     public func listParts(_ upload: MultipartUpload) async throws -> [UploadedPart] { try await base.listParts(upload) }
     public func abortMultipartUpload(_ upload: MultipartUpload) async throws { try await base.abortMultipartUpload(upload) }
     public func presignGet(_ key: BlobKey, expiresIn: TimeInterval) throws -> PresignedRequest { try base.presignGet(key, expiresIn: expiresIn) }
-    public func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
-        try base.presignPut(key, expiresIn: expiresIn, contentLength: contentLength)
-    }
     public func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
         try base.presignUploadPart(upload, number: number, expiresIn: expiresIn, contentLength: contentLength)
     }

@@ -46,17 +46,14 @@ import Testing
         let path = try Self.file(bytes)
         let key = try BlobKey("images/i1/debian 12 (x)+.qcow2")
 
-        let put = try store.presignPut(key, expiresIn: 60, contentLength: Int64(bytes.count))
+        // The only presigned write: a part of an open multipart upload.
+        let upload = try await store.createMultipartUpload(key)
+        let put = try store.presignUploadPart(upload, number: 1, expiresIn: 60, contentLength: Int64(bytes.count))
         #expect(try Self.curl(["-T", path, put.url]) == 200)
-        let stored = try await store.read(key)
-        #expect(stored == bytes, "stored bytes differ")
+        #expect(try await store.listParts(upload).map(\.size) == [Int64(bytes.count)])
 
-        let get = try store.presignGet(key, expiresIn: 60)
-        try Self.expectDownload(get.url, equals: bytes)
-        #expect(try Self.curl(["-H", "Range: bytes=10-19", get.url]) == 206)
-
-        // Altered: another key, a longer expiry, a different length, a flipped signature — all refused.
-        let other = put.url.replacingOccurrences(of: "debian", with: "ubuntu")
+        // Altered: another upload, a longer expiry, a different length, a flipped signature — all refused.
+        let other = put.url.replacingOccurrences(of: upload.uploadID, with: String(upload.uploadID.reversed()))
         #expect(try Self.curl(["-T", path, other]) == 403)
         let expires = put.url.components(separatedBy: "expires=")[1].prefix(while: \.isNumber)
         #expect(try Self.curl(["-T", path, put.url.replacingOccurrences(of: "expires=\(expires)", with: "expires=\(Int(expires)! + 1000)")]) == 403)
@@ -65,16 +62,23 @@ import Testing
         let flipped = String(put.url.dropLast()) + (put.url.hasSuffix("0") ? "1" : "0")
         #expect(try Self.curl(["-T", path, flipped]) == 403)
         // Expired.
-        let short = try store.presignPut(try BlobKey("images/i1/late"), expiresIn: 1, contentLength: 3)
+        let short = try store.presignUploadPart(upload, number: 2, expiresIn: 1, contentLength: 3)
         try await Task.sleep(for: .milliseconds(2100))
         #expect(try Self.curl(["-T", try Self.file([1, 2, 3]), short.url]) == 403)
-        #expect(try await store.head(try BlobKey("images/i1/late")) == nil)
+        #expect(try await store.listParts(upload).map(\.number) == [1])
 
-        // A part URL for a multipart upload.
-        let upload = try await store.createMultipartUpload(try BlobKey("images/i1/multi.raw"))
-        let part = try store.presignUploadPart(upload, number: 1, expiresIn: 60, contentLength: Int64(bytes.count))
-        #expect(try Self.curl(["-T", path, part.url]) == 200)
-        #expect(try await store.listParts(upload).map(\.size) == [Int64(bytes.count)])
+        try await store.completeMultipartUpload(upload, parts: try await store.listParts(upload))
+        let stored = try await store.read(key)
+        #expect(stored == bytes, "stored bytes differ")
+        let get = try store.presignGet(key, expiresIn: 60)
+        try Self.expectDownload(get.url, equals: bytes)
+        #expect(try Self.curl(["-H", "Range: bytes=10-19", get.url]) == 206)
+
+        // Once completed, the part URL writes nothing, and no URL names an object to write: the bytes stay.
+        #expect(try Self.curl(["-T", path, put.url]) == 404)
+        #expect(try Self.curl(["-X", "PUT", "-T", path, get.url]) >= 400)
+        let still = try await store.read(key)
+        #expect(still == bytes, "an object changed after it was stored")
     }
 
     @Test func s3URLsWorkWithCurl() async throws {
@@ -82,12 +86,18 @@ import Testing
         let bytes = testBytes(1 << 20 | 5)
         let path = try Self.file(bytes)
         let key = try BlobKey("presign-\(UUID().uuidString.prefix(8))/disk image+$é.qcow2")
-        let put = try store.presignPut(key, expiresIn: 60, contentLength: Int64(bytes.count))
+        let upload = try await store.createMultipartUpload(key)
+        let put = try store.presignUploadPart(upload, number: 1, expiresIn: 60, contentLength: Int64(bytes.count))
         #expect(put.url.contains("X-Amz-Signature="))
         #expect(try Self.curl(["-T", path, put.url]) == 200)
+        try await store.completeMultipartUpload(upload, parts: try await store.listParts(upload))
         let stored = try await store.read(key)
         #expect(stored == bytes, "stored bytes differ")
         let get = try store.presignGet(key, expiresIn: 60)
         try Self.expectDownload(get.url, equals: bytes)
+        // The completed upload's part URL cannot change the object (S3 answers NoSuchUpload; this moto, which runs
+        // without auth to serve presigned URLs, stores the part and discards it).
+        _ = try Self.curl(["-T", try Self.file(testBytes(1 << 20 | 5, seed: 9)), put.url])
+        #expect(try await store.read(key) == bytes)
     }
 }

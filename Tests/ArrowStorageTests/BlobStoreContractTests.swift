@@ -95,12 +95,35 @@ import Testing
         let info = try await store.completeMultipartUpload(upload, parts: [p2, p1])
         #expect(info.size == Int64(first.count + second.count))
         #expect(try await store.read(key) == first + second)
+        // A completed upload takes no more parts: its part URLs cannot change the object.
+        await #expect(throws: StorageError.self) {
+            _ = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: second), length: Int64(second.count))
+        }
+        #expect(try await store.read(key) == first + second)
 
         let abandoned = try await store.createMultipartUpload(try BlobKey("\(prefix())/abandoned"), partSize: partSize)
         _ = try await store.uploadPart(abandoned, number: 1, body: BlobBody(bytes: [1, 2]), length: 2)
         try await store.abortMultipartUpload(abandoned)
         await #expect(throws: StorageError.self) { _ = try await store.listParts(abandoned) }
         #expect(try await store.head(try abandoned.blobKey()) == nil)
+    }
+
+    /// The local store never replaces a stored object, whichever way the write comes (a put, or an upload completed
+    /// onto an existing key); the object keeps its bytes and nothing is left in staging.
+    @Test(arguments: [nil, Int64(4)])
+    func theLocalStoreNeverReplacesAnObject(partSize: Int64?) async throws {
+        let store = try StorageBackend.local.makeStore()
+        let key = try BlobKey("\(prefix())/immutable")
+        _ = try await store.put(key, body: BlobBody(bytes: [1, 2, 3]), length: 3)
+        let again = await #expect(throws: StorageError.self) { _ = try await store.put(key, body: BlobBody(bytes: [6, 6, 6]), length: 3) }
+        #expect(again?.code == .alreadyExists)
+        let upload = try await store.createMultipartUpload(key, partSize: partSize)
+        let part = try await store.uploadPart(upload, number: 1, body: BlobBody(bytes: [7, 7]), length: 2)
+        let completed = await #expect(throws: StorageError.self) { _ = try await store.completeMultipartUpload(upload, parts: [part]) }
+        #expect(completed?.code == .alreadyExists)
+        #expect(try await store.read(key) == [1, 2, 3])
+        let local = try #require(store as? LocalBlobStore)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: local.root + "/.staging").isEmpty)
     }
 
     /// Written in place, parts must run 1…n with every part but the last of the announced size.

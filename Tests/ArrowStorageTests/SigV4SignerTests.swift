@@ -98,7 +98,8 @@ import Testing
     }
 
     @Test func presignExpiryIsCappedAtSevenDays() throws {
-        let url = try store(pathStyle: true).presignPut(try ArrowCore.BlobKey("a"), expiresIn: 30 * 86400, contentLength: 5).url
+        let upload = ArrowCore.MultipartUpload(key: try ArrowCore.BlobKey("a"), uploadID: "u1")
+        let url = try store(pathStyle: true).presignUploadPart(upload, number: 1, expiresIn: 30 * 86400, contentLength: 5).url
         #expect(url.contains("X-Amz-Expires=604800"))
         #expect(url.contains("X-Amz-SignedHeaders=content-length%3Bhost"))
     }

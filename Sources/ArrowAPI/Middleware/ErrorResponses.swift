@@ -61,6 +61,7 @@ struct ErrorResponses: Sendable {
         case .invalidPart: return ArrowError(.unprocessable, reason: "invalid_part", error.message, cause: error)
         case .tooLarge: return ArrowError(.payloadTooLarge, reason: "too_large", error.message, cause: error)
         case .unavailable: return ArrowError(.unavailable, reason: "storage_unavailable", "Object storage is not reachable", cause: error)
+        case .alreadyExists: return ArrowError(.conflict, reason: "object_exists", "A stored object is never replaced", cause: error)
         default: return ArrowError(.internalError, "Storage failure", cause: error)
         }
     }

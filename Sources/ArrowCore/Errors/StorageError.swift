@@ -5,7 +5,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
             case notFound = "not_found", accessDenied = "access_denied", invalidKey = "invalid_key"
             case invalidRange = "invalid_range", invalidPart = "invalid_part", tooLarge = "too_large"
             case lengthMismatch = "length_mismatch", invalidSignature = "invalid_signature", expired
-            case unavailable, `internal`
+            case alreadyExists = "already_exists", unavailable, `internal`
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -19,6 +19,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static var lengthMismatch: Self { .init(.lengthMismatch) }
         public static var invalidSignature: Self { .init(.invalidSignature) }
         public static var expired: Self { .init(.expired) }
+        /// A write named a key that already holds an object: stored objects are never replaced.
+        public static var alreadyExists: Self { .init(.alreadyExists) }
         /// The store did not answer (after retries).
         public static var unavailable: Self { .init(.unavailable) }
         public static var `internal`: Self { .init(.internal) }

@@ -130,8 +130,9 @@ public protocol BlobStore: Sendable {
     func abortMultipartUpload(_ upload: MultipartUpload) async throws
 
     func presignGet(_ key: BlobKey, expiresIn: TimeInterval) throws -> PresignedRequest
-    /// `contentLength`, when given, is bound into the signature.
-    func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest
+    /// The only presigned write: one part of an open multipart upload, `contentLength` bound into the signature.
+    /// There is deliberately no presigned PUT of an object: a URL that names a key could replace a stored image's
+    /// bytes behind its record. A part URL stops working once its upload is completed or aborted.
     func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest
 }
 

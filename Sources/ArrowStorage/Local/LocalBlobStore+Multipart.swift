@@ -56,6 +56,8 @@ extension LocalBlobStore {
 
     public func uploadPart(_ upload: MultipartUpload, number: Int, body: BlobBody, length: Int64) async throws -> UploadedPart {
         guard (1...Self.maxParts).contains(number) else { throw StorageError(.invalidPart, "Part numbers run from 1 to 10000") }
+        try writers.begin(upload.uploadID)
+        defer { writers.end(upload.uploadID) }
         let directory = try existingUpload(upload)
         if let partSize = announcedPartSize(directory) {
             let part = try await writeInPlace(upload.uploadID, directory, number: number, partSize: partSize, body: body, length: length)
@@ -65,7 +67,7 @@ extension LocalBlobStore {
         let temporary = stagingPath()
         let size = try await write(body, to: temporary, expectedLength: length, dropCache: false)
         do {
-            try await POSIXFile.publish(temporary, as: partPath(directory, number))
+            try await POSIXFile.publish(temporary, as: partPath(directory, number), replacing: true)
         } catch {
             try? await POSIXFile.remove(temporary)
             throw error
@@ -109,7 +111,7 @@ extension LocalBlobStore {
         try await file.sync()
         let temporary = stagingPath()
         try await POSIXFile.blocking { try Data(String(length).utf8).write(to: URL(fileURLWithPath: temporary)) }
-        try await POSIXFile.publish(temporary, as: marker)
+        try await POSIXFile.publish(temporary, as: marker, replacing: true)
         stored = true
         return UploadedPart(number: number, etag: Self.partETag(number: number, size: length), size: length)
     }
@@ -172,6 +174,8 @@ extension LocalBlobStore {
 
     /// Without a digest wanted, parts written in place are not read at all.
     private func assemble(_ upload: MultipartUpload, parts: [UploadedPart], digest: Bool) async throws -> (info: BlobInfo, sha256: String?) {
+        try await writers.seal(upload.uploadID)
+        defer { writers.unseal(upload.uploadID) }
         let directory = try existingUpload(upload)
         let key = try upload.blobKey()
         let stored = Dictionary(uniqueKeysWithValues: try await listParts(upload).map { ($0.number, $0) })

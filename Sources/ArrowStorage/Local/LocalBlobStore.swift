@@ -13,6 +13,7 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     public let root: String
     let presigner: LocalPresigner
     let prefixDigests: PrefixDigests
+    let writers = UploadWriters()
     static let readChunk = 1 << 20
 
     /// - Parameters:
@@ -149,11 +150,6 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     public func presignGet(_ key: BlobKey, expiresIn: TimeInterval) throws -> PresignedRequest {
         presigner.presign(method: "GET", path: "/api/storage/objects/" + LocalPresigner.encodePath(key.rawValue),
                           expiresIn: expiresIn, contentLength: nil)
-    }
-
-    public func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
-        presigner.presign(method: "PUT", path: "/api/storage/objects/" + LocalPresigner.encodePath(key.rawValue),
-                          expiresIn: expiresIn, contentLength: contentLength)
     }
 
     public func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {

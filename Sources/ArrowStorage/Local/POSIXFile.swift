@@ -154,17 +154,23 @@ struct POSIXFile: Sendable {
         Glibc.close(descriptor)
     }
 
-    /// Renames `from` to `to` atomically and makes the rename durable (fsync of the directory).
-    static func publish(_ from: String, as to: String) async throws {
+    /// Moves `from` to `to` atomically and makes the move durable (fsync of the directory). Unless `replacing`, `to`
+    /// must not exist: the file is hard-linked into place (which fails on an existing name, atomically, where a
+    /// rename would silently replace it) and the staging name removed, so a stored object is never overwritten.
+    /// - Throws: ``StorageError`` `alreadyExists` when `to` exists and may not be replaced.
+    static func publish(_ from: String, as to: String, replacing: Bool = false) async throws {
         try await blocking {
             let directory = (to as NSString).deletingLastPathComponent
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            guard rename(from, to) == 0 else {
-                if errno == EISDIR || errno == ENOTDIR || errno == ENOTEMPTY {
+            let moved = replacing ? rename(from, to) : link(from, to)
+            guard moved == 0 else {
+                if errno == EEXIST && !replacing { throw StorageError(.alreadyExists, "An object is already stored under this key") }
+                if errno == EISDIR || errno == ENOTDIR || errno == ENOTEMPTY || errno == EEXIST || errno == EPERM {
                     throw StorageError(.invalidKey, "The key conflicts with another key used as a folder")
                 }
-                throw Self.error("rename", to)
+                throw Self.error(replacing ? "rename" : "link", to)
             }
+            if !replacing { unlink(from) }
             let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if dirFD >= 0 {
                 fsync(dirFD)

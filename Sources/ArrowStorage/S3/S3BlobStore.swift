@@ -165,10 +165,6 @@ public struct S3BlobStore: BlobStore {
         presign("GET", key: key.rawValue, query: [], expiresIn: expiresIn, contentLength: nil)
     }
 
-    public func presignPut(_ key: BlobKey, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
-        presign("PUT", key: key.rawValue, query: [], expiresIn: expiresIn, contentLength: contentLength)
-    }
-
     public func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest {
         presign("PUT", key: upload.key, query: [("partNumber", String(number)), ("uploadId", upload.uploadID)],
                 expiresIn: expiresIn, contentLength: contentLength)
