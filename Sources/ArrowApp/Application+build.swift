@@ -93,7 +93,7 @@ public final class Backends: Sendable {
         if let s3 = config.s3 { return (S3BlobStore(configuration: s3, logger: logger), nil) }
         let local = try LocalBlobStore(
             root: config.storageRoot, baseURL: config.presignBaseURL,
-            secret: try LocalPresigner.loadOrCreateSecret(in: config.dataDirectory))
+            secret: try LocalPresigner.loadOrCreateSecret(in: config.dataDirectory), dataDirectory: config.dataDirectory)
         return (local, local)
     }
 

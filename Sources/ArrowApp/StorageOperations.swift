@@ -1,4 +1,5 @@
 import ArrowCore
+import ArrowStorage
 import Foundation
 import Logging
 import NIOPosix
@@ -32,6 +33,11 @@ public struct StorageOperations: Sendable {
             try? await store.delete(key)
             throw error
         }
+    }
+
+    /// Replaces the local store's URL-signing secret (see ``LocalPresigner/rotateSecret(in:)``).
+    public static func rotateSigningSecret(_ config: AppConfiguration) throws {
+        try LocalPresigner.rotateSecret(in: config.dataDirectory)
     }
 
     /// Streams a file (or standard input, for `-`) into `key`.

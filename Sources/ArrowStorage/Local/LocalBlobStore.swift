@@ -20,9 +20,10 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     ///   - root: the store's directory (created if missing).
     ///   - baseURL: the server's public URL; presigned URLs point at `<baseURL>/api/storage/…`.
     ///   - secret: the HMAC key for presigned URLs (see ``LocalPresigner/loadOrCreateSecret(in:)``).
-    public init(root: String, baseURL: String, secret: [UInt8]) throws {
+    ///   - dataDirectory: where the key's file lives, if it should be re-read after `arrow storage rotate-secret`.
+    public init(root: String, baseURL: String, secret: [UInt8], dataDirectory: String? = nil) throws {
         self.root = root
-        self.presigner = LocalPresigner(baseURL: baseURL, secret: secret)
+        self.presigner = LocalPresigner(baseURL: baseURL, secret: secret, secretFile: dataDirectory.map(LocalPresigner.secretPath))
         self.prefixDigests = PrefixDigests()
         for dir in ["objects", ".staging", ".multipart"] {
             try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)

@@ -8,25 +8,22 @@ import Foundation
 /// secret generated at first start and kept in the data directory: change any of them and the URL is refused.
 public struct LocalPresigner: Sendable {
     let baseURL: String
-    /// Shown as `<redacted>` wherever the presigner is described (a service group dumps its services at debug).
-    let secret: Redacted<[UInt8]>
+    let key: SigningKey
 
-    init(baseURL: String, secret: [UInt8]) {
+    init(baseURL: String, secret: [UInt8], secretFile: String? = nil) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        self.secret = Redacted(secret)
+        self.key = SigningKey(secret, file: secretFile)
     }
+
+    static func secretPath(in directory: String) -> String { directory + "/storage.secret" }
 
     /// Reads the presign secret from `<directory>/storage.secret`, creating it (32 random bytes, mode 0600) once.
     public static func loadOrCreateSecret(in directory: String) throws -> [UInt8] {
-        let path = directory + "/storage.secret"
+        let path = secretPath(in: directory)
         if let data = FileManager.default.contents(atPath: path), data.count == 32 { return [UInt8](data) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        let temporary = path + ".\(UUID().uuidString).tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-            throw StorageError(.internal, "Cannot write \(path)")
-        }
+        let bytes = randomSecret()
+        let temporary = try writeTemporary(bytes, beside: path)
         // Another process may have won the race: keep whichever secret landed first.
         if link(temporary, path) != 0 {
             try? FileManager.default.removeItem(atPath: temporary)
@@ -37,6 +34,31 @@ public struct LocalPresigner: Sendable {
         }
         try? FileManager.default.removeItem(atPath: temporary)
         return bytes
+    }
+
+    /// Replaces the presign secret with a new random one (`arrow storage rotate-secret`): every URL signed with the
+    /// old one stops working, in running servers too (they re-read the file within a second).
+    public static func rotateSecret(in directory: String) throws {
+        let path = secretPath(in: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = try writeTemporary(randomSecret(), beside: path)
+        guard rename(temporary, path) == 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw StorageError(.internal, "Cannot replace \(path)")
+        }
+    }
+
+    private static func randomSecret() -> [UInt8] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) }
+    }
+
+    private static func writeTemporary(_ bytes: [UInt8], beside path: String) throws -> String {
+        let temporary = path + ".\(UUID().uuidString).tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+            throw StorageError(.internal, "Cannot write \(path)")
+        }
+        return temporary
     }
 
     func presign(method: String, path: String, expiresIn: TimeInterval, contentLength: Int64?) -> PresignedRequest {
@@ -83,7 +105,7 @@ public struct LocalPresigner: Sendable {
 
     func signature(method: String, path: String, expires: Int64, length: Int64?) -> String {
         let message = "\(method)\n\(path)\n\(expires)\n\(length.map(String.init) ?? "-")"
-        return Hex.string(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: secret.value)))
+        return Hex.string(HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: key.current())))
     }
 
     /// Percent-encodes each path segment of a key (as in S3), keeping `/`.
