@@ -15,8 +15,12 @@ public struct AppRequestContext: RequestContext {
     /// Set by ``EdgeMiddleware``.
     public var requestID: String = ""
 
+    /// The peer's IP address (login throttling); nil when the channel has none (the in-process test client).
+    public let clientAddress: String?
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// JSON in and out with snake_case keys and ISO 8601 dates, as the seed's API uses. A decoder per request: a

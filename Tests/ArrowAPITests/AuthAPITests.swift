@@ -120,6 +120,35 @@ import Testing
         }
     }
 
+    /// Wrong passwords in a row: free at first, then 429 with Retry-After and a growing wait, checked before the
+    /// password (the right one is refused too while the wait lasts); a known and an unknown account answer alike.
+    @Test(arguments: TestBackend.allCases)
+    func repeatedFailedLoginsAreThrottledAlikeForKnownAndUnknownAccounts(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, _ in
+            func attempt(_ email: String, _ password: String) async throws -> (Int, String?, String?) {
+                let response = try await client.send(.post, "/api/auth/login", json: #"{"email":"\#(email)","password":"\#(password)"}"#)
+                return (Int(response.status.code), response.errorCode, response.headers[.retryAfter])
+            }
+            var answers: [String: [(Int, String?, String?)]] = [:]
+            for email in ["admin@alpha.test", "nobody@alpha.test"] {
+                for _ in 0..<6 { answers[email, default: []].append(try await attempt(email, "wrong-password")) }
+                answers[email, default: []].append(try await attempt(email, "password-a"))
+            }
+            for email in ["admin@alpha.test", "nobody@alpha.test"] {
+                let seen = try #require(answers[email])
+                #expect(seen.prefix(6).allSatisfy { $0.0 == 401 && $0.1 == "invalid_credentials" }, "\(email): \(seen)")
+                #expect(seen[6].0 == 429, "\(email): the right password is refused while the wait lasts")
+                #expect(seen[6].1 == "login_throttled")
+                #expect(seen[6].2 == "1")
+            }
+            #expect(answers["admin@alpha.test"]!.map(\.0) == answers["nobody@alpha.test"]!.map(\.0))
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await attempt("admin@alpha.test", "password-a").0 == 200, "after the wait the right password works")
+            let audit = try await client.send(.get, "/api/audit?limit=100", token: try await Self.login(client)).text
+            #expect(audit.contains("\"throttled\":\"true\""))
+        }
+    }
+
     @Test(arguments: TestBackend.allCases)
     func logoutRevokesTheSessionToken(_ backend: TestBackend) async throws {
         try await Harness.withApp(backend) { client, _ in

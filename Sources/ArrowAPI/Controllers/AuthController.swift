@@ -15,7 +15,7 @@ struct AuthController {
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> LoginResponse {
         let body = try await request.decode(as: LoginRequest.self, context: context)
-        let issued = try await identity.login(email: body.email, password: body.password)
+        let issued = try await identity.login(email: body.email, password: body.password, client: context.clientAddress)
         return LoginResponse(token: issued.secret, expiresAt: issued.token.expiresAt, user: UserDTO(issued.owner))
     }
 

@@ -10,11 +10,14 @@ public struct IdentityService: Sendable {
     /// Lifetime of tokens issued by login.
     public var sessionLifetime: TimeInterval
     public let cache: AuthenticationCache
+    public let throttle: LoginThrottle
 
     public init(
         store: any DataStore, passwords: any PasswordHasher, secrets: any TokenSecrets, clock: any Clock = SystemClock(),
-        sessionLifetime: TimeInterval = 12 * 3600, cache: AuthenticationCache = AuthenticationCache(ttl: 0)
+        sessionLifetime: TimeInterval = 12 * 3600, cache: AuthenticationCache = AuthenticationCache(ttl: 0),
+        throttle: LoginThrottle = LoginThrottle()
     ) {
+        self.throttle = throttle
         self.store = store
         self.passwords = passwords
         self.secrets = secrets
@@ -27,19 +30,34 @@ public struct IdentityService: Sendable {
 
     // MARK: Authentication
 
-    /// Verifies email and password and issues a session token.
-    /// - Throws: `unauthorized` (`invalid_credentials`) for any mismatch, without saying which part was wrong.
-    public func login(email: String, password: String) async throws -> IssuedToken {
-        let user = try await repos.users.find(email: Self.normalize(email: email))
+    /// Verifies email and password and issues a session token. Throttled per account and per client address
+    /// (``LoginThrottle``): a throttled attempt is refused before the password is checked.
+    /// - Throws: `unauthorized` (`invalid_credentials`) for any mismatch, without saying which part was wrong;
+    ///   `rate_limited` (`login_throttled`, with the seconds to wait) after repeated failures.
+    public func login(email: String, password: String, client: String? = nil) async throws -> IssuedToken {
+        let email = Self.normalize(email: email)
+        do {
+            try throttle.check(email: email, address: client, now: clock.now())
+        } catch {
+            // Recorded in the account's organization, where its admins look (the same query runs for unknown emails).
+            let user = try await repos.users.find(email: email)
+            try await repos.audit.append(AuditEvent(
+                organizationID: user?.organizationID, actorID: user?.id, action: .loginFailed, target: nil,
+                details: ["email": email, "client": client ?? "unknown", "throttled": "true"], createdAt: clock.now()))
+            throw error
+        }
+        let user = try await repos.users.find(email: email)
         // Verify against a fixed hash when the user is unknown, so timing does not reveal which emails exist.
         let hash = user?.passwordHash ?? Self.unusableHash
         let matches = try await passwords.verify(password, hash: hash)
         guard let user, user.kind == .human, user.passwordHash != nil, matches else {
+            throttle.failed(email: email, address: client, now: clock.now())
             try await repos.audit.append(AuditEvent(
                 organizationID: user?.organizationID, actorID: user?.id, action: .loginFailed, target: nil,
-                details: ["email": Self.normalize(email: email)], createdAt: clock.now()))
+                details: ["email": email, "client": client ?? "unknown"], createdAt: clock.now()))
             throw ArrowError(.unauthorized, reason: "invalid_credentials", "Email or password is wrong")
         }
+        throttle.succeeded(email: email)
         let now = clock.now()
         return try await store.transaction { repos in
             let issued = try self.makeToken(for: user, name: "login", kind: .session, scopes: nil,
