@@ -28,7 +28,8 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
     return Application(
         router: buildRouter(dependencies),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow"),
-        services: [DatabaseService(client: backends.database), UploadJanitor(registry: backends.images, logger: logger)]
+        services: [DatabaseService(client: backends.database),
+                   UploadJanitor(registry: backends.images, instance: backends.instance, localStore: backends.localStore, logger: logger)]
             + (backends.localStore.map {
             [StorageJanitor(store: $0, interval: .seconds(3600), maxAge: 24 * 3600, logger: logger)]
         } ?? []),
@@ -50,11 +51,14 @@ public final class Backends: Sendable {
     public let blobs: any BlobStore
     /// The local store, when it is the one in use (its presigned URLs are served by this server).
     public let localStore: LocalBlobStore?
+    /// This process, as other processes on the same database see it (upload ownership, clean-up after a crash).
+    public let instance: ServerInstance
 
     init(
         database: DatabaseClient, store: SQLDataStore, identity: IdentityService, images: ImageRegistry, blobs: any BlobStore,
-        localStore: LocalBlobStore?
+        localStore: LocalBlobStore?, instance: ServerInstance
     ) {
+        self.instance = instance
         self.database = database
         self.store = store
         self.identity = identity
@@ -72,7 +76,10 @@ public final class Backends: Sendable {
                 throw ConfigurationError("Cannot create the data directory \(config.dataDirectory): \(error.localizedDescription)")
             }
         }
-        let (blobs, localStore) = try openStorage(config, logger: logger)
+        let now = Date()
+        let instance = ServerInstance(id: UUID().uuidString.lowercased(), host: ProcessInfo.processInfo.hostName,
+                                      pid: Int64(ProcessInfo.processInfo.processIdentifier), startedAt: now, heartbeatAt: now)
+        let (blobs, localStore) = try openStorage(config, logger: logger, instance: instance.id)
         let database = try DatabaseClient.open(config.database, logger: logger)
         do {
             try await Migrator(client: database, logger: logger).migrate()
@@ -84,16 +91,18 @@ public final class Backends: Sendable {
         let identity = IdentityService(
             store: store, passwords: BcryptPasswordHasher(cost: config.bcryptCost), secrets: RandomTokenSecrets(),
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
-        let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, logger: logger)
-        return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore)
+        let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, instanceID: instance.id, logger: logger)
+        return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore,
+                        instance: instance)
     }
 
     /// The configured object store, without touching the database.
-    public static func openStorage(_ config: AppConfiguration, logger: Logger) throws -> (any BlobStore, LocalBlobStore?) {
+    public static func openStorage(_ config: AppConfiguration, logger: Logger, instance: String? = nil) throws -> (any BlobStore, LocalBlobStore?) {
         if let s3 = config.s3 { return (S3BlobStore(configuration: s3, logger: logger), nil) }
         let local = try LocalBlobStore(
             root: config.storageRoot, baseURL: config.presignBaseURL,
-            secret: try LocalPresigner.loadOrCreateSecret(in: config.dataDirectory), dataDirectory: config.dataDirectory)
+            secret: try LocalPresigner.loadOrCreateSecret(in: config.dataDirectory), dataDirectory: config.dataDirectory,
+            instance: instance)
         return (local, local)
     }
 

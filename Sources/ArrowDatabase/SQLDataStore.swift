@@ -26,6 +26,7 @@ public struct SQLDataStore: DataStore {
             images: SQLImageRepository(db: db), uploadAttempts: SQLUploadAttemptRepository(db: db),
             uploadSessions: SQLUploadSessionRepository(db: db), collections: SQLCollectionRepository(db: db),
             metadataFiles: SQLMetadataFileRepository(db: db), buildTasks: SQLBuildTaskRepository(db: db),
-            deviceRequests: SQLDeviceRequestRepository(db: db), imageUsage: SQLImageUsageRepository(db: db))
+            deviceRequests: SQLDeviceRequestRepository(db: db), imageUsage: SQLImageUsageRepository(db: db),
+            serverInstances: SQLServerInstanceRepository(db: db))
     }
 }

@@ -142,6 +142,19 @@ extension ImageRegistry {
         return try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: expiresIn)
     }
 
+    /// Removes uploads whose server process is gone (killed mid-upload): rows still `uploading` owned by none of the
+    /// `live` processes, and their objects. Returns how many were removed.
+    @discardableResult
+    public func sweepOrphanedUploads(live: Set<String>) async throws -> Int {
+        let orphans = try await repos.images.orphanedUploads(liveOwners: live.union([instanceID]), limit: 500)
+        for image in orphans {
+            try await removeObject(image.storageKey)
+            _ = try await repos.images.delete(id: image.id)
+            logger.notice("removed an upload its server process left", metadata: ["image": "\(image.id)", "file": "\(image.fileName)"])
+        }
+        return orphans.count
+    }
+
     /// Removes uploads interrupted by a crash or a lost connection: rows still `uploading` after `maxAge`, and
     /// their objects. Returns how many were removed.
     @discardableResult

@@ -10,9 +10,15 @@ public struct ImageRegistry: Sendable {
     public let blobs: any BlobStore
     public let clock: any Clock
     public let limits: UploadLimits
+    /// The server process this registry runs in: it owns the uploads it streams (see ``sweepOrphanedUploads(live:)``).
+    public let instanceID: String
     let logger: Logger
 
-    public init(store: any DataStore, blobs: any BlobStore, clock: any Clock = SystemClock(), limits: UploadLimits = UploadLimits(), logger: Logger) {
+    public init(
+        store: any DataStore, blobs: any BlobStore, clock: any Clock = SystemClock(), limits: UploadLimits = UploadLimits(),
+        instanceID: String = UUID().uuidString.lowercased(), logger: Logger
+    ) {
+        self.instanceID = instanceID
         self.store = store
         self.blobs = blobs
         self.clock = clock
@@ -69,7 +75,7 @@ public struct ImageRegistry: Sendable {
         let key = try StorageLayout.image(id: id.rawValue, fileName: fileName)
         var image = Image.placeholder(id: id, organization: ticket.organization, fileName: fileName, key: key,
                                       uploadedBy: ticket.principal.user.id, at: now)
-        try await repos.images.create(image)
+        try await repos.images.create(image, uploadOwner: instanceID)
         let pipeline = UploadPipeline(maximum: limits.single.upperBound)
         do {
             _ = try await blobs.put(key, body: pipeline.wrap(body), length: nil)

@@ -288,7 +288,7 @@ extension OpenAPIDocument {
             ansible_flags:
               type: object
               properties: {install_vpn: {type: boolean}, harden_ssh: {type: boolean}, install_monitoring: {type: boolean}, apply_branding: {type: boolean}}
-            format: {type: string, enum: [iso, qcow2, vmdk, vhd, vhdx, raw]}
+            format: {type: string, enum: [iso, qcow2, vmdk, vhd, vhdx, raw, unknown], description: 'unknown only while status is uploading (not inspected yet)'}
             virtual_size: {type: integer}
             sha256: {type: string}
             status: {type: string, enum: [uploading, active, deleted]}

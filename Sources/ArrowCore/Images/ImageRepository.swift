@@ -20,7 +20,10 @@ public struct ImageFilter: Sendable, Equatable {
 
 /// Images, scoped by organization in the query.
 public protocol ImageRepository: Sendable {
-    func create(_ image: Image) async throws
+    /// Inserts a row; `uploadOwner` names the server process streaming an upload into it (see ``orphanedUploads``).
+    func create(_ image: Image, uploadOwner: String?) async throws
+    /// Rows still `uploading` whose owner is not among `liveOwners` (or is unrecorded): left by a dead process.
+    func orphanedUploads(liveOwners: Set<String>, limit: Int) async throws -> [Image]
     func find(id: ImageID, scope: AccessScope) async throws -> Image?
     func list(organization: OrganizationID?, filter: ImageFilter, scope: AccessScope) async throws -> [Image]
     /// Writes every mutable field; returns false when the row is not within `scope`.
@@ -38,4 +41,8 @@ public protocol UploadAttemptRepository: Sendable {
     func record(user: UserID, at: Date) async throws
     /// Attempts since `since`, oldest first.
     func attempts(user: UserID, since: Date) async throws -> [Date]
+}
+
+extension ImageRepository {
+    public func create(_ image: Image) async throws { try await create(image, uploadOwner: nil) }
 }

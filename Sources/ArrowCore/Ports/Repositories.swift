@@ -69,14 +69,17 @@ public struct Repositories: Sendable {
     public var buildTasks: any BuildTaskRepository
     public var deviceRequests: any DeviceRequestRepository
     public var imageUsage: any ImageUsageRepository
+    public var serverInstances: any ServerInstanceRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
         audit: any AuditLogRepository, images: any ImageRepository, uploadAttempts: any UploadAttemptRepository,
         uploadSessions: any UploadSessionRepository, collections: any CollectionRepository,
         metadataFiles: any MetadataFileRepository, buildTasks: any BuildTaskRepository,
-        deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository
+        deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository,
+        serverInstances: any ServerInstanceRepository
     ) {
+        self.serverInstances = serverInstances
         self.organizations = organizations
         self.users = users
         self.tokens = tokens

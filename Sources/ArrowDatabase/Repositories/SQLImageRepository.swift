@@ -11,8 +11,19 @@ struct SQLImageRepository: ImageRepository {
         "created_at", "updated_at", "is_public",
     ]
 
-    func create(_ image: Image) async throws {
-        try await db.insert(into: "images").columns(Self.columns).values(try Self.values(image)).run()
+    func create(_ image: Image, uploadOwner: String?) async throws {
+        try await db.insert(into: "images").columns(Self.columns + ["upload_owner"])
+            .values(try Self.values(image) + [SQLBind(uploadOwner)]).run()
+    }
+
+    func orphanedUploads(liveOwners: Set<String>, limit: Int) async throws -> [Image] {
+        var query = select().where("status", .equal, ImageStatus.uploading.rawValue)
+        if !liveOwners.isEmpty {
+            query = query.where(SQLGroupExpression(SQLBinaryExpression(
+                SQLBinaryExpression(SQLColumn("upload_owner"), .is, SQLLiteral.null), .or,
+                SQLBinaryExpression(SQLColumn("upload_owner"), .notIn, SQLGroupExpression(liveOwners.sorted().map { SQLBind($0) })))))
+        }
+        return try await query.orderBy("updated_at").limit(limit).all().map(Self.decode)
     }
 
     func find(id: ImageID, scope: AccessScope) async throws -> Image? {

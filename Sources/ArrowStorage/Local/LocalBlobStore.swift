@@ -14,6 +14,8 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     let presigner: LocalPresigner
     let prefixDigests: PrefixDigests
     let writers = UploadWriters()
+    /// Names this process's staging files (`<tag>.<uuid>.tmp`), so the files a dead process left are recognised.
+    let stagingTag: String
     static let readChunk = 1 << 20
 
     /// - Parameters:
@@ -21,8 +23,10 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     ///   - baseURL: the server's public URL; presigned URLs point at `<baseURL>/api/storage/…`.
     ///   - secret: the HMAC key for presigned URLs (see ``LocalPresigner/loadOrCreateSecret(in:)``).
     ///   - dataDirectory: where the key's file lives, if it should be re-read after `arrow storage rotate-secret`.
-    public init(root: String, baseURL: String, secret: [UInt8], dataDirectory: String? = nil) throws {
+    ///   - instance: the server process's id, written into staging file names (see ``cleanUpStaging(keeping:)``).
+    public init(root: String, baseURL: String, secret: [UInt8], dataDirectory: String? = nil, instance: String? = nil) throws {
         self.root = root
+        self.stagingTag = instance ?? "untagged"
         self.presigner = LocalPresigner(baseURL: baseURL, secret: secret, secretFile: dataDirectory.map(LocalPresigner.secretPath))
         self.prefixDigests = PrefixDigests()
         for dir in ["objects", ".staging", ".multipart"] {
@@ -31,7 +35,7 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     }
 
     func objectPath(_ key: BlobKey) -> String { root + "/objects/" + key.rawValue }
-    func stagingPath() -> String { root + "/.staging/" + UUID().uuidString + ".tmp" }
+    func stagingPath() -> String { root + "/.staging/" + stagingTag + "." + UUID().uuidString + ".tmp" }
 
     public func put(_ key: BlobKey, body: BlobBody, length: Int64?) async throws -> BlobInfo {
         let temporary = stagingPath()
@@ -165,6 +169,19 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     }
 
     /// Removes writes a crash left in staging, and multipart uploads untouched for `age`.
+    /// Removes staging files written by server processes not in `live` (a process killed mid-write leaves them);
+    /// untagged files are left to ``cleanUp(olderThan:)``. Returns how many were removed.
+    @discardableResult
+    public func cleanUpStaging(keeping live: Set<String>) -> Int {
+        let base = root + "/.staging"
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] {
+            guard let dot = name.firstIndex(of: "."), case let tag = String(name[..<dot]), tag != "untagged", !live.contains(tag) else { continue }
+            if (try? FileManager.default.removeItem(atPath: base + "/" + name)) != nil { removed += 1 }
+        }
+        return removed
+    }
+
     public func cleanUp(olderThan age: TimeInterval) async throws -> Int {
         let cutoff = Date().addingTimeInterval(-age)
         var removed = 0
