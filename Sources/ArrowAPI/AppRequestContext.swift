@@ -25,7 +25,7 @@ public struct AppRequestContext: RequestContext {
 
     /// JSON in and out with snake_case keys and ISO 8601 dates, as the seed's API uses. A decoder per request: a
     /// shared one serialises on its internal lock and measured slower under load.
-    public var requestDecoder: JSONDecoder { APIJSON.decoder() }
+    public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }
     public var responseEncoder: APIResponseEncoder { APIResponseEncoder() }
 
     /// The authenticated principal.

@@ -88,14 +88,21 @@ extension ImageRegistry {
     /// request, of any organization, still needs the image.
     public func delete(id: String, principal: Principal) async throws {
         try principal.require(.imageAdmin)
-        var image = try await image(id: id, principal: principal, needing: .imageAdmin)
-        image.status = .deleted
-        try await save(image, action: .imageDeleted, by: principal) { [id = image.id] repos in
-            // Checked after the UPDATE, in its transaction: the row lock it took makes a concurrent enqueue either
-            // commit first (and be counted here) or wait and then find the image deleted.
-            let usage = try await repos.imageUsage.usage(image: id)
+        let image = try await image(id: id, principal: principal, needing: .imageAdmin)
+        let now = clock.now()
+        try await store.transaction { repos in
+            // Compare-and-set: of concurrent deletes of the same image exactly one moves it; the others find it gone.
+            // The row lock it takes also makes a concurrent enqueue either commit first (and be counted below) or
+            // wait and then find the image deleted.
+            guard try await repos.images.setStatus(id: image.id, from: image.status, to: .deleted, at: now) else {
+                throw ArrowError.notFound("Image")
+            }
+            let usage = try await repos.imageUsage.usage(image: image.id)
             guard usage.isEmpty else { throw Self.inUse(usage) }
-            try await repos.collections.forget(image: id)
+            try await repos.collections.forget(image: image.id)
+            try await repos.audit.append(AuditEvent(
+                organizationID: image.organizationID, actorID: principal.user.id, action: .imageDeleted,
+                target: image.id.rawValue, createdAt: now))
         }
         try await removeObject(image.storageKey)
         for file in try await repos.metadataFiles.list(image: image.id) { try await removeObject(file.storageKey) }

@@ -41,7 +41,7 @@ import Testing
             #expect(basic.errorCode == "invalid_token")
             let malformed = try await client.send(.post, "/api/auth/login", json: #"{"email":1}"#)
             #expect(malformed.status == .badRequest)
-            #expect(malformed.errorCode == "invalid_input")
+            #expect(malformed.errorCode == "invalid_json")
         }
     }
 

@@ -78,11 +78,16 @@ struct ImageController {
                 filter.sources.insert(source)
             }
         }
-        filter.defaultsOnly = query["default"].map { $0 == "true" || $0 == "1" } ?? false
-        filter.images.format = query["format"].map(String.init)
+        filter.defaultsOnly = try QueryParameters.bool(query["default"].map(String.init), name: "default") ?? false
+        if let format = query["format"].map(String.init) {
+            guard ["iso", "qcow2", "vmdk", "vhd", "vhdx", "raw"].contains(format) else {
+                throw ArrowError(.invalidInput, reason: "invalid_filter", "format must be iso, qcow2, vmdk, vhd, vhdx or raw")
+            }
+            filter.images.format = format
+        }
         filter.images.nameContains = query["q"].map(String.init)
-        filter.images.limit = min(max(Int(query["limit"].map(String.init) ?? "") ?? 100, 1), 500)
-        filter.images.offset = max(Int(query["offset"].map(String.init) ?? "") ?? 0, 0)
+        filter.images.limit = try QueryParameters.integer(query["limit"].map(String.init), name: "limit", in: 1...500) ?? 100
+        filter.images.offset = try QueryParameters.integer(query["offset"].map(String.init), name: "offset", in: 0...Int(Int32.max)) ?? 0
         let entries = try await registry.collection(principal: principal, organization: query["organization_id"].map(String.init), filter: filter)
         return ListResponse(items: entries.map(ImageDTO.init))
     }

@@ -40,9 +40,10 @@ struct MultipartUploadController {
         guard let fileName = object.removeValue(forKey: "file_name") as? String else {
             throw ArrowError(.unprocessable, reason: "file_name_required", "file_name is required")
         }
-        guard let size = object.removeValue(forKey: "file_size") as? NSNumber, let fileSize = Int64(exactly: size.doubleValue) else {
+        guard let size = object.removeValue(forKey: "file_size") else {
             throw ArrowError(.unprocessable, reason: "file_size_required", "file_size (bytes, an integer) is required")
         }
+        let fileSize = try QueryParameters.byteCount(size, name: "file_size")
         let fileType = object.removeValue(forKey: "file_type")
         guard fileType == nil || fileType is String else { throw ArrowError(.unprocessable, reason: "invalid_file_type", "file_type must be a string") }
         let fields = try ImageFieldsJSON.fields(object, allowed: Self.fieldKeys)

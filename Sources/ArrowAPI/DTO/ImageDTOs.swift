@@ -110,11 +110,7 @@ enum ImageFieldsJSON {
     static let metadataKeys: Set<String> = ["name", "description", "software", "ansible_flags"]
 
     static func object(_ request: Request) async throws -> [String: Any] {
-        let body = try await request.body.collect(upTo: 1 << 20)
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
-            throw ArrowError(.invalidInput, reason: "invalid_json", "The body must be a JSON object")
-        }
-        return object
+        try await JSONRequestBody.object(request)
     }
 
     static func fields(_ object: [String: Any], allowed: Set<String>) throws -> ImageUploadFields {

@@ -110,7 +110,11 @@ final class MultipartFormReader: @unchecked Sendable {
                 throw ArrowError(.payloadTooLarge, reason: "field_too_large", "A form field is larger than \(limit >> 10) KiB")
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        // Refused rather than stored with replacement characters (a JSON body with the same bytes is refused too).
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ArrowError(.invalidInput, reason: "invalid_form", "A form field is not UTF-8 text")
+        }
+        return text
     }
 
     /// The current part's body as a stream of chunks.

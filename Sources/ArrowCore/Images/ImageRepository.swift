@@ -26,6 +26,9 @@ public protocol ImageRepository: Sendable {
     func orphanedUploads(liveOwners: Set<String>, limit: Int) async throws -> [Image]
     func find(id: ImageID, scope: AccessScope) async throws -> Image?
     func list(organization: OrganizationID?, filter: ImageFilter, scope: AccessScope) async throws -> [Image]
+    /// Moves the row from `from` to `to` only if it still is `from` (a compare-and-set: of concurrent callers, one
+    /// wins); returns whether it moved.
+    func setStatus(id: ImageID, from: ImageStatus, to: ImageStatus, at: Date) async throws -> Bool
     /// Writes every mutable field; returns false when the row is not within `scope`.
     func update(_ image: Image, scope: AccessScope) async throws -> Bool
     /// Removes the row outright (a rejected or abandoned upload); returns false when it was not there.

@@ -58,6 +58,12 @@ struct SQLImageRepository: ImageRepository {
         return true
     }
 
+    func setStatus(id: ImageID, from: ImageStatus, to: ImageStatus, at: Date) async throws -> Bool {
+        try await db.update("images").set("status", to: to.rawValue).set("updated_at", to: Timestamp.from(at))
+            .where("id", .equal, id.rawValue).where("status", .equal, from.rawValue)
+            .returning("id").all().isEmpty == false
+    }
+
     func delete(id: ImageID) async throws -> Bool {
         let existed = try await db.select().column("id").from("images").where("id", .equal, id.rawValue).first() != nil
         try await db.delete(from: "images").where("id", .equal, id.rawValue).run()
