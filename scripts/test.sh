@@ -7,6 +7,7 @@ source scripts/lib/deps.sh
 source scripts/lib/postgres.sh
 source scripts/lib/moto.sh
 source scripts/lib/cli_checks.sh
+source scripts/lib/schemathesis.sh
 
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
@@ -40,6 +41,8 @@ export ARROW_BIN="$PWD/.build/debug/arrow"
 echo "checking the binary against loopback stand-ins…"
 s3_retry_checks "$ARROW_BIN" "$work/cli"
 [ "$cli_failures" -eq 0 ] || { echo "$cli_failures CLI check(s) failed" >&2; exit 1; }
+echo "fuzzing the API against its OpenAPI document (schemathesis)…"
+schemathesis_check "$ARROW_BIN" "$work/schemathesis" "${ARROW_TEST_SCHEMATHESIS_PORT:-54370}"
 
 echo "testing…"
 set +e
