@@ -5,6 +5,7 @@ import ArrowRegistry
 import ArrowStorage
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 
 /// The server's composition root: opens the database, applies migrations, wires the services into the API and
@@ -27,7 +28,11 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         signedStorage: backends.localStore)
     return Application(
         router: buildRouter(dependencies),
-        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [SlowClientGuard(limits: config.connectionLimits.guardLimits)],
+            idleTimeout: .milliseconds(Int64(config.connectionLimits.idleTimeout * 1000)))),
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow",
+                             availableConnectionsDelegate: MaximumAvailableConnections(config.connectionLimits.maxConnections)),
         services: [DatabaseService(client: backends.database),
                    UploadJanitor(registry: backends.images, instance: backends.instance, localStore: backends.localStore, logger: logger)]
             + (backends.localStore.map {

@@ -79,6 +79,18 @@ extension AppConfiguration {
         if let v = reader.string(forKey: "public.url"), !v.isEmpty { publicURL = v }
         s3 = try Self.s3(reader)
         if let v = reader.string(forKey: "auth.cache.ttl") { authCacheTTL = try Self.decimal(v, key: "auth.cache.ttl", range: 0...60) }
+        if let v = reader.string(forKey: "server.idle.timeout") {
+            connectionLimits.idleTimeout = try Self.decimal(v, key: "server.idle.timeout", range: 1...3600)
+        }
+        if let v = reader.string(forKey: "server.header.timeout") {
+            connectionLimits.headerTimeout = try Self.decimal(v, key: "server.header.timeout", range: 1...600)
+        }
+        if let v = reader.string(forKey: "server.body.min.rate") {
+            connectionLimits.minimumBodyRate = try Self.integer(v, key: "server.body.min.rate", range: 0...(1 << 30))
+        }
+        if let v = reader.string(forKey: "server.max.connections") {
+            connectionLimits.maxConnections = try Self.integer(v, key: "server.max.connections", range: 16...1_000_000)
+        }
         if let v = reader.string(forKey: "uploads.per.hour") {
             uploadLimits.uploadsPerHour = try Self.integer(v, key: "uploads.per.hour", range: 0...100_000)
         }

@@ -28,6 +28,9 @@ public struct AppConfiguration: Sendable, Equatable {
     /// Seconds a resolved token is trusted without asking the database (`auth.cache.ttl`, `ARROW_AUTH_CACHE_TTL`).
     /// A revocation on another API node takes effect within this time; 0 disables the cache.
     public var authCacheTTL: Double = 2
+    /// Connection limits against slow and idle clients (`server.idle.timeout`, `server.header.timeout`,
+    /// `server.body.min.rate`, `server.max.connections`; `ARROW_SERVER_…`).
+    public var connectionLimits = ConnectionLimits()
     /// Image upload limits; `uploads.per.hour` (`ARROW_UPLOADS_PER_HOUR`, 0 disables) sets the per-user rate limit.
     public var uploadLimits = UploadLimits()
 
