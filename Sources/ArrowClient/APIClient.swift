@@ -18,7 +18,17 @@ public struct APIClient: Sendable {
     let token: String
     let http: HTTPClient
 
-    public init(baseURL: String, token: String, http: HTTPClient = .shared) {
+    /// The CLI's HTTP client. Unlike AsyncHTTPClient's shared one it does not retry a refused connection with backoff
+    /// (which made a dead server look like a 90-second hang): a server that is not there is said at once, after a
+    /// connect timeout of 10 s at most. Requests that may be repeated retry on their own terms (parts, three times).
+    public static let defaultHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(10)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(baseURL: String, token: String, http: HTTPClient = APIClient.defaultHTTPClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.http = http

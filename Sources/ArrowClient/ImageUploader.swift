@@ -52,6 +52,12 @@ public struct ImageUploader: Sendable {
         return try await single(file, options)
     }
 
+    /// Whether an interrupted multipart upload of this file is remembered, so `--resume` can continue it.
+    public func canResume(_ options: UploadOptions) -> Bool {
+        guard let file = try? LocalFile(path: options.path), let path = try? statePath(options, file) else { return false }
+        return FileManager.default.fileExists(atPath: path)
+    }
+
     // MARK: - Single request
 
     private func single(_ file: LocalFile, _ options: UploadOptions) async throws -> [String: Any] {

@@ -16,15 +16,24 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
-/// Runs a command against the server: an API error prints its stable code and exits 1 (3 for a conflict).
-func remote(_ body: () async throws -> Void) async throws {
+/// Runs a command against the server: an API error prints its stable code and exits 1 (3 for a conflict). A server
+/// that cannot be reached, or stops answering mid-way, is `server_unreachable`, followed by `retry` (what to run once
+/// it is back) when there is something to say.
+func remote(retry: () -> String? = { nil }, _ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as APIError {
         FileHandle.standardError.write(Data("error: \(error.code): \(error.message)\n".utf8))
+        if error.status == 503, let retry = retry() { FileHandle.standardError.write(Data("\(retry)\n".utf8)) }
         throw ExitCode(error.status == 409 ? 3 : 1)
     } catch let error as LocalFileError {
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode(1)
+    } catch is CancellationError {
+        throw ExitCode(130)
+    } catch {
+        FileHandle.standardError.write(Data("error: server_unreachable: the server did not answer (\(error))\n".utf8))
+        if let retry = retry() { FileHandle.standardError.write(Data("\(retry)\n".utf8)) }
         throw ExitCode(1)
     }
 }
@@ -92,8 +101,13 @@ extension ArrowCommand.Image {
             options.multipartThreshold = multipartThreshold << 20
             options.resume = resume
             options.interruptAfterParts = interruptAfterParts
-            try await remote {
-                let image = try await ImageUploader(client: client).upload(options)
+            let uploader = ImageUploader(client: client)
+            try await remote(retry: {
+                uploader.canResume(options)
+                    ? "the parts already sent are kept: once the server is back, run the same command with --resume to send only the rest"
+                    : "nothing was kept: once the server is back, run the same command again"
+            }) {
+                let image = try await uploader.upload(options)
                 if json { try printJSON(image) } else {
                     FileHandle.standardError.write(Data("active: \(image["format"] as? String ?? "?"), sha256 \(image["sha256"] as? String ?? "?")\n".utf8))
                     print(image["id"] as? String ?? "")
