@@ -57,23 +57,27 @@ import Glibc
             connection.send("PUT /api/storage/uploads/u/1?expires=1&signature=x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
             connection.send(String(repeating: "a", count: 100))
         }
-        // Keep the trickling ones busy (a byte every 400 ms: never idle for 2 s) while a normal client is served.
-        var served: [Int] = []
-        let start = Date()
-        while Date().timeIntervalSince(start) < 7 {
-            for connection in trickleHead + trickleBody { connection.send("a") }
-            let began = Date()
-            if let (status, _) = await HTTP.get("http://127.0.0.1:\(port)/healthz"), status == 200 {
-                served.append(Int(Date().timeIntervalSince(began) * 1000))
+        // Keep the trickling ones busy (a byte every 400 ms: never idle for 2 s) while a normal client asks, again
+        // and again, for 8 s. Every one of its requests must be answered; how fast depends on what else the machine
+        // runs (the whole suite runs beside this test on 2 cores).
+        let trickling = trickleHead + trickleBody
+        let trickle = Task {
+            while !Task.isCancelled {
+                for connection in trickling { connection.send("a") }
+                try? await Task.sleep(for: .milliseconds(400))
             }
-            try await Task.sleep(for: .milliseconds(400))
         }
-        // Served throughout (HTTP.get gives up after 2 s). How fast depends on what else the machine runs: the whole
-        // suite runs beside this test on 2 cores.
-        #expect(served.count >= 3, "a normal client should be served throughout: \(served.count) answers in 7 s")
+        var answers: [Int?] = []
+        let start = Date()
+        while Date().timeIntervalSince(start) < 8 {
+            answers.append(await HTTP.send("GET", "http://127.0.0.1:\(port)/healthz")?.0)
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        trickle.cancel()
+        #expect(!answers.isEmpty && answers.allSatisfy { $0 == 200 }, "a normal client should be served throughout: \(answers)")
         for (name, group) in [("idle", idle), ("trickling a head", trickleHead), ("trickling a body", trickleBody)] {
             let open = group.filter { !$0.closedByServer }.count
-            #expect(open == 0, "\(open) of 100 connections \(name) are still open after 7 s")
+            #expect(open == 0, "\(open) of 100 connections \(name) are still open after 8 s")
         }
         for connection in idle + trickleHead + trickleBody { connection.close() }
     }

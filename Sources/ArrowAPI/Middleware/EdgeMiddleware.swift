@@ -39,7 +39,8 @@ public struct EdgeMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch {
             response = errors.response(for: error, context: context)
-            failed = true
+            // A client that went away is counted by its 499, not as a failure of ours.
+            failed = response.status.code != 499
         }
         metrics.finish(flight, &response, route: context.endpointPath, method: request.method, failed: failed)
         response.headers[.xRequestID] = id

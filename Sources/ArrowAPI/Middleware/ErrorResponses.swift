@@ -33,6 +33,11 @@ struct ErrorResponses: Sendable {
             if let retryAfter = arrow.retryAfter { headers[.retryAfter] = String(retryAfter) }
             failedChecks = arrow.failedChecks
             if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        } else if ClientDisconnect.matches(error) {
+            status = HTTPResponse.Status(code: 499, reasonPhrase: "Client Closed Request")
+            code = "client_disconnected"
+            message = "The client closed the connection before the request was complete"
+            context.logger.debug("client disconnected", metadata: ["error": .string(String(describing: error))])
         } else if let http = error as? any HTTPResponseError, http.status.code < 500 {
             status = http.status
             code = Self.code(for: http.status)
