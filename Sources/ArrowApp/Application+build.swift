@@ -29,7 +29,7 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
     return Application(
         router: buildRouter(dependencies),
         server: .http1(configuration: .init(
-            additionalChannelHandlers: [SlowClientGuard(limits: config.connectionLimits.guardLimits), ExpectContinue()],
+            additionalChannelHandlers: [SlowClientGuard(limits: config.connectionLimits.guardLimits), ExpectContinue(), MalformedRequests()],
             idleTimeout: .milliseconds(Int64(config.connectionLimits.idleTimeout * 1000)))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "arrow",
                              availableConnectionsDelegate: MaximumAvailableConnections(config.connectionLimits.maxConnections)),

@@ -117,3 +117,14 @@ public struct ErrorBody: Codable, Sendable {
     }
     public var error: Detail
 }
+
+/// The answer to bytes that are not an HTTP request the server can parse (a garbage request line, oversized or too
+/// many headers, a bad Content-Length), written by the connection's pipeline before any route sees a request: the
+/// API's JSON error with a request id, like every other error.
+public enum MalformedRequestAnswer {
+    public static func make(reason: String) -> (requestID: String, body: [UInt8]) {
+        let id = RequestIDs.shared.next()
+        let body = ErrorBody(error: .init(code: "malformed_request", message: "The request could not be parsed (\(reason))", requestId: id))
+        return (id, (try? APIResponseEncoder.bytes(body)) ?? Array(#"{"error":{"code":"malformed_request","message":"The request could not be parsed"}}"#.utf8))
+    }
+}
