@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `arrow storage verify` finds image bytes changed or removed behind their records, and `arrow storage rotate-secret`
-/// makes every URL signed before stop working, in a server that keeps running.
+/// makes every URL signed before stop working, in a server that keeps running; on SQLite and PostgreSQL.
 @Suite(.serialized) struct StorageCommandTests {
     static func upload(_ base: String, token: String, name: String) async throws -> String {
         let boundary = "b-\(UUID().uuidString)"
@@ -16,22 +16,25 @@ import Testing
         return try #require((try JSONSerialization.jsonObject(with: response.2) as? [String: Any])?["id"] as? String)
     }
 
-    @Test func verifyFindsChangedAndMissingBytesAndRotationRevokesURLs() async throws {
+    @Test(arguments: TestBackend.allCases)
+    func verifyFindsChangedAndMissingBytesAndRotationRevokesURLs(_ backend: TestBackend) async throws {
         let dataDir = try TestPaths.temporaryDirectory()
+        var environment: [String: String] = [:]
+        if backend == .postgres { environment["ARROW_DATABASE_URL"] = try await TestPostgres.createDatabase() }
         let (status, out, _) = try ArrowProcess.run(["admin", "init", "--data-dir", dataDir, "--email", "root@arrow.test", "--password-stdin"],
-                                                    stdin: "rootpassword\n")
+                                                    environment: environment, stdin: "rootpassword\n")
         try #require(status == 0)
         let token = try #require(out.split(separator: "\n").last.map(String.init))
         let port = HTTP.freePort()
         let base = "http://127.0.0.1:\(port)"
-        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir])
+        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir], environment: environment)
         defer { _ = try? server.terminate() }
         #expect(await HTTP.waitUntilReady("\(base)/readyz"))
         let kept = try await Self.upload(base, token: token, name: "kept")
         let changed = try await Self.upload(base, token: token, name: "changed")
         let removed = try await Self.upload(base, token: token, name: "removed")
 
-        let (clean, cleanOut, _) = try ArrowProcess.run(["storage", "verify", "--data-dir", dataDir])
+        let (clean, cleanOut, _) = try ArrowProcess.run(["storage", "verify", "--data-dir", dataDir], environment: environment)
         #expect(clean == 0, "\(cleanOut)")
         #expect(cleanOut.contains("3 image(s) checked, 0 mismatched or missing"))
 
@@ -39,7 +42,7 @@ import Testing
         let download = try #require(await HTTP.send("GET", "\(base)/api/vm_images/\(kept)/download", token: token))
         let url = try #require(download.1["Location"] as? String)
         #expect(await HTTP.send("GET", url)?.0 == 200)
-        let (rotated, rotatedOut, _) = try ArrowProcess.run(["storage", "rotate-secret", "--data-dir", dataDir])
+        let (rotated, rotatedOut, _) = try ArrowProcess.run(["storage", "rotate-secret", "--data-dir", dataDir], environment: environment)
         #expect(rotated == 0, "\(rotatedOut)")
         try await Task.sleep(for: .milliseconds(1200))
         #expect(await HTTP.send("GET", url)?.0 == 403, "a URL signed before the rotation still works")
@@ -54,12 +57,12 @@ import Testing
         try handle.write(contentsOf: Data([0xEE]))
         try handle.close()
         try FileManager.default.removeItem(atPath: "\(objects)/\(removed)/removed.raw")
-        let (dirty, dirtyOut, _) = try ArrowProcess.run(["storage", "verify", "--data-dir", dataDir])
+        let (dirty, dirtyOut, _) = try ArrowProcess.run(["storage", "verify", "--data-dir", dataDir], environment: environment)
         #expect(dirty == 1)
         #expect(dirtyOut.contains("MISMATCH \(changed)"), "\(dirtyOut)")
         #expect(dirtyOut.contains("MISSING  \(removed)"), "\(dirtyOut)")
         #expect(dirtyOut.contains("OK       \(kept)"), "\(dirtyOut)")
-        let (_, json, _) = try ArrowProcess.run(["storage", "verify", "--data-dir", dataDir, "--json"])
+        let (_, json, _) = try ArrowProcess.run(["storage", "verify", "--data-dir", dataDir, "--json"], environment: environment)
         let lines = json.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(lines.count == 3)
         #expect(lines.first { $0["image_id"] as? String == changed }?["outcome"] as? String == "mismatch")
