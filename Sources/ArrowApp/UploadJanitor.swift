@@ -39,15 +39,16 @@ struct UploadJanitor: Service {
         me.heartbeatAt = registry.clock.now()
         let instances = registry.store.repositories.serverInstances
         try await instances.heartbeat(me)
+        let known = try await instances.all()
         let live = InstanceLiveness.alive(
-            try await instances.all(), now: me.heartbeatAt, staleAfter: staleAfter, host: instance.host,
+            known, now: me.heartbeatAt, staleAfter: staleAfter, host: instance.host,
             processExists: { pid in kill(pid_t(pid), 0) == 0 || errno == EPERM })
         try await registry.sweepOrphanedUploads(live: live)
         if let localStore {
             let removed = localStore.cleanUpStaging(keeping: live)
             if removed > 0 { logger.notice("removed staging files a dead server process left", metadata: ["files": "\(removed)"]) }
         }
-        for dead in try await instances.all() where !live.contains(dead.id) && dead.id != instance.id {
+        for dead in known where !live.contains(dead.id) && dead.id != instance.id {
             try await instances.remove(id: dead.id)
         }
         try await registry.sweepAbandonedUploads(maxAge: maxAge)

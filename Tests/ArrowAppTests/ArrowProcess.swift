@@ -1,4 +1,6 @@
+import ArrowTesting
 import Foundation
+import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -37,7 +39,7 @@ struct ArrowProcess {
         process.environment = env
         process.standardOutput = stdout
         if let stderrFile {
-            FileManager.default.createFile(atPath: stderrFile, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
         } else {
             process.standardError = stderr
@@ -147,5 +149,40 @@ enum HTTP {
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A fresh data directory with `arrow admin init` done, and what tests need to start `arrow serve` on it.
+struct TestInstallation {
+    let dataDir: String
+    let token: String
+    let port = HTTP.freePort()
+    /// `ARROW_DATABASE_URL` (PostgreSQL) and the like, for every command run on this installation.
+    let environment: [String: String]
+    var base: String { "http://127.0.0.1:\(port)" }
+
+    init(environment: [String: String] = [:]) throws {
+        dataDir = try TestPaths.temporaryDirectory()
+        self.environment = environment
+        let (status, out, err) = try ArrowProcess.run(
+            ["admin", "init", "--data-dir", dataDir, "--email", "root@arrow.test", "--password-stdin"],
+            environment: environment, stdin: "rootpassword\n")
+        try #require(status == 0, "\(err)")
+        token = try #require(out.split(separator: "\n").last.map(String.init))
+    }
+
+    /// Starts `arrow serve` on the installation and waits until it is ready.
+    func serve(stderrFile: String? = nil) async throws -> ArrowProcess {
+        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir], environment: environment, stderrFile: stderrFile)
+        try #require(await HTTP.waitUntilReady("\(base)/readyz"))
+        return server
+    }
+
+    /// A sparse file of `size` bytes in the data directory (zeros: a raw disk the inspector accepts).
+    func sparseFile(_ name: String, size: UInt64) throws -> String {
+        let path = dataDir + "/" + name
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        try FileHandle(forWritingTo: URL(fileURLWithPath: path)).truncate(atOffset: size)
+        return path
     }
 }

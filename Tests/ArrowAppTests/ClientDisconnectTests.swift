@@ -9,16 +9,10 @@ import Glibc
 /// debug, never a 500 or an error line.
 @Suite(.serialized) struct ClientDisconnectTests {
     @Test func aClientThatHangsUpMidUploadIsNotAServerError() async throws {
-        let dataDir = try TestPaths.temporaryDirectory()
-        let (status, out, _) = try ArrowProcess.run(["admin", "init", "--data-dir", dataDir, "--email", "root@arrow.test", "--password", "rootpassword"])
-        try #require(status == 0)
-        let token = try #require(out.split(separator: "\n").last.map(String.init))
-        let port = HTTP.freePort()
-        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir], stderrFile: dataDir + "/serve.log")
-        try #require(await HTTP.waitUntilReady("http://127.0.0.1:\(port)/readyz"))
-        let file = dataDir + "/big.raw"
-        FileManager.default.createFile(atPath: file, contents: nil)
-        try FileHandle(forWritingTo: URL(fileURLWithPath: file)).truncate(atOffset: 400 << 20)
+        let installation = try TestInstallation()
+        let (dataDir, token, port) = (installation.dataDir, installation.token, installation.port)
+        let server = try await installation.serve(stderrFile: dataDir + "/serve.log")
+        let file = try installation.sparseFile("big.raw", size: 400 << 20)
 
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")

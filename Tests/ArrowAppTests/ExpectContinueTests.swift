@@ -6,17 +6,11 @@ import Testing
 /// body; the server answers `100 Continue` at once.
 @Suite(.serialized) struct ExpectContinueTests {
     @Test func uploadsAreToldToContinueAtOnce() async throws {
-        let dataDir = try TestPaths.temporaryDirectory()
-        let (status, out, _) = try ArrowProcess.run(["admin", "init", "--data-dir", dataDir, "--email", "root@arrow.test", "--password", "rootpassword"])
-        try #require(status == 0)
-        let token = try #require(out.split(separator: "\n").last.map(String.init))
-        let port = HTTP.freePort()
-        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir])
+        let installation = try TestInstallation()
+        let (token, port) = (installation.token, installation.port)
+        let server = try await installation.serve()
         defer { _ = try? server.terminate() }
-        try #require(await HTTP.waitUntilReady("http://127.0.0.1:\(port)/readyz"))
-        let file = dataDir + "/f.raw"
-        FileManager.default.createFile(atPath: file, contents: nil)
-        try FileHandle(forWritingTo: URL(fileURLWithPath: file)).truncate(atOffset: 3 << 20)
+        let file = try installation.sparseFile("f.raw", size: 3 << 20)
 
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")

@@ -9,15 +9,9 @@ import Glibc
 /// parts of a multipart upload are kept (which then sends only what is missing), running it again otherwise.
 @Suite(.serialized) struct ServerGoneCLITests {
     @Test func aServerThatIsGoneIsReportedWithTheWayToContinue() async throws {
-        let dataDir = try TestPaths.temporaryDirectory()
-        let (status, out, _) = try ArrowProcess.run(["admin", "init", "--data-dir", dataDir, "--email", "root@arrow.test", "--password", "rootpassword"])
-        try #require(status == 0)
-        let token = try #require(out.split(separator: "\n").last.map(String.init))
-        let port = HTTP.freePort()
-        let environment = ["ARROW_API": "http://127.0.0.1:\(port)", "ARROW_TOKEN": token, "XDG_CACHE_HOME": dataDir + "/cache"]
-        let file = dataDir + "/big.raw"
-        FileManager.default.createFile(atPath: file, contents: nil)
-        try FileHandle(forWritingTo: URL(fileURLWithPath: file)).truncate(atOffset: 40 << 20)
+        let installation = try TestInstallation()
+        let environment = ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token, "XDG_CACHE_HOME": installation.dataDir + "/cache"]
+        let file = try installation.sparseFile("big.raw", size: 40 << 20)
         let upload = ["image", "upload", file, "--name", "n", "--multipart-threshold", "8"]
 
         // Nothing listening and nothing sent: run it again.
@@ -27,8 +21,7 @@ import Glibc
         #expect(downErr.contains("run the same command again"), "\(downErr)")
 
         // Parts sent, then the server is gone: --resume, which finishes the upload once the server is back.
-        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir])
-        try #require(await HTTP.waitUntilReady("http://127.0.0.1:\(port)/readyz"))
+        let server = try await installation.serve()
         let (interrupted, _, _) = try ArrowProcess.run(upload + ["--interrupt-after-parts", "2"], environment: environment)
         #expect(interrupted == 1)
         kill(server.process.processIdentifier, SIGKILL)
@@ -38,9 +31,8 @@ import Glibc
         #expect(goneErr.contains("error: server_unreachable"), "\(goneErr)")
         #expect(goneErr.contains("run the same command with --resume"), "\(goneErr)")
 
-        let restarted = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir])
+        let restarted = try await installation.serve()
         defer { _ = try? restarted.terminate() }
-        try #require(await HTTP.waitUntilReady("http://127.0.0.1:\(port)/readyz"))
         let (resumed, resumedOut, resumedErr) = try ArrowProcess.run(upload + ["--resume"], environment: environment)
         #expect(resumed == 0, "\(resumedErr)")
         #expect(resumedErr.contains("2 of 5 parts already stored"), "\(resumedErr)")

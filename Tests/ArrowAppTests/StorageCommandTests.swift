@@ -18,18 +18,12 @@ import Testing
 
     @Test(arguments: TestBackend.allCases)
     func verifyFindsChangedAndMissingBytesAndRotationRevokesURLs(_ backend: TestBackend) async throws {
-        let dataDir = try TestPaths.temporaryDirectory()
         var environment: [String: String] = [:]
         if backend == .postgres { environment["ARROW_DATABASE_URL"] = try await TestPostgres.createDatabase() }
-        let (status, out, _) = try ArrowProcess.run(["admin", "init", "--data-dir", dataDir, "--email", "root@arrow.test", "--password-stdin"],
-                                                    environment: environment, stdin: "rootpassword\n")
-        try #require(status == 0)
-        let token = try #require(out.split(separator: "\n").last.map(String.init))
-        let port = HTTP.freePort()
-        let base = "http://127.0.0.1:\(port)"
-        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir], environment: environment)
+        let installation = try TestInstallation(environment: environment)
+        let (dataDir, token, base) = (installation.dataDir, installation.token, installation.base)
+        let server = try await installation.serve()
         defer { _ = try? server.terminate() }
-        #expect(await HTTP.waitUntilReady("\(base)/readyz"))
         let kept = try await Self.upload(base, token: token, name: "kept")
         let changed = try await Self.upload(base, token: token, name: "changed")
         let removed = try await Self.upload(base, token: token, name: "removed")

@@ -104,7 +104,7 @@ struct ImageController {
     /// JSON `{name?, description?, software?, ansible_flags?}`; unknown keys are refused.
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
         let principal = try context.requirePrincipal()
-        let fields = try ImageFieldsJSON.fields(try await ImageFieldsJSON.object(request), allowed: ImageFieldsJSON.metadataKeys)
+        let fields = try ImageFieldsJSON.fields(try await JSONRequestBody.object(request), allowed: ImageFieldsJSON.metadataKeys)
         return ImageDTO(try await registry.update(id: try imageID(context), fields: fields, principal: principal))
     }
 

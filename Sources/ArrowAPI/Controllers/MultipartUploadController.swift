@@ -28,7 +28,7 @@ struct MultipartUploadController {
     /// With `upload_id`: fresh URLs for `part_numbers`, or for every part not stored yet.
     @Sendable func sign(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<UploadSessionDTO> {
         let principal = try Self.uploader(context)
-        var object = try await ImageFieldsJSON.object(request)
+        var object = try await JSONRequestBody.object(request)
         if let id = object.removeValue(forKey: "upload_id") {
             guard let id = id as? String else { throw ArrowError(.unprocessable, reason: "invalid_upload_id", "upload_id must be a string") }
             let parts = try Self.partNumbers(object.removeValue(forKey: "part_numbers"))
@@ -65,7 +65,7 @@ struct MultipartUploadController {
     /// parts to send; the session stays open for them.
     @Sendable func complete(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<ImageDTO> {
         let principal = try Self.uploader(context)
-        let object = try await ImageFieldsJSON.object(request)
+        let object = try await JSONRequestBody.object(request)
         guard Set(object.keys).isSubset(of: ["upload_id", "sha256"]) else {
             throw ArrowError(.unprocessable, reason: "unknown_field", "Only upload_id and sha256 may be given")
         }

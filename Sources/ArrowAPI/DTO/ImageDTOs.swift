@@ -109,10 +109,6 @@ struct UploadSessionDTO: ResponseCodable {
 enum ImageFieldsJSON {
     static let metadataKeys: Set<String> = ["name", "description", "software", "ansible_flags"]
 
-    static func object(_ request: Request) async throws -> [String: Any] {
-        try await JSONRequestBody.object(request)
-    }
-
     static func fields(_ object: [String: Any], allowed: Set<String>) throws -> ImageUploadFields {
         var fields = ImageUploadFields()
         for (key, value) in object {

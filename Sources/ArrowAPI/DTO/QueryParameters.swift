@@ -30,9 +30,7 @@ enum QueryParameters {
         // Integers come from the JSON parser as integer NSNumbers (`q`); anything written with a fraction or an
         // exponent, or too large for Int64, arrives as a double or a decimal (`d`) and is refused. Booleans are `c`.
         let type = String(cString: number.objCType)
-        guard ["q", "l", "i", "s"].contains(type), number.int64Value >= 0, number.stringValue == String(number.int64Value) else {
-            throw refused
-        }
+        guard ["q", "l", "i", "s"].contains(type), number.int64Value >= 0 else { throw refused }
         return number.int64Value
     }
 }
