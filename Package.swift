@@ -40,6 +40,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ArrowFormats", swiftSettings: swiftSettings),
+        .target(name: "ArrowProtocol", swiftSettings: swiftSettings),
+        .target(name: "ArrowBuilds", dependencies: ["ArrowCore", "ArrowProtocol"], swiftSettings: swiftSettings),
         .target(
             name: "ArrowRegistry",
             dependencies: [
@@ -53,6 +55,7 @@ let package = Package(
         .target(
             name: "ArrowClient",
             dependencies: [
+                "ArrowProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -89,7 +92,7 @@ let package = Package(
         .target(
             name: "ArrowAPI",
             dependencies: [
-                "ArrowCore", "ArrowRegistry", "ArrowFormats",
+                "ArrowCore", "ArrowRegistry", "ArrowFormats", "ArrowBuilds", "ArrowProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,7 +104,9 @@ let package = Package(
         .target(
             name: "ArrowApp",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats", "ArrowRegistry",
+                "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats", "ArrowRegistry", "ArrowBuilds", "ArrowProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -145,6 +150,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ArrowBuildsTests",
+            dependencies: [
+                "ArrowBuilds", "ArrowProtocol", "ArrowCore", "ArrowApp", "ArrowDatabase", "ArrowTesting",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ArrowDatabaseTests",
             dependencies: [

@@ -27,6 +27,7 @@ public struct SQLDataStore: DataStore {
             uploadSessions: SQLUploadSessionRepository(db: db), collections: SQLCollectionRepository(db: db),
             metadataFiles: SQLMetadataFileRepository(db: db), buildTasks: SQLBuildTaskRepository(db: db),
             deviceRequests: SQLDeviceRequestRepository(db: db), imageUsage: SQLImageUsageRepository(db: db),
-            serverInstances: SQLServerInstanceRepository(db: db))
+            serverInstances: SQLServerInstanceRepository(db: db),
+            builders: SQLBuilderRepository(db: db), outbox: SQLOutboxRepository(db: db))
     }
 }

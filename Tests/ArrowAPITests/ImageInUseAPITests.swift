@@ -50,7 +50,7 @@ import Testing
                 // Finished work no longer holds the images.
                 #expect(try await store.repositories.deviceRequests.setStatus(id: request.id, .imaging, at: now, scope: .all))
                 #expect(try await client.send(.delete, "/api/vm_images/\(b)", token: seed.betaAdmin).status == .conflict)
-                #expect(try await store.repositories.deviceRequests.setStatus(id: request.id, .completed, at: now, scope: .all))
+                #expect(try await store.repositories.deviceRequests.setStatus(id: request.id, .ready, at: now, scope: .all))
                 #expect(try await client.send(.delete, "/api/vm_images/\(b)", token: seed.betaAdmin).status == .noContent)
                 #expect(try await store.repositories.buildTasks.setStatus(id: task.id, .succeeded, at: now, scope: .organization(seed.beta.id)) == false)
                 #expect(try await store.repositories.buildTasks.setStatus(id: task.id, .failed, at: now, scope: .organization(seed.alpha.id)))

@@ -7,7 +7,7 @@ public typealias DeviceRequestID = Identifier<DeviceRequestTag>
 /// A device request's state as the imaging workflow sees it: received (`pending`), being built (`imaging`), or
 /// finished one way or the other.
 public enum DeviceRequestStatus: String, Sendable, Codable, CaseIterable {
-    case pending, imaging, completed, failed, canceled
+    case pending, imaging, ready, failed, canceled
 
     /// Pending or imaging: the request still needs its images.
     public var isOpen: Bool { self == .pending || self == .imaging }

@@ -70,6 +70,8 @@ public struct Repositories: Sendable {
     public var deviceRequests: any DeviceRequestRepository
     public var imageUsage: any ImageUsageRepository
     public var serverInstances: any ServerInstanceRepository
+    public var builders: any BuilderRepository
+    public var outbox: any OutboxRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
@@ -77,8 +79,10 @@ public struct Repositories: Sendable {
         uploadSessions: any UploadSessionRepository, collections: any CollectionRepository,
         metadataFiles: any MetadataFileRepository, buildTasks: any BuildTaskRepository,
         deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository,
-        serverInstances: any ServerInstanceRepository
+        serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository
     ) {
+        self.builders = builders
+        self.outbox = outbox
         self.serverInstances = serverInstances
         self.organizations = organizations
         self.users = users

@@ -2,22 +2,45 @@ import ArrowCore
 import Foundation
 import SQLKit
 
+/// The build queue on SQL. Claims lock the row they take (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the single
+/// writer on SQLite) and every later write is a compare-and-set on status, attempt and lease token. Lease times
+/// come from the database's clock (``DatabaseClock``).
 struct SQLBuildTaskRepository: BuildTaskRepository {
     let db: any SQLDatabase
 
-    static let columns = ["id", "organization_id", "image_id", "device_request_id", "status", "created_by", "created_at", "updated_at"]
+    static let columns = [
+        "id", "organization_id", "image_id", "device_request_id", "status", "created_by", "created_at", "updated_at",
+        "device_type", "build_server_id", "client", "vm_name", "description", "build_options", "notify_on_complete",
+        "phase", "attempt", "lease_token", "leased_until", "progress", "completed_phases", "lease_losses", "error_code",
+        "error_message", "artifact_image_id", "builder_id", "started_at", "finished_at",
+    ]
+
+    private var clock: DatabaseClock { DatabaseClock(db) }
 
     func create(_ task: BuildTask) async throws {
-        try await db.insert(into: "vm_build_tasks").columns(Self.columns).values(
-            SQLBind(task.id.rawValue), SQLBind(task.organizationID.rawValue), SQLBind(task.imageID.rawValue),
-            SQLBind(task.deviceRequestID?.rawValue), SQLBind(task.status.rawValue), SQLBind(task.createdBy?.rawValue),
-            SQLBind(Timestamp.from(task.createdAt)), SQLBind(Timestamp.from(task.updatedAt))
-        ).run()
+        let values: [any Encodable & Sendable] = [
+            task.id.rawValue, task.organizationID.rawValue, task.imageID.rawValue, task.deviceRequestID?.rawValue,
+            task.status.rawValue, task.createdBy?.rawValue, Timestamp.from(task.createdAt), Timestamp.from(task.updatedAt),
+            task.deviceType.rawValue, task.buildServerID, task.client, task.vmName, task.description,
+            try BuildTaskRow.encode(task.options), task.notifyOnComplete ? 1 : 0, task.state.phase?.rawValue,
+            task.state.attempt, task.state.leaseToken, task.leasedUntil.map(Timestamp.from), task.state.progress,
+            BuildTaskRow.encode(task.state.completedPhases), task.state.leaseLosses, task.state.errorCode?.rawValue,
+            task.state.errorMessage, task.state.artifactImageID?.rawValue, task.builderID?.rawValue,
+            task.startedAt.map(Timestamp.from), task.finishedAt.map(Timestamp.from),
+        ]
+        try await db.insert(into: "vm_build_tasks").columns(Self.columns).values(values.map { SQLBind($0) }).run()
     }
 
     func find(id: BuildTaskID, scope: AccessScope) async throws -> BuildTask? {
-        try await db.select().columns(Self.columns.map { SQLColumn($0) }).from("vm_build_tasks")
-            .where("id", .equal, id.rawValue).scoped(scope).first().map(Self.decode)
+        try await select().where("id", .equal, id.rawValue).scoped(scope).first().map(BuildTaskRow.decode)
+    }
+
+    func list(_ filter: BuildTaskFilter, scope: AccessScope, limit: Int) async throws -> [BuildTask] {
+        var query = select().scoped(scope)
+        if let status = filter.status { query = query.where("status", .equal, status.rawValue) }
+        if let image = filter.imageID { query = query.where("image_id", .equal, image.rawValue) }
+        if let request = filter.deviceRequestID { query = query.where("device_request_id", .equal, request.rawValue) }
+        return try await query.orderBy("created_at", .descending).orderBy("id", .descending).limit(limit).all().map(BuildTaskRow.decode)
     }
 
     func setStatus(id: BuildTaskID, _ status: BuildTaskStatus, at: Date, scope: AccessScope) async throws -> Bool {
@@ -25,83 +48,171 @@ struct SQLBuildTaskRepository: BuildTaskRepository {
             .where("id", .equal, id.rawValue).scoped(scope).returning("id").all()).isEmpty
     }
 
-    static func decode(_ row: any SQLRow) throws -> BuildTask {
-        guard let status = BuildTaskStatus(rawValue: try row.string("status")) else {
-            throw DatabaseError(.corruptRow, "vm_build_tasks row has an unknown status")
+    func claim(for builder: Builder, scope: AccessScope, token: String, leaseSeconds: Int) async throws -> BuildTask? {
+        var query = select().where("status", .equal, BuildTaskStatus.queued.rawValue)
+            .where("device_type", .in, builder.deviceTypes.map(\.rawValue).sorted())
+            .scoped(scope)
+        let servers = builder.buildServers.sorted()
+        query = query.where(group: { group in
+            let group = group.where("build_server_id", .is, SQLLiteral.null)
+            return servers.isEmpty ? group : group.orWhere("build_server_id", .in, servers)
+        })
+        // SKIP LOCKED: concurrent claimers each take a different row instead of queueing on the first one.
+        // SQLite's dialect drops the locking clause; its transaction already holds the only write lock.
+        guard builder.deviceTypes.isEmpty == false,
+              let row = try await query.orderBy("created_at").orderBy("id").limit(1).lockingClause(SQLSkipLocked()).first()
+        else { return nil }
+        var task = try BuildTaskRow.decode(row)
+        let before = task.state
+        do { try task.state.claim(token: token) } catch { return nil }
+        task.builderID = builder.id
+        guard try await write(task, expecting: before, leaseSeconds: leaseSeconds, started: true) else { return nil }
+        return try await find(id: task.id, scope: .all)
+    }
+
+    func write(_ task: BuildTask, expecting: BuildTaskState, leaseSeconds: Int?) async throws -> Bool {
+        try await write(task, expecting: expecting, leaseSeconds: leaseSeconds, started: false)
+    }
+
+    private func write(_ task: BuildTask, expecting: BuildTaskState, leaseSeconds: Int?, started: Bool) async throws -> Bool {
+        let now = clock.nowMilliseconds
+        let state = task.state
+        var update = db.update("vm_build_tasks")
+            .set("status", to: state.status.rawValue).set("phase", to: state.phase?.rawValue)
+            .set("attempt", to: state.attempt).set("lease_token", to: state.leaseToken).set("progress", to: state.progress)
+            .set("completed_phases", to: BuildTaskRow.encode(state.completedPhases)).set("lease_losses", to: state.leaseLosses)
+            .set("error_code", to: state.errorCode?.rawValue).set("error_message", to: state.errorMessage)
+            .set("artifact_image_id", to: state.artifactImageID?.rawValue).set("builder_id", to: task.builderID?.rawValue)
+            .set(SQLColumn("updated_at"), to: now)
+        if let leaseSeconds {
+            update = update.set(SQLColumn("leased_until"), to: SQLBinaryExpression(now, .add, SQLBind(Int64(leaseSeconds) * 1000)))
+        } else if state.leaseToken == nil || !state.status.isOpen {
+            update = update.set("leased_until", to: Int64?.none)
         }
-        return BuildTask(
+        if started { update = update.set(SQLColumn("started_at"), to: now) }
+        if !state.status.isOpen { update = update.set(SQLColumn("finished_at"), to: now) }
+        if state.status == .queued { update = update.set("finished_at", to: Int64?.none) }
+        update = update.where("id", .equal, task.id.rawValue).where("status", .equal, expecting.status.rawValue)
+            .where("attempt", .equal, expecting.attempt)
+        if let token = expecting.leaseToken {
+            update = update.where("lease_token", .equal, token)
+        } else {
+            update = update.where("lease_token", .is, SQLLiteral.null)
+        }
+        return !(try await update.returning("id").all()).isEmpty
+    }
+
+    func expiredLeases(limit: Int) async throws -> [BuildTask] {
+        try await select().where("status", .equal, BuildTaskStatus.running.rawValue)
+            .where(SQLColumn("leased_until"), .lessThan, clock.nowMilliseconds)
+            .orderBy("leased_until").limit(limit).all().map(BuildTaskRow.decode)
+    }
+
+    func announce() async throws {
+        guard db.dialect.name == "postgresql" else { return }
+        try await db.raw("NOTIFY \(unsafeRaw: BuildTaskChannel.name)").run()
+    }
+
+    func queueSummary() async throws -> QueueSummary {
+        let row = try await db.select()
+            .column(SQLRaw("SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END)"), as: "queued")
+            .column(SQLRaw("SUM(CASE WHEN status = 'running' THEN 1 ELSE 0 END)"), as: "running")
+            .column(SQLRaw("MIN(CASE WHEN status = 'queued' THEN created_at END)"), as: "oldest")
+            .column(clock.nowMilliseconds, as: "now")
+            .from("vm_build_tasks").where("status", .in, ["queued", "running"]).first()
+        let now = try row?.optionalInt64("now")
+        let oldest = try row?.optionalInt64("oldest")
+        return QueueSummary(
+            queued: Int(try row?.optionalInt64("queued") ?? 0), running: Int(try row?.optionalInt64("running") ?? 0),
+            oldestQueuedAge: oldest.flatMap { oldest in now.map { max(0, Double($0 - oldest) / 1000) } })
+    }
+
+    private func select() -> SQLSelectBuilder {
+        db.select().columns(Self.columns.map { SQLColumn($0) }).from("vm_build_tasks")
+    }
+}
+
+/// The PostgreSQL notification channel new work is announced on.
+public enum BuildTaskChannel {
+    public static let name = "arrow_build_tasks"
+}
+
+/// `FOR UPDATE SKIP LOCKED` where the dialect has row locks (PostgreSQL); nothing on SQLite.
+struct SQLSkipLocked: SQLExpression {
+    func serialize(to serializer: inout SQLSerializer) {
+        guard serializer.dialect.name == "postgresql" else { return }
+        serializer.write("FOR UPDATE SKIP LOCKED")
+    }
+}
+
+/// The database's own clock in Unix milliseconds, so lease deadlines written by one host and judged by another
+/// agree whatever the hosts' clocks say.
+struct DatabaseClock {
+    let db: any SQLDatabase
+
+    init(_ db: any SQLDatabase) { self.db = db }
+
+    var nowMilliseconds: SQLRaw {
+        db.dialect.name == "postgresql"
+            ? SQLRaw("CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)")
+            : SQLRaw("CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)")
+    }
+
+    /// The database's current time.
+    func now() async throws -> Date {
+        let row = try await db.select().column(nowMilliseconds, as: "now").first()
+        return Timestamp.date(try row?.int64("now") ?? Timestamp.from(Date()))
+    }
+}
+
+/// Encoding of the columns that hold more than a scalar.
+enum BuildTaskRow {
+    static func encode(_ phases: Set<BuildPhase>) -> String {
+        phases.sorted().map(\.rawValue).joined(separator: ",")
+    }
+
+    static func encode(_ options: BuildOptions) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(options), as: UTF8.self)
+    }
+
+    static func decode(_ row: any SQLRow) throws -> BuildTask {
+        func value<T: RawRepresentable>(_ column: String, _: T.Type) throws -> T where T.RawValue == String {
+            guard let value = T(rawValue: try row.string(column)) else {
+                throw DatabaseError(.corruptRow, "vm_build_tasks row has an unknown \(column)")
+            }
+            return value
+        }
+        let options = try JSONDecoder().decode(BuildOptions.self, from: Data(try row.string("build_options").utf8))
+        var task = BuildTask(
             id: BuildTaskID(try row.string("id")), organizationID: OrganizationID(try row.string("organization_id")),
             imageID: ImageID(try row.string("image_id")),
-            deviceRequestID: try row.optionalString("device_request_id").map { DeviceRequestID($0) }, status: status,
+            deviceRequestID: try row.optionalString("device_request_id").map { DeviceRequestID($0) },
+            deviceType: try value("device_type", DeviceType.self), buildServerID: try row.optionalString("build_server_id"),
+            client: try row.string("client"), vmName: try row.optionalString("vm_name"), description: try row.optionalString("description"),
+            options: options, notifyOnComplete: try row.int64("notify_on_complete") != 0,
             createdBy: try row.optionalString("created_by").map { UserID($0) },
             createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")))
-    }
-}
-
-struct SQLDeviceRequestRepository: DeviceRequestRepository {
-    let db: any SQLDatabase
-
-    static let columns = ["id", "organization_id", "device_type", "client", "status", "created_at", "updated_at"]
-
-    func create(_ request: DeviceRequest) async throws {
-        try await db.insert(into: "device_requests").columns(Self.columns).values(
-            SQLBind(request.id.rawValue), SQLBind(request.organizationID.rawValue), SQLBind(request.deviceType),
-            SQLBind(request.client), SQLBind(request.status.rawValue), SQLBind(Timestamp.from(request.createdAt)),
-            SQLBind(Timestamp.from(request.updatedAt))
-        ).run()
-        for (position, image) in request.imageIDs.enumerated() {
-            try await db.insert(into: "device_request_images").columns("request_id", "image_id", "position")
-                .values(SQLBind(request.id.rawValue), SQLBind(image.rawValue), SQLBind(position)).run()
+        let phases = try row.string("completed_phases").split(separator: ",").map { name in
+            guard let phase = BuildPhase(rawValue: String(name)) else { throw DatabaseError(.corruptRow, "vm_build_tasks row has an unknown phase") }
+            return phase
         }
-    }
-
-    func find(id: DeviceRequestID, scope: AccessScope) async throws -> DeviceRequest? {
-        guard let row = try await db.select().columns(Self.columns.map { SQLColumn($0) }).from("device_requests")
-            .where("id", .equal, id.rawValue).scoped(scope).first()
-        else { return nil }
-        let images = try await db.select().column("image_id").from("device_request_images")
-            .where("request_id", .equal, id.rawValue).orderBy("position").all()
-            .map { ImageID(try $0.string("image_id")) }
-        guard let status = DeviceRequestStatus(rawValue: try row.string("status")) else {
-            throw DatabaseError(.corruptRow, "device_requests row has an unknown status")
-        }
-        return DeviceRequest(
-            id: id, organizationID: OrganizationID(try row.string("organization_id")), deviceType: try row.string("device_type"),
-            client: try row.string("client"), status: status, imageIDs: images,
-            createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")))
-    }
-
-    func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool {
-        !(try await db.update("device_requests").set("status", to: status.rawValue).set("updated_at", to: Timestamp.from(at))
-            .where("id", .equal, id.rawValue).scoped(scope).returning("id").all()).isEmpty
-    }
-}
-
-struct SQLImageUsageRepository: ImageUsageRepository {
-    let db: any SQLDatabase
-
-    func lockForUse(image: ImageID) async throws -> ImageStatus? {
-        // FOR SHARE is a no-op in SQLite's dialect, where the transaction already holds the single writer lock.
-        guard let row = try await db.select().column("status").from("images").where("id", .equal, image.rawValue)
-            .for(.share).first()
-        else { return nil }
-        return ImageStatus(rawValue: try row.string("status"))
-    }
-
-    func usage(image: ImageID) async throws -> ImageUsage {
-        let tasks = try await count(
-            db.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("vm_build_tasks")
-                .where("image_id", .equal, image.rawValue)
-                .where("status", .in, BuildTaskStatus.allCases.filter(\.isOpen).map(\.rawValue)))
-        let requests = try await count(
-            db.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("device_request_images")
-                .join("device_requests", on: SQLColumn("id", table: "device_requests"), .equal, SQLColumn("request_id", table: "device_request_images"))
-                .where(SQLColumn("image_id", table: "device_request_images"), .equal, SQLBind(image.rawValue))
-                .where(SQLColumn("status", table: "device_requests"), .in, SQLBind.group(DeviceRequestStatus.allCases.filter(\.isOpen).map(\.rawValue))))
-        return ImageUsage(openBuildTasks: tasks, openDeviceRequests: requests)
-    }
-
-    private func count(_ query: SQLSelectBuilder) async throws -> Int {
-        Int(try await query.first()?.int64("n") ?? 0)
+        task.state = BuildTaskState(
+            status: try value("status", BuildTaskStatus.self),
+            phase: try row.optionalString("phase").map { name in
+                guard let phase = BuildPhase(rawValue: name) else { throw DatabaseError(.corruptRow, "vm_build_tasks row has an unknown phase") }
+                return phase
+            },
+            attempt: Int(try row.int64("attempt")), leaseToken: try row.optionalString("lease_token"),
+            progress: Int(try row.int64("progress")), completedPhases: Set(phases), leaseLosses: Int(try row.int64("lease_losses")),
+            errorCode: try row.optionalString("error_code").flatMap(BuildFailureCode.init(rawValue:)),
+            errorMessage: try row.optionalString("error_message"),
+            artifactImageID: try row.optionalString("artifact_image_id").map { ImageID($0) })
+        task.builderID = try row.optionalString("builder_id").map { BuilderID($0) }
+        task.leasedUntil = try row.optionalInt64("leased_until").map(Timestamp.date)
+        task.startedAt = try row.optionalInt64("started_at").map(Timestamp.date)
+        task.finishedAt = try row.optionalInt64("finished_at").map(Timestamp.date)
+        return task
     }
 }

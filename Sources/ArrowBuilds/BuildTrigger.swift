@@ -1,0 +1,135 @@
+import ArrowCore
+import ArrowProtocol
+import Foundation
+
+/// Turns the ARROW platform's trigger and an administrator's manual build into queued tasks, in one transaction
+/// with the device request and the GitHub dispatch that wakes a runner. The same trigger twice creates nothing new.
+public struct BuildTrigger: Sendable {
+    let store: any DataStore
+    let wakeups: TaskWakeups
+    let now: @Sendable () -> Date
+
+    public init(store: any DataStore, wakeups: TaskWakeups, now: @escaping @Sendable () -> Date = Date.init) {
+        self.store = store
+        self.wakeups = wakeups
+        self.now = now
+    }
+
+    /// `POST /api/vm-imaging/trigger`. Returns the tasks and whether they were created now.
+    public func trigger(_ payload: ImagingTriggerPayload, principal: Principal) async throws -> (tasks: [BuildTask], created: Bool) {
+        try principal.requireHuman()
+        try principal.require(.buildTrigger)
+        let request = try TriggerValidation.deviceRequest(payload, principal: principal, at: now())
+        let body = try GitHubDispatch.body(payload)
+        let at = now()
+        for _ in 0..<2 {
+            do {
+                let result = try await store.transaction { repos -> (tasks: [BuildTask], created: Bool) in
+                    if let existing = try await Self.existing(request, repos) { return (existing, false) }
+                    for image in request.imageIDs { try await Self.requireBuildable(image, for: request.organizationID, repos) }
+                    try await repos.deviceRequests.create(request)
+                    var tasks: [BuildTask] = []
+                    for image in request.imageIDs {
+                        let task = BuildTask(
+                            organizationID: request.organizationID, imageID: image, deviceRequestID: request.id,
+                            deviceType: DeviceType(rawValue: request.deviceType) ?? .vm, client: request.client,
+                            createdBy: principal.user.id, createdAt: at)
+                        try await repos.buildTasks.create(task)
+                        tasks.append(task)
+                    }
+                    try await repos.outbox.add(OutboxMessage(
+                        kind: .githubDispatch, organizationID: request.organizationID, body: body,
+                        subject: "device_request:\(request.id.rawValue)", nextAttemptAt: at, createdAt: at))
+                    try await repos.buildTasks.announce()
+                    return (tasks, true)
+                }
+                if result.created { wakeups.signal() }
+                return result
+            } catch let error as ArrowError {
+                throw error
+            } catch {
+                // Two identical triggers raced and the other inserted the device request first: answer with its tasks.
+                if let existing = try await store.transaction({ repos in try await Self.existing(request, repos) }) { return (existing, false) }
+                throw error
+            }
+        }
+        throw ArrowError(.conflict, reason: "request_conflict", "The device request changed while it was being created; try again")
+    }
+
+    /// `POST /api/vm-build/trigger`: one task for one image, with validated build options.
+    public func triggerManual(_ body: ManualBuildRequest, options: BuildOptions, principal: Principal) async throws -> BuildTask {
+        try principal.requireHuman()
+        try principal.require(.imageAdmin)
+        try options.validate()
+        guard let deviceType = DeviceType(rawValue: body.buildType) else {
+            throw ArrowError(.unprocessable, reason: "invalid_build_type", "build_type must be pvm or vm")
+        }
+        let organization = try TriggerValidation.organization(body.organizationId, principal: principal)
+        try TriggerValidation.text(body.buildServerId, "build_server_id", max: 128)
+        try TriggerValidation.text(body.clientId, "client_id", max: 128)
+        try TriggerValidation.text(body.vmName, "vm_name", max: 128)
+        try TriggerValidation.text(body.description, "description", max: 2000)
+        let at = now()
+        let task = BuildTask(
+            organizationID: organization, imageID: ImageID(body.imageId), deviceType: deviceType, buildServerID: body.buildServerId,
+            client: body.clientId ?? "", vmName: body.vmName, description: body.description, options: options,
+            notifyOnComplete: body.notifyOnComplete ?? false, createdBy: principal.user.id, createdAt: at)
+        try await store.transaction { repos in
+            try await Self.requireBuildable(task.imageID, for: organization, repos)
+            let image = try await repos.images.find(id: task.imageID, scope: .all)
+            try await repos.buildTasks.create(task)
+            let payload = ImagingTriggerPayload(
+                requestId: "manual-\(task.id.rawValue)", deviceType: deviceType.rawValue,
+                images: [.init(id: task.imageID.rawValue, name: body.imageName ?? image?.name ?? "", metadata: nil)],
+                organization: organization.rawValue, client: task.client, timestamp: TriggerValidation.timestamp(at))
+            try await repos.outbox.add(OutboxMessage(
+                kind: .githubDispatch, organizationID: organization, body: try GitHubDispatch.body(payload),
+                subject: "task:\(task.id.rawValue)", nextAttemptAt: at, createdAt: at))
+            try await repos.buildTasks.announce()
+        }
+        wakeups.signal()
+        return task
+    }
+
+    /// The tasks of an identical earlier trigger; `request_conflict` when the same id came with other contents.
+    static func existing(_ request: DeviceRequest, _ repos: Repositories) async throws -> [BuildTask]? {
+        guard let found = try await repos.deviceRequests.find(id: request.id, scope: .all) else { return nil }
+        guard found.organizationID == request.organizationID, found.imageIDs == request.imageIDs, found.deviceType == request.deviceType else {
+            throw ArrowError(.conflict, reason: "request_conflict", "Device request \(request.id) was already triggered with other images")
+        }
+        let tasks = try await repos.buildTasks.list(BuildTaskFilter(deviceRequestID: request.id), scope: .all, limit: 1000)
+        return request.imageIDs.compactMap { image in tasks.first { $0.imageID == image } }
+    }
+
+    /// The image exists, is active, and is in the organization's collection (its own, shared with it, or public);
+    /// its row is share-locked so a concurrent delete waits for this transaction.
+    static func requireBuildable(_ image: ImageID, for organization: OrganizationID, _ repos: Repositories) async throws {
+        guard let status = try await repos.imageUsage.lockForUse(image: image),
+              try await repos.collections.entry(image: image, organization: organization) != nil
+        else { throw ArrowError.notFound("Image \(image.rawValue)") }
+        guard status == .active else {
+            throw ArrowError(.conflict, reason: "image_not_active", "Image \(image) is \(status.rawValue), not active")
+        }
+    }
+}
+
+/// The exact body of the GitHub `repository_dispatch`, within GitHub's limits.
+public enum GitHubDispatch {
+    public static let eventType = "vm_imaging_request"
+    /// GitHub refuses a payload over 65,535 characters.
+    public static let maxBody = 65_535
+
+    struct Body: Encodable {
+        var eventType: String
+        var clientPayload: ImagingTriggerPayload
+    }
+
+    public static func body(_ payload: ImagingTriggerPayload) throws -> String {
+        let data = try WireJSON.encoder().encode(Body(eventType: eventType, clientPayload: payload))
+        guard data.count <= maxBody else {
+            throw ArrowError(.unprocessable, reason: "payload_too_large",
+                             "The GitHub dispatch would be \(data.count) bytes; GitHub accepts at most \(maxBody). Trim the images' metadata")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

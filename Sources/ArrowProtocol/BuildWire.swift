@@ -1,0 +1,209 @@
+import Foundation
+
+// The wire types the server and its clients (the builder, the CLI) share. JSON keys are the snake_case of the
+// property names, dates ISO 8601 in UTC (`APIJSON` on the server, `WireJSON` here).
+
+/// What a builder says about itself when it claims: the queue hands it only tasks it can build.
+public struct BuilderRegistration: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String
+    /// `pvm`, `vm`.
+    public var deviceTypes: [String]
+    public var buildServers: [String]?
+
+    public init(name: String, version: String, deviceTypes: [String], buildServers: [String]? = nil) {
+        self.name = name
+        self.version = version
+        self.deviceTypes = deviceTypes
+        self.buildServers = buildServers
+    }
+}
+
+/// `POST /api/vm-build/tasks/claim`.
+public struct ClaimRequest: Codable, Sendable, Equatable {
+    public var builder: BuilderRegistration
+    /// Seconds to wait for a task when none is queued (long polling), 0…60.
+    public var wait: Int?
+
+    public init(builder: BuilderRegistration, wait: Int? = nil) {
+        self.builder = builder
+        self.wait = wait
+    }
+}
+
+/// The lease a claim grants: every later call for the task presents `attempt` and `token`.
+public struct LeaseGrant: Codable, Sendable, Equatable {
+    public var attempt: Int
+    public var token: String
+    public var expiresIn: Int
+    /// How often to heartbeat, seconds.
+    public var heartbeatInterval: Int
+
+    public init(attempt: Int, token: String, expiresIn: Int, heartbeatInterval: Int) {
+        self.attempt = attempt
+        self.token = token
+        self.expiresIn = expiresIn
+        self.heartbeatInterval = heartbeatInterval
+    }
+}
+
+/// A claimed task (201); 204 means nothing to do.
+public struct ClaimResponse: Codable, Sendable, Equatable {
+    public var task: BuildTaskRecord
+    public var lease: LeaseGrant
+    public var builderId: String
+
+    public init(task: BuildTaskRecord, lease: LeaseGrant, builderId: String) {
+        self.task = task
+        self.lease = lease
+        self.builderId = builderId
+    }
+}
+
+/// A build task as the API shows it.
+public struct BuildTaskRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var organizationId: String
+    public var imageId: String
+    public var deviceRequestId: String?
+    public var deviceType: String
+    public var buildServerId: String?
+    public var client: String
+    public var vmName: String?
+    public var description: String?
+    public var status: String
+    public var phase: String?
+    public var progress: Int
+    public var attempt: Int
+    public var completedPhases: [String]
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var artifactImageId: String?
+    public var builderId: String?
+    public var notifyOnComplete: Bool
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var leasedUntil: Date?
+
+    public init(
+        id: String, organizationId: String, imageId: String, deviceRequestId: String?, deviceType: String, buildServerId: String?,
+        client: String, vmName: String?, description: String?, status: String, phase: String?, progress: Int, attempt: Int,
+        completedPhases: [String], errorCode: String?, errorMessage: String?, artifactImageId: String?, builderId: String?,
+        notifyOnComplete: Bool, createdAt: Date, startedAt: Date?, finishedAt: Date?, leasedUntil: Date?
+    ) {
+        self.id = id
+        self.organizationId = organizationId
+        self.imageId = imageId
+        self.deviceRequestId = deviceRequestId
+        self.deviceType = deviceType
+        self.buildServerId = buildServerId
+        self.client = client
+        self.vmName = vmName
+        self.description = description
+        self.status = status
+        self.phase = phase
+        self.progress = progress
+        self.attempt = attempt
+        self.completedPhases = completedPhases
+        self.errorCode = errorCode
+        self.errorMessage = errorMessage
+        self.artifactImageId = artifactImageId
+        self.builderId = builderId
+        self.notifyOnComplete = notifyOnComplete
+        self.createdAt = createdAt
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.leasedUntil = leasedUntil
+    }
+}
+
+/// `POST /api/vm-build/task-status`: what the builder holding a lease reports.
+public struct TaskStatusReport: Codable, Sendable, Equatable {
+    public enum Event: String, Codable, Sendable, CaseIterable {
+        case heartbeat, phase, succeeded, failed
+    }
+
+    public var taskId: String
+    public var attempt: Int
+    public var leaseToken: String
+    public var event: Event
+    /// With `phase`: the phase now running.
+    public var phase: String?
+    public var progress: Int?
+    /// With `succeeded`: the image the build produced.
+    public var artifactImageId: String?
+    /// With `failed`: a ``BuildFailureCode`` wire name.
+    public var errorCode: String?
+    public var message: String?
+
+    public init(
+        taskId: String, attempt: Int, leaseToken: String, event: Event, phase: String? = nil, progress: Int? = nil,
+        artifactImageId: String? = nil, errorCode: String? = nil, message: String? = nil
+    ) {
+        self.taskId = taskId
+        self.attempt = attempt
+        self.leaseToken = leaseToken
+        self.event = event
+        self.phase = phase
+        self.progress = progress
+        self.artifactImageId = artifactImageId
+        self.errorCode = errorCode
+        self.message = message
+    }
+}
+
+/// The answer to a status report: `cancel` tells the builder to stop.
+public struct TaskStatusReply: Codable, Sendable, Equatable {
+    public var status: String
+    public var cancel: Bool
+    public var leaseExpiresIn: Int
+
+    public init(status: String, cancel: Bool, leaseExpiresIn: Int) {
+        self.status = status
+        self.cancel = cancel
+        self.leaseExpiresIn = leaseExpiresIn
+    }
+}
+
+/// `POST /api/vm-imaging/trigger` and `POST /api/vm-build/trigger` answer with the tasks.
+public struct TriggeredTask: Codable, Sendable, Equatable {
+    public var id: String
+    public var imageId: String
+    public var status: String
+
+    public init(id: String, imageId: String, status: String) {
+        self.id = id
+        self.imageId = imageId
+        self.status = status
+    }
+}
+
+public struct TriggerResponse: Codable, Sendable, Equatable {
+    public var tasks: [TriggeredTask]
+    /// False when the same request had been received before and nothing new was created.
+    public var created: Bool
+
+    public init(tasks: [TriggeredTask], created: Bool) {
+        self.tasks = tasks
+        self.created = created
+    }
+}
+
+/// The JSON conventions of the API, for clients.
+public enum WireJSON {
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
