@@ -28,6 +28,7 @@ public struct BuildQueue: Sendable {
     let wakeups: TaskWakeups
     public let settings: QueueSettings
     let now: @Sendable () -> Date
+    let registered = RegisteredBuilders()
 
     public init(store: any DataStore, wakeups: TaskWakeups, settings: QueueSettings, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
@@ -43,16 +44,11 @@ public struct BuildQueue: Sendable {
         try principal.require(.builder)
         let registration = try Self.validate(request.builder)
         let wait = min(max(request.wait ?? 0, 0), settings.maxWait)
-        let at = now()
-        let builder = try await store.repositories.builders.register(Builder(
-            id: .generate(), accountID: principal.user.id, organizationID: principal.user.organizationID, name: registration.name,
-            version: registration.version, deviceTypes: registration.deviceTypes, buildServers: registration.buildServers,
-            registeredAt: at, lastSeenAt: at))
+        let builder = try await register(registration, principal: principal)
         let deadline = ContinuousClock.now + .seconds(wait)
         while true {
             let generation = wakeups.generation
             if let task = try await claimOnce(builder: builder, scope: principal.scope) {
-                try await store.repositories.builders.seen(id: builder.id, currentTask: task.id, at: now())
                 return ClaimResponse(
                     task: BuildTaskRecord(task),
                     lease: LeaseGrant(attempt: task.state.attempt, token: task.state.leaseToken ?? "", expiresIn: settings.leaseSeconds,
@@ -67,12 +63,29 @@ public struct BuildQueue: Sendable {
         }
     }
 
+    /// Records the builder as it describes itself; a builder claiming again with the same description within a
+    /// minute is not written again (claims are the hot path).
+    private func register(_ registration: ValidRegistration, principal: Principal) async throws -> Builder {
+        let key = RegisteredBuilders.Key(account: principal.user.id, registration: registration)
+        if let known = registered.recent(key, now: now()) { return known }
+        let at = now()
+        let builder = try await store.transaction { repos in
+            try await repos.builders.register(Builder(
+                id: .generate(), accountID: principal.user.id, organizationID: principal.user.organizationID, name: registration.name,
+                version: registration.version, deviceTypes: registration.deviceTypes, buildServers: registration.buildServers,
+                registeredAt: at, lastSeenAt: at))
+        }
+        registered.remember(key, builder, now: at)
+        return builder
+    }
+
     private func claimOnce(builder: Builder, scope: AccessScope) async throws -> BuildTask? {
         let token = Self.leaseToken()
         let leaseSeconds = settings.leaseSeconds
         return try await store.transaction { repos in
             guard let task = try await repos.buildTasks.claim(for: builder, scope: scope, token: token, leaseSeconds: leaseSeconds)
             else { return nil }
+            try await repos.builders.seen(id: builder.id, currentTask: task.id, at: Date())
             if let request = task.deviceRequestID, let current = try await repos.deviceRequests.find(id: request, scope: .all),
                current.status == .pending {
                 _ = try await repos.deviceRequests.setStatus(id: request, .imaging, at: Date(), scope: .all)
@@ -252,7 +265,7 @@ public struct BuildQueue: Sendable {
         }
     }
 
-    struct ValidRegistration {
+    struct ValidRegistration: Hashable {
         var name: String
         var version: String
         var deviceTypes: Set<DeviceType>

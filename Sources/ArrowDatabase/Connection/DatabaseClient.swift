@@ -15,8 +15,14 @@ public final class DatabaseClient: Sendable {
     /// One write transaction at a time per process on SQLite (it has one writer anyway); unused on PostgreSQL.
     private let writerLock = AsyncLock()
     private let shutdownPool: @Sendable () async throws -> Void
+    /// PostgreSQL's connection settings, for connections held outside the pool (``listener(channel:logger:)``).
+    private let postgres: PostgresConnection.Configuration?
 
-    private init(dialect: SQLDialectKind, sql: any SQLDatabase, shutdown: @escaping @Sendable () async throws -> Void) {
+    private init(
+        dialect: SQLDialectKind, sql: any SQLDatabase, postgres: PostgresConnection.Configuration? = nil,
+        shutdown: @escaping @Sendable () async throws -> Void
+    ) {
+        self.postgres = postgres
         self.dialect = dialect
         self.sql = sql
         self.shutdownPool = shutdown
@@ -47,10 +53,16 @@ public final class DatabaseClient: Sendable {
                 source: PostgresConnectionSource(sqlConfiguration: config),
                 maxConnectionsPerEventLoop: configuration.connectionsPerEventLoop,
                 logger: logger, on: group)
-            return DatabaseClient(dialect: .postgres, sql: pool.database(logger: logger).sql(queryLogLevel: nil)) {
+            return DatabaseClient(dialect: .postgres, sql: pool.database(logger: logger).sql(queryLogLevel: nil), postgres: config.coreConfiguration) {
                 try await pool.shutdownAsync()
             }
         }
+    }
+
+    /// A listener for PostgreSQL notifications on `channel`, on a connection of its own; nil on SQLite, which has
+    /// no other process to hear from.
+    public func listener(channel: String, logger: Logger) -> NotificationListener? {
+        postgres.map { NotificationListener(configuration: $0, channel: channel, logger: Self.driverLogger(logger)) }
     }
 
     /// The drivers' logger: never below `info`. Below it, the drivers log SQL with its bound parameters (token

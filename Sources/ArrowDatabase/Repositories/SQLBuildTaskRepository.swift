@@ -58,23 +58,27 @@ struct SQLBuildTaskRepository: BuildTaskRepository {
             return servers.isEmpty ? group : group.orWhere("build_server_id", .in, servers)
         })
         // SKIP LOCKED: concurrent claimers each take a different row instead of queueing on the first one.
-        // SQLite's dialect drops the locking clause; its transaction already holds the only write lock.
-        guard builder.deviceTypes.isEmpty == false,
-              let row = try await query.orderBy("created_at").orderBy("id").limit(1).lockingClause(SQLSkipLocked()).first()
-        else { return nil }
-        var task = try BuildTaskRow.decode(row)
-        let before = task.state
-        do { try task.state.claim(token: token) } catch { return nil }
-        task.builderID = builder.id
-        guard try await write(task, expecting: before, leaseSeconds: leaseSeconds, started: true) else { return nil }
-        return try await find(id: task.id, scope: .all)
+        // SQLite's dialect drops the locking clause; its transaction already holds the only write lock. A claimer
+        // that still loses the compare-and-set (a row locked by nobody but taken meanwhile) looks again.
+        guard !builder.deviceTypes.isEmpty else { return nil }
+        for _ in 0..<8 {
+            guard let row = try await query.orderBy("created_at").orderBy("id").limit(1).lockingClause(SQLSkipLocked()).first()
+            else { return nil }
+            var task = try BuildTaskRow.decode(row)
+            let before = task.state
+            do { try task.state.claim(token: token) } catch { continue }
+            task.builderID = builder.id
+            if let claimed = try await write(task, expecting: before, leaseSeconds: leaseSeconds, started: true) { return claimed }
+        }
+        return nil
     }
 
     func write(_ task: BuildTask, expecting: BuildTaskState, leaseSeconds: Int?) async throws -> Bool {
-        try await write(task, expecting: expecting, leaseSeconds: leaseSeconds, started: false)
+        try await write(task, expecting: expecting, leaseSeconds: leaseSeconds, started: false) != nil
     }
 
-    private func write(_ task: BuildTask, expecting: BuildTaskState, leaseSeconds: Int?, started: Bool) async throws -> Bool {
+    /// The row as written, or nil when it no longer matched `expecting`.
+    private func write(_ task: BuildTask, expecting: BuildTaskState, leaseSeconds: Int?, started: Bool) async throws -> BuildTask? {
         let now = clock.nowMilliseconds
         let state = task.state
         var update = db.update("vm_build_tasks")
@@ -99,7 +103,7 @@ struct SQLBuildTaskRepository: BuildTaskRepository {
         } else {
             update = update.where("lease_token", .is, SQLLiteral.null)
         }
-        return !(try await update.returning("id").all()).isEmpty
+        return try await update.returning(Self.columns.map { SQLColumn($0) }).first().map(BuildTaskRow.decode)
     }
 
     func expiredLeases(limit: Int) async throws -> [BuildTask] {
