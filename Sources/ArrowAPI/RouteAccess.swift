@@ -16,12 +16,16 @@ public enum RouteAccess: Sendable, Hashable {
     case permission(Permission)
     /// A superuser whose token holds the permission.
     case superuser(Permission)
+    /// A builder service account (its token holds `builder`); people, superusers included, are refused: a task's
+    /// lease belongs to a worker.
+    case builder
 
     /// The permission the route needs, if any.
     public var permission: Permission? {
         switch self {
         case .open, .authenticated: nil
         case .permission(let permission), .superuser(let permission): permission
+        case .builder: .builder
         }
     }
 
@@ -37,6 +41,11 @@ public enum RouteAccess: Sendable, Hashable {
             let principal = try context.require(permission)
             guard principal.isSuperuser else {
                 throw ArrowError(.forbidden, reason: "superuser_required", "Only a superuser may do this")
+            }
+        case .builder:
+            let principal = try context.require(.builder)
+            guard principal.user.kind == .service else {
+                throw ArrowError(.forbidden, reason: "builder_required", "Only a builder service account may do this")
             }
         }
     }

@@ -2,6 +2,7 @@ import HTTPTypes
 import Logging
 import ArrowCore
 import ArrowRegistry
+import ArrowBuilds
 import Hummingbird
 
 /// What the API needs from the rest of the system.
@@ -16,12 +17,15 @@ public struct APIDependencies: Sendable {
     public var classifyError: @Sendable (any Error) -> ArrowError?
     /// The local store, whose presigned URLs this server serves; nil with B2/S3.
     public var signedStorage: (any ServerSignedStorage)?
+    /// The queue, triggers and outbox; by default over the registry's database with default settings.
+    public var builds: BuildServices
 
     public init(
         identity: IdentityService, images: ImageRegistry, readiness: @escaping @Sendable () async throws -> Void,
         metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil },
-        signedStorage: (any ServerSignedStorage)? = nil
+        signedStorage: (any ServerSignedStorage)? = nil, builds: BuildServices? = nil
     ) {
+        self.builds = builds ?? BuildServices(store: images.store)
         self.signedStorage = signedStorage
         self.identity = identity
         self.images = images
@@ -50,5 +54,7 @@ public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequ
     MultipartUploadController(registry: dependencies.images).register(on: routes)
     CollectionController(registry: dependencies.images).register(on: routes)
     MetadataFileController(registry: dependencies.images).register(on: routes)
+    BuildController(builds: dependencies.builds).register(on: routes)
+    BuilderController(builds: dependencies.builds).register(on: routes)
     return (router, routes.declared)
 }

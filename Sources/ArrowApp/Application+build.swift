@@ -1,4 +1,6 @@
 import ArrowAPI
+import ArrowBuilds
+import AsyncHTTPClient
 import ArrowCore
 import ArrowDatabase
 import ArrowRegistry
@@ -7,6 +9,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import ServiceLifecycle
 
 /// The server's composition root: opens the database, applies migrations, wires the services into the API and
 /// returns the application, ready to run.
@@ -25,7 +28,8 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         readiness: { [store = backends.store] in try await store.ping() },
         metrics: { ArrowMetrics.exposition() },
         classifyError: Backends.classify,
-        signedStorage: backends.localStore)
+        signedStorage: backends.localStore,
+        builds: backends.builds)
     return Application(
         router: buildRouter(dependencies),
         server: .http1(configuration: .init(
@@ -35,10 +39,27 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
                              availableConnectionsDelegate: MaximumAvailableConnections(config.connectionLimits.maxConnections)),
         services: [DatabaseService(client: backends.database),
                    UploadJanitor(registry: backends.images, instance: backends.instance, localStore: backends.localStore, logger: logger)]
+            + buildServices(config, backends: backends, logger: logger)
             + (backends.localStore.map {
             [StorageJanitor(store: $0, interval: .seconds(3600), maxAge: 24 * 3600, logger: logger)]
         } ?? []),
         logger: logger)
+}
+
+/// The queue's background work: the lease sweeper, the outbox dispatcher, and on PostgreSQL the listener that
+/// wakes this node's claimers for triggers made on other nodes.
+func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logger) -> [any Service] {
+    let transport = HTTPDispatchTransport(client: HTTPClient.shared)
+    var services: [any Service] = [
+        LeaseSweeper(queue: backends.builds.queue, interval: .milliseconds(Int64(config.sweepInterval * 1000)), logger: logger),
+        OutboxDispatchService(
+            dispatcher: OutboxDispatcher(store: backends.store, transport: transport, settings: config.dispatch),
+            wakeups: backends.builds.wakeups, logger: logger),
+    ]
+    if let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger) {
+        services.append(TaskNotificationService(listener: listener, wakeups: backends.builds.wakeups))
+    }
+    return services
 }
 
 /// The concrete backends one configuration selects, opened and migrated.
@@ -58,11 +79,14 @@ public final class Backends: Sendable {
     public let localStore: LocalBlobStore?
     /// This process, as other processes on the same database see it (upload ownership, clean-up after a crash).
     public let instance: ServerInstance
+    /// The build queue, triggers and outbox over this database.
+    public let builds: BuildServices
 
     init(
         database: DatabaseClient, store: SQLDataStore, identity: IdentityService, images: ImageRegistry, blobs: any BlobStore,
-        localStore: LocalBlobStore?, instance: ServerInstance
+        localStore: LocalBlobStore?, instance: ServerInstance, builds: BuildServices
     ) {
+        self.builds = builds
         self.instance = instance
         self.database = database
         self.store = store
@@ -98,7 +122,7 @@ public final class Backends: Sendable {
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
         let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, instanceID: instance.id, logger: logger)
         return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore,
-                        instance: instance)
+                        instance: instance, builds: BuildServices(store: store, settings: config.queue))
     }
 
     /// The configured object store, without touching the database.

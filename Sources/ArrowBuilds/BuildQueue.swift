@@ -41,7 +41,7 @@ public struct BuildQueue: Sendable {
 
     /// Takes the oldest task the builder can build, waiting up to `request.wait` seconds for one. Nil: none came.
     public func claim(_ request: ClaimRequest, principal: Principal) async throws -> ClaimResponse? {
-        try principal.require(.builder)
+        try Self.requireBuilder(principal)
         let registration = try Self.validate(request.builder)
         let wait = min(max(request.wait ?? 0, 0), settings.maxWait)
         let builder = try await register(registration, principal: principal)
@@ -97,7 +97,7 @@ public struct BuildQueue: Sendable {
     /// Applies a builder's report under its lease. A report from an older attempt is `409 stale_lease`; a heartbeat
     /// for a canceled task answers `cancel: true`.
     public func report(_ report: TaskStatusReport, principal: Principal) async throws -> TaskStatusReply {
-        try principal.require(.builder)
+        try Self.requireBuilder(principal)
         let lease = BuildTaskState.Lease(attempt: report.attempt, token: report.leaseToken)
         let scope = principal.scope
         let settings = self.settings
@@ -160,8 +160,8 @@ public struct BuildQueue: Sendable {
     /// For a builder: queued tasks in its reach; for people: the organization's tasks (`filter` applies to both).
     public func list(_ filter: BuildTaskFilter, principal: Principal, limit: Int) async throws -> [BuildTask] {
         var filter = filter
-        if principal.user.role == .builder {
-            try principal.require(.builder)
+        if principal.user.kind == .service {
+            try Self.requireBuilder(principal)
             filter.status = .queued
         } else {
             try principal.require(.buildRead)
@@ -257,6 +257,14 @@ public struct BuildQueue: Sendable {
             throw ArrowError(.unprocessable, reason: "unknown_artifact", "artifact_image_id names no image of the task's organization")
         }
         return ImageID(id)
+    }
+
+    /// A builder service account: leases belong to workers, not to people (superusers included).
+    static func requireBuilder(_ principal: Principal) throws {
+        try principal.require(.builder)
+        guard principal.user.kind == .service else {
+            throw ArrowError(.forbidden, reason: "builder_required", "Only a builder service account may do this")
+        }
     }
 
     static func validate(progress: Int?) throws {

@@ -8,18 +8,18 @@ public protocol DispatchTransport: Sendable {
 }
 
 /// Where GitHub dispatches go: `GITHUB_VM_IMAGING_WEBHOOK_URL` and `GITHUB_VM_IMAGING_WEBHOOK_SECRET`.
-public struct DispatchSettings: Sendable, CustomStringConvertible {
+public struct DispatchSettings: Sendable, RedactingReflection {
     public var url: String?
-    public var secret: String?
+    public var secret: Redacted<String>?
     public var policy: DeliveryRetryPolicy
 
     public init(url: String?, secret: String?, policy: DeliveryRetryPolicy = DeliveryRetryPolicy()) {
         self.url = url
-        self.secret = secret
+        self.secret = secret.map(Redacted.init)
         self.policy = policy
     }
 
-    public var description: String { "DispatchSettings(url: \(url ?? "none"), secret: \(secret == nil ? "none" : "<redacted>"))" }
+    public var shownFields: KeyValuePairs<String, Any> { ["url": url as Any, "secret": secret as Any, "policy": policy] }
 
     /// Exactly the spec's headers, plus the two GitHub asks every REST call to carry.
     var headers: [(String, String)] {
@@ -27,7 +27,7 @@ public struct DispatchSettings: Sendable, CustomStringConvertible {
             ("Content-Type", "application/json"), ("User-Agent", "ARROW-VM-Imaging/1.0"),
             ("Accept", "application/vnd.github+json"), ("X-GitHub-Api-Version", "2022-11-28"),
         ]
-        if let secret, !secret.isEmpty { headers.append(("Authorization", "token \(secret)")) }
+        if let secret = secret?.value, !secret.isEmpty { headers.append(("Authorization", "token \(secret)")) }
         return headers
     }
 }

@@ -21,7 +21,10 @@ enum JSONRequestBody {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        let data = try await bytes(request)
+        try decode(type, from: try await bytes(request))
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
             return try APIJSON.decoder().decode(T.self, from: data)
         } catch let error as DecodingError {

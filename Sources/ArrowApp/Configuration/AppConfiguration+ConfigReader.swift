@@ -1,3 +1,5 @@
+import ArrowBuilds
+import ArrowCore
 import ArrowRegistry
 import Configuration
 import ArrowStorage
@@ -11,6 +13,7 @@ extension AppConfiguration {
     public static let keys = [
         "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime", "auth.cache.ttl", "public.url",
         "b2.bucket", "b2.public.bucket", "b2.key.id", "b2.app.key", "b2.endpoint", "b2.region", "storage.path.style",
+        "builds.lease.seconds", "builds.heartbeat.interval", "builds.lease.losses", "builds.sweep.interval",
     ]
 
     /// Environment variables the seed names itself; read without the `ARROW_` prefix.
@@ -91,6 +94,19 @@ extension AppConfiguration {
         if let v = reader.string(forKey: "server.max.connections") {
             connectionLimits.maxConnections = try Self.integer(v, key: "server.max.connections", range: 16...1_000_000)
         }
+        if let v = reader.string(forKey: "github.vm.imaging.webhook.url"), !v.isEmpty {
+            guard v.hasPrefix("https://") || v.hasPrefix("http://") else {
+                throw ConfigurationError("GITHUB_VM_IMAGING_WEBHOOK_URL must be an http(s) URL, e.g. https://api.github.com/repos/OWNER/REPO/dispatches")
+            }
+            githubWebhookURL = v
+        }
+        if let v = reader.string(forKey: "github.vm.imaging.webhook.secret", isSecret: true), !v.isEmpty { githubWebhookSecret = Redacted(v) }
+        if let v = reader.string(forKey: "builds.lease.seconds") { queue.leaseSeconds = try Self.integer(v, key: "builds.lease.seconds", range: 1...86400) }
+        if let v = reader.string(forKey: "builds.heartbeat.interval") {
+            queue.heartbeatInterval = try Self.integer(v, key: "builds.heartbeat.interval", range: 1...3600)
+        }
+        if let v = reader.string(forKey: "builds.lease.losses") { queue.maxLeaseLosses = try Self.integer(v, key: "builds.lease.losses", range: 0...100) }
+        if let v = reader.string(forKey: "builds.sweep.interval") { sweepInterval = try Self.decimal(v, key: "builds.sweep.interval", range: 0.1...3600) }
         if let v = reader.string(forKey: "uploads.per.hour") {
             uploadLimits.uploadsPerHour = try Self.integer(v, key: "uploads.per.hour", range: 0...100_000)
         }

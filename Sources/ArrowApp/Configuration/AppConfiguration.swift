@@ -1,3 +1,5 @@
+import ArrowBuilds
+import ArrowCore
 import ArrowRegistry
 import ArrowDatabase
 import ArrowStorage
@@ -40,7 +42,21 @@ public struct AppConfiguration: Sendable, Equatable {
     /// Backblaze B2 / S3 settings from the seed's `B2_*` variables; nil selects the local store.
     public var s3: S3Configuration?
 
+    /// GitHub `repository_dispatch` URL that wakes a runner for new builds (`GITHUB_VM_IMAGING_WEBHOOK_URL`); none:
+    /// builders still take every task from the queue.
+    public var githubWebhookURL: String?
+    /// Sent as `Authorization: token …` (`GITHUB_VM_IMAGING_WEBHOOK_SECRET`).
+    public var githubWebhookSecret: Redacted<String>?
+    /// Leases, heartbeats and lost-lease retries (`builds.lease.seconds`, `builds.heartbeat.interval`,
+    /// `builds.lease.losses`).
+    public var queue = QueueSettings()
+    /// Seconds between sweeps for expired leases (`builds.sweep.interval`).
+    public var sweepInterval: Double = 15
+
     public init() {}
+
+    /// Where GitHub dispatches go.
+    public var dispatch: DispatchSettings { DispatchSettings(url: githubWebhookURL, secret: githubWebhookSecret?.value) }
 
     /// Where objects live: B2/S3 when `B2_BUCKET` is set, else `<data dir>/storage`.
     public var storageRoot: String { URL(fileURLWithPath: dataDirectory).appendingPathComponent("storage").path }

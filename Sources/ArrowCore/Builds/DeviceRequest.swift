@@ -23,6 +23,8 @@ public struct DeviceRequest: Sendable, Equatable {
     public var status: DeviceRequestStatus
     /// The images to build, in the order the request names them.
     public var imageIDs: [ImageID]
+    /// Where the device ended up, filled in by deployment.
+    public var settings: DeviceSettings?
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -46,6 +48,25 @@ public protocol DeviceRequestRepository: Sendable {
     /// Inserts the request and its image list. Use ``DataStore/open(_:)``, which first checks the images.
     func create(_ request: DeviceRequest) async throws
     func find(id: DeviceRequestID, scope: AccessScope) async throws -> DeviceRequest?
+    /// Newest first.
+    func list(scope: AccessScope, status: DeviceRequestStatus?, limit: Int) async throws -> [DeviceRequest]
     /// Returns false when the request is not within `scope`.
     func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool
+}
+
+/// The deployed device: the seed's `device_settings`, written by the deployment phase.
+public struct DeviceSettings: Sendable, Equatable, Codable {
+    public var vmID: Int?
+    public var node: String?
+    public var address: String?
+    public var vpnPeerID: String?
+
+    public init(vmID: Int? = nil, node: String? = nil, address: String? = nil, vpnPeerID: String? = nil) {
+        self.vmID = vmID
+        self.node = node
+        self.address = address
+        self.vpnPeerID = vpnPeerID
+    }
+
+    enum CodingKeys: String, CodingKey { case vmID = "vm_id", node, address, vpnPeerID = "vpn_peer_id" }
 }

@@ -24,6 +24,7 @@ extension Migrations {
             "ALTER TABLE vm_build_tasks ADD COLUMN builder_id TEXT NULL",
             "ALTER TABLE vm_build_tasks ADD COLUMN started_at BIGINT NULL",
             "ALTER TABLE vm_build_tasks ADD COLUMN finished_at BIGINT NULL",
+            "ALTER TABLE device_requests ADD COLUMN device_settings TEXT NULL",
             "CREATE INDEX vm_build_tasks_leases ON vm_build_tasks (status, leased_until)",
             "CREATE INDEX vm_build_tasks_request ON vm_build_tasks (device_request_id)",
             "CREATE INDEX vm_build_tasks_organization ON vm_build_tasks (organization_id, created_at)",

@@ -5,13 +5,13 @@ import SQLKit
 struct SQLDeviceRequestRepository: DeviceRequestRepository {
     let db: any SQLDatabase
 
-    static let columns = ["id", "organization_id", "device_type", "client", "status", "created_at", "updated_at"]
+    static let columns = ["id", "organization_id", "device_type", "client", "status", "created_at", "updated_at", "device_settings"]
 
     func create(_ request: DeviceRequest) async throws {
         try await db.insert(into: "device_requests").columns(Self.columns).values(
             SQLBind(request.id.rawValue), SQLBind(request.organizationID.rawValue), SQLBind(request.deviceType),
             SQLBind(request.client), SQLBind(request.status.rawValue), SQLBind(Timestamp.from(request.createdAt)),
-            SQLBind(Timestamp.from(request.updatedAt))
+            SQLBind(Timestamp.from(request.updatedAt)), SQLBind(try request.settings.map(Self.encode))
         ).run()
         for (position, image) in request.imageIDs.enumerated() {
             try await db.insert(into: "device_request_images").columns("request_id", "image_id", "position")
@@ -20,19 +20,42 @@ struct SQLDeviceRequestRepository: DeviceRequestRepository {
     }
 
     func find(id: DeviceRequestID, scope: AccessScope) async throws -> DeviceRequest? {
-        guard let row = try await db.select().columns(Self.columns.map { SQLColumn($0) }).from("device_requests")
-            .where("id", .equal, id.rawValue).scoped(scope).first()
-        else { return nil }
+        guard let row = try await select().where("id", .equal, id.rawValue).scoped(scope).first() else { return nil }
+        return try await decode(row)
+    }
+
+    func list(scope: AccessScope, status: DeviceRequestStatus?, limit: Int) async throws -> [DeviceRequest] {
+        var query = select().scoped(scope)
+        if let status { query = query.where("status", .equal, status.rawValue) }
+        var requests: [DeviceRequest] = []
+        for row in try await query.orderBy("created_at", .descending).orderBy("id", .descending).limit(limit).all() {
+            requests.append(try await decode(row))
+        }
+        return requests
+    }
+
+    private func select() -> SQLSelectBuilder { db.select().columns(Self.columns.map { SQLColumn($0) }).from("device_requests") }
+
+    private func decode(_ row: any SQLRow) async throws -> DeviceRequest {
+        let id = try row.string("id")
         let images = try await db.select().column("image_id").from("device_request_images")
-            .where("request_id", .equal, id.rawValue).orderBy("position").all()
+            .where("request_id", .equal, id).orderBy("position").all()
             .map { ImageID(try $0.string("image_id")) }
         guard let status = DeviceRequestStatus(rawValue: try row.string("status")) else {
             throw DatabaseError(.corruptRow, "device_requests row has an unknown status")
         }
-        return DeviceRequest(
-            id: id, organizationID: OrganizationID(try row.string("organization_id")), deviceType: try row.string("device_type"),
+        var request = DeviceRequest(
+            id: DeviceRequestID(id), organizationID: OrganizationID(try row.string("organization_id")), deviceType: try row.string("device_type"),
             client: try row.string("client"), status: status, imageIDs: images,
             createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")))
+        request.settings = try row.optionalString("device_settings").map { try JSONDecoder().decode(DeviceSettings.self, from: Data($0.utf8)) }
+        return request
+    }
+
+    static func encode(_ settings: DeviceSettings) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(settings), as: UTF8.self)
     }
 
     func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool {

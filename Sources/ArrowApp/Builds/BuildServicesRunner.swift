@@ -1,0 +1,61 @@
+import ArrowBuilds
+import ArrowCore
+import ArrowDatabase
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Returns tasks whose builder went silent to the queue (or fails them after the retry limit), every `interval`.
+/// Any number of API nodes may run it: each move is a compare-and-set, so two sweepers never requeue a task twice.
+struct LeaseSweeper: Service {
+    let queue: BuildQueue
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let (requeued, failed) = try await queue.sweepExpiredLeases()
+                if requeued + failed > 0 {
+                    logger.notice("expired build leases", metadata: ["requeued": "\(requeued)", "failed": "\(failed)"])
+                }
+                BuildMetrics.leaseExpiries(requeued: requeued, failed: failed)
+            } catch {
+                logger.warning("lease sweep failed; will retry", metadata: ["error": "\(String(describing: type(of: error)))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
+
+/// Delivers the outbox: at start-up (what a crash left undelivered), after every trigger, and every second for
+/// retries that came due.
+struct OutboxDispatchService: Service {
+    let dispatcher: OutboxDispatcher
+    let wakeups: TaskWakeups
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let generation = wakeups.generation
+            do {
+                while try await dispatcher.deliverDue() > 0 {}
+            } catch {
+                logger.warning("dispatch failed; will retry", metadata: ["error": "\(String(describing: type(of: error)))"])
+            }
+            await cancelWhenGracefulShutdown { await wakeups.wait(after: generation, upTo: 1) }
+        }
+    }
+}
+
+/// PostgreSQL only: hears triggers made on other API nodes (`NOTIFY`) and wakes this node's long-polling claimers.
+struct TaskNotificationService: Service {
+    let listener: NotificationListener
+    let wakeups: TaskWakeups
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { [listener, wakeups] in
+            await listener.run(onNotify: { wakeups.signal() })
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import ArrowBuilds
+import ArrowCore
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The dispatcher's HTTP client: one POST per attempt, 30 s at most, no redirects followed.
+struct HTTPDispatchTransport: DispatchTransport {
+    let client: HTTPClient
+
+    func post(url: String, headers: [(String, String)], body: String) async -> (DeliveryRetryPolicy.Outcome, error: String?) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            // Read (and bound) the body so the connection can be reused; GitHub's answer is empty or a short JSON error.
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            return (DeliveryRetryPolicy.Outcome(
+                status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"),
+                rateLimitRemaining: response.headers.first(name: "x-ratelimit-remaining"),
+                rateLimitReset: response.headers.first(name: "x-ratelimit-reset")), nil)
+        } catch {
+            // The error's type only: a description may carry the URL, and the URL's query could carry a credential.
+            return (DeliveryRetryPolicy.Outcome(status: nil), "no response: \(String(describing: type(of: error)))")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArrowCore
+import Foundation
+
+/// The build side of the API, over one database: the queue, the triggers, and what admins read of the outbox.
+public struct BuildServices: Sendable {
+    public let store: any DataStore
+    public let wakeups: TaskWakeups
+    public let queue: BuildQueue
+    public let trigger: BuildTrigger
+
+    public init(store: any DataStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings()) {
+        self.store = store
+        self.wakeups = wakeups
+        self.queue = BuildQueue(store: store, wakeups: wakeups, settings: settings)
+        self.trigger = BuildTrigger(store: store, wakeups: wakeups)
+    }
+
+    /// Dispatch messages with their attempts, newest first.
+    public func dispatches(principal: Principal, limit: Int) async throws -> [(OutboxMessage, [DeliveryAttempt])] {
+        try principal.requireHuman()
+        try principal.require(.buildTrigger)
+        return try await store.repositories.outbox.list(scope: principal.scope, limit: limit)
+    }
+
+    public func deviceRequests(principal: Principal, status: DeviceRequestStatus?, limit: Int) async throws -> [DeviceRequest] {
+        try principal.requireHuman()
+        try principal.require(.buildRead)
+        return try await store.repositories.deviceRequests.list(scope: principal.scope, status: status, limit: limit)
+    }
+
+    public func deviceRequest(_ id: String, principal: Principal) async throws -> (DeviceRequest, [BuildTask]) {
+        try principal.requireHuman()
+        try principal.require(.buildRead)
+        guard let request = try await store.repositories.deviceRequests.find(id: DeviceRequestID(id), scope: principal.scope) else {
+            throw ArrowError.notFound("Device request")
+        }
+        let tasks = try await store.repositories.buildTasks.list(BuildTaskFilter(deviceRequestID: request.id), scope: principal.scope, limit: 1000)
+        return (request, tasks)
+    }
+}
