@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "ArrowAPITests",
             dependencies: [
-                "ArrowApp", "ArrowTesting", "ArrowRegistry", "ArrowCore",
+                "ArrowApp", "ArrowTesting", "ArrowRegistry", "ArrowCore", "ArrowBuilds", "ArrowProtocol",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -7,6 +7,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import ArrowBuilds
+import ArrowProtocol
 import NIOCore
 import Testing
 
@@ -26,6 +28,9 @@ struct Seed: Sendable {
     var betaImageID: String
     /// An open multipart upload session of organization B's admin.
     var betaUploadID: String = ""
+    /// A device request of organization B, triggered by its admin, and its one task.
+    var betaDeviceRequestID: String = ""
+    var betaTaskID: String = ""
     /// The application's configuration, for tests that reach its database beside the API.
     var configuration: AppConfiguration?
 }
@@ -49,6 +54,12 @@ enum Harness {
             var seed = try await seed(AdminOperations(backends: backends))
             seed.betaImageID = try await seedImage(backends, token: seed.betaAdmin)
             seed.betaUploadID = try await seedUploadSession(backends, token: seed.betaAdmin)
+            seed.betaDeviceRequestID = "dr-beta-1"
+            let (tasks, _) = try await backends.builds.trigger.trigger(ImagingTriggerPayload(
+                requestId: seed.betaDeviceRequestID, deviceType: "vm", images: [.init(id: seed.betaImageID, name: "Seed image")],
+                organization: seed.beta.id.rawValue, client: "beta-client", timestamp: "2026-11-30T10:00:00Z"),
+                principal: try await backends.identity.authenticate(secret: seed.betaAdmin))
+            seed.betaTaskID = tasks[0].id.rawValue
             seed.configuration = config
             return seed
         }

@@ -18,8 +18,15 @@ struct EndpointCase: Sendable, CustomStringConvertible {
     var writesOrganizationData: Bool
     /// Endpoints about the caller itself, open to any authenticated principal.
     var selfService: Bool = false
+    /// The builder API: a builder service account may call it (within its reach).
+    var forBuilders: Bool = false
+
+    /// A body aimed at organization B's resources, where the body names them.
+    var seededBody: (@Sendable (Seed) -> String)?
 
     var description: String { "\(method) \(template)" }
+
+    func json(_ seed: Seed) -> String? { seededBody?(seed) ?? body }
 
     static let all: [EndpointCase] = [
         .init(method: .get, template: "/api/me", path: { _ in "/api/me" }, writesOrganizationData: false, selfService: true),
@@ -77,6 +84,26 @@ struct EndpointCase: Sendable, CustomStringConvertible {
               path: { "/api/vm_images/\($0.betaImageID)/metadata_files/x" }, writesOrganizationData: false),
         .init(method: .delete, template: "/api/vm_images/{image_id}/metadata_files/{file_id}",
               path: { "/api/vm_images/\($0.betaImageID)/metadata_files/x" }, writesOrganizationData: true),
+        .init(method: .post, template: "/api/vm-imaging/trigger", path: { _ in "/api/vm-imaging/trigger" }, writesOrganizationData: true,
+              seededBody: { #"{"request_id":"dr-x","device_type":"vm","images":[{"id":"\#($0.betaImageID)","name":"x"}],"organization":"\#($0.beta.id)","client":"c","timestamp":"2026-11-30T10:00:00Z"}"# }),
+        .init(method: .get, template: "/api/vm-imaging/dispatches", path: { _ in "/api/vm-imaging/dispatches" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/vm-build/trigger", path: { _ in "/api/vm-build/trigger" }, writesOrganizationData: true,
+              seededBody: { #"{"image_id":"\#($0.betaImageID)","build_type":"vm","organization_id":"\#($0.beta.id)"}"# }),
+        .init(method: .get, template: "/api/vm-build/tasks", path: { _ in "/api/vm-build/tasks" }, writesOrganizationData: false, forBuilders: true),
+        .init(method: .get, template: "/api/vm-build/tasks/{task_id}", path: { "/api/vm-build/tasks/\($0.betaTaskID)" }, writesOrganizationData: false),
+        .init(method: .post, template: "/api/vm-build/tasks/{task_id}/retry", path: { "/api/vm-build/tasks/\($0.betaTaskID)/retry" },
+              writesOrganizationData: true),
+        .init(method: .post, template: "/api/vm-build/tasks/{task_id}/cancel", path: { "/api/vm-build/tasks/\($0.betaTaskID)/cancel" },
+              writesOrganizationData: true),
+        .init(method: .post, template: "/api/vm-build/tasks/claim", path: { _ in "/api/vm-build/tasks/claim" },
+              body: #"{"builder":{"name":"iso","version":"1","device_types":["pvm"]}}"#, writesOrganizationData: true, forBuilders: true),
+        .init(method: .post, template: "/api/vm-build/task-status", path: { _ in "/api/vm-build/task-status" },
+              writesOrganizationData: true, forBuilders: true,
+              seededBody: { #"{"task_id":"\#($0.betaTaskID)","attempt":1,"lease_token":"forged","event":"succeeded"}"# }),
+        .init(method: .get, template: "/api/builders", path: { _ in "/api/builders" }, writesOrganizationData: false),
+        .init(method: .get, template: "/api/device-requests", path: { _ in "/api/device-requests" }, writesOrganizationData: false),
+        .init(method: .get, template: "/api/device-requests/{request_id}", path: { "/api/device-requests/\($0.betaDeviceRequestID)" },
+              writesOrganizationData: false),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
     ]
@@ -100,12 +127,14 @@ struct EndpointCase: Sendable, CustomStringConvertible {
     func anAdminOfOneOrganizationCannotReachAnother(_ backend: TestBackend) async throws {
         try await Harness.withApp(backend) { client, seed in
             for endpoint in EndpointCase.all {
-                let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.alphaAdmin, json: endpoint.body)
+                let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.alphaAdmin, json: endpoint.json(seed))
                 if endpoint.template.contains("{") || endpoint.writesOrganizationData {
                     #expect([403, 404].contains(response.status.code), "\(endpoint) answered \(response.status) to alpha's admin")
                 } else {
                     // Lists answer, but hold nothing of organization B.
                     #expect(!response.text.contains(seed.beta.id.rawValue), "\(endpoint) leaked beta to alpha's admin")
+                    #expect(!response.text.contains(seed.betaTaskID), "\(endpoint) leaked beta's task to alpha's admin")
+                    #expect(!response.text.contains(seed.betaDeviceRequestID), "\(endpoint) leaked beta's device request to alpha's admin")
                     #expect(!response.text.contains("beta.test"), "\(endpoint) leaked beta users to alpha's admin")
                 }
             }
@@ -118,7 +147,7 @@ struct EndpointCase: Sendable, CustomStringConvertible {
             for endpoint in EndpointCase.all where endpoint.writesOrganizationData {
                 // Aim at the member's own organization too: membership never grants a write.
                 for path in [endpoint.path(seed), endpoint.path(seed).replacingOccurrences(of: seed.beta.id.rawValue, with: seed.alpha.id.rawValue)] {
-                    let response = try await client.send(endpoint.method, path, token: seed.alphaMember, json: endpoint.body)
+                    let response = try await client.send(endpoint.method, path, token: seed.alphaMember, json: endpoint.json(seed))
                     #expect([403, 404].contains(response.status.code), "\(endpoint.method) \(path) answered \(response.status) to a member")
                 }
             }
@@ -130,8 +159,8 @@ struct EndpointCase: Sendable, CustomStringConvertible {
     @Test(arguments: TestBackend.allCases)
     func aBuilderReachesOnlyBuilderEndpoints(_ backend: TestBackend) async throws {
         try await Harness.withApp(backend) { client, seed in
-            for endpoint in EndpointCase.all where !endpoint.selfService {
-                let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.builder, json: endpoint.body)
+            for endpoint in EndpointCase.all where !endpoint.selfService && !endpoint.forBuilders {
+                let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.builder, json: endpoint.json(seed))
                 #expect(response.status == .forbidden, "\(endpoint) answered \(response.status) to a builder")
             }
         }

@@ -1,5 +1,7 @@
 import ArrowAPI
 import ArrowApp
+import ArrowBuilds
+import ArrowProtocol
 import ArrowCore
 import ArrowDatabase
 import ArrowRegistry
@@ -90,6 +92,33 @@ import Testing
             return secret
         }
 
+        /// A task of alpha in `status`, written to the queue directly.
+        func task(_ status: BuildTaskStatus = .queued) async throws -> String {
+            let task = BuildTask(organizationID: seed.alpha.id, imageID: ImageID(alphaImage), client: "acme", status: status,
+                                 createdBy: nil, createdAt: Date())
+            try await backends.store.enqueue(task)
+            return task.id.rawValue
+        }
+
+        /// A device request of alpha, through the trigger.
+        func deviceRequest() async throws -> String {
+            let id = "dr-\(PermissionMatrixTests.unique())"
+            let admin = try await backends.identity.authenticate(secret: seed.alphaAdmin)
+            _ = try await backends.builds.trigger.trigger(ImagingTriggerPayload(
+                requestId: id, deviceType: "vm", images: [.init(id: alphaImage, name: "m")], organization: alpha, client: "acme",
+                timestamp: "2026-11-30T10:00:00Z"), principal: admin)
+            return id
+        }
+
+        /// A heartbeat for a task the seeded builder just claimed.
+        func heartbeat() async throws -> String {
+            _ = try await task()
+            let builder = try await backends.identity.authenticate(secret: seed.builder)
+            let claim = try #require(try await backends.builds.queue.claim(
+                ClaimRequest(builder: BuilderRegistration(name: "matrix", version: "1", deviceTypes: ["vm"])), principal: builder))
+            return #"{"task_id":"\#(claim.task.id)","attempt":\#(claim.lease.attempt),"lease_token":"\#(claim.lease.token)","event":"heartbeat"}"#
+        }
+
         func member() async throws -> String {
             let user = try await AdminOperations(backends: backends)
                 .createUser(organization: "alpha", email: "m-\(UUID().uuidString.prefix(8))@alpha.test", password: "password-x", role: .member)
@@ -171,6 +200,23 @@ import Testing
             MatrixRequest(path: "/api/organizations/\(world.alpha)/service-accounts", json: #"{"name":"b-\#(unique())"}"#)
         },
         "GET /api/audit": { _, _ in MatrixRequest(path: "/api/audit") },
+        "POST /api/vm-imaging/trigger": { world, _ in
+            MatrixRequest(path: "/api/vm-imaging/trigger", json: #"{"request_id":"dr-\#(unique())","device_type":"vm","images":[{"id":"\#(world.alphaImage)","name":"m"}],"organization":"\#(world.alpha)","client":"acme","timestamp":"2026-11-30T10:00:00Z"}"#)
+        },
+        "GET /api/vm-imaging/dispatches": { _, _ in MatrixRequest(path: "/api/vm-imaging/dispatches") },
+        "POST /api/vm-build/trigger": { world, _ in
+            MatrixRequest(path: "/api/vm-build/trigger", json: #"{"image_id":"\#(world.alphaImage)","build_type":"vm","organization_id":"\#(world.alpha)"}"#)
+        },
+        "GET /api/vm-build/tasks/:task_id": { world, _ in MatrixRequest(path: "/api/vm-build/tasks/\(try await world.task())") },
+        "POST /api/vm-build/tasks/:task_id/retry": { world, _ in MatrixRequest(path: "/api/vm-build/tasks/\(try await world.task(.failed))/retry") },
+        "POST /api/vm-build/tasks/:task_id/cancel": { world, _ in MatrixRequest(path: "/api/vm-build/tasks/\(try await world.task())/cancel") },
+        "GET /api/builders": { _, _ in MatrixRequest(path: "/api/builders") },
+        "GET /api/device-requests": { _, _ in MatrixRequest(path: "/api/device-requests") },
+        "GET /api/device-requests/:request_id": { world, _ in MatrixRequest(path: "/api/device-requests/\(try await world.deviceRequest())") },
+        "POST /api/vm-build/tasks/claim": { _, _ in
+            MatrixRequest(path: "/api/vm-build/tasks/claim", json: #"{"builder":{"name":"matrix","version":"1","device_types":["pvm"]}}"#)
+        },
+        "POST /api/vm-build/task-status": { world, _ in MatrixRequest(path: "/api/vm-build/task-status", json: try await world.heartbeat()) },
     ]
 
     static func declaredRoutes() async throws -> [DeclaredRoute] {
@@ -190,7 +236,7 @@ import Testing
             "GET /api/storage/objects/**", "PUT /api/storage/uploads/:upload_id/:part_number",
         ])
         #expect(routes.filter { $0.access == .authenticated }.map(\.description).sorted() == [
-            "GET /api/me", "GET /api/organizations", "GET /api/organizations/:org_id", "POST /api/auth/logout",
+            "GET /api/me", "GET /api/organizations", "GET /api/organizations/:org_id", "GET /api/vm-build/tasks", "POST /api/auth/logout",
         ])
     }
 
@@ -217,16 +263,22 @@ import Testing
                             let caller = Caller(email: email, role: role, token: token, scopes: scopes)
                             var allowed = role.permissions.contains(permission) && (scopes ?? role.permissions).contains(permission)
                             if case .superuser = route.access { allowed = allowed && role == .superuser }
+                            if case .builder = route.access { allowed = false }
                             let status = try await Self.send(route, recipe(world, caller), token: token, client: client)
                             let ok = allowed ? (200..<400).contains(status.code) : status == .forbidden
                             if !ok { failures.append("\(route) as \(caller): \(status.code), expected \(allowed ? "success" : "403")") }
                         }
                     }
-                    // A builder service account holds only `builder`, whatever its token says.
+                    // A builder service account holds only `builder`, whatever its token says: it may use the builder
+                    // routes and nothing else.
                     let builder = Caller(email: "", role: .builder, token: seed.builder, scopes: nil)
                     let status = try await Self.send(route, try await recipe(world, Caller(email: "admin@alpha.test", role: .admin, token: "", scopes: nil)),
                                                      token: builder.token, client: client)
-                    if status != .forbidden { failures.append("\(route) as builder: \(status.code), expected 403") }
+                    if route.access == .builder {
+                        if !(200..<400).contains(status.code) { failures.append("\(route) as builder: \(status.code), expected success") }
+                    } else if status != .forbidden {
+                        failures.append("\(route) as builder: \(status.code), expected 403")
+                    }
                     // And without a token at all: 401.
                     let anonymous = try await Self.send(route, try await recipe(world, Caller(email: "admin@alpha.test", role: .admin, token: "", scopes: nil)),
                                                         token: nil, client: client)
