@@ -128,6 +128,9 @@ let package = Package(
             name: "ArrowTesting",
             dependencies: [
                 "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],

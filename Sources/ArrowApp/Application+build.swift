@@ -1,6 +1,5 @@
 import ArrowAPI
 import ArrowBuilds
-import AsyncHTTPClient
 import ArrowCore
 import ArrowDatabase
 import ArrowRegistry
@@ -49,12 +48,9 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
 /// The queue's background work: the lease sweeper, the outbox dispatcher, and on PostgreSQL the listener that
 /// wakes this node's claimers for triggers made on other nodes.
 func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logger) -> [any Service] {
-    let transport = HTTPDispatchTransport(client: HTTPClient.shared)
     var services: [any Service] = [
         LeaseSweeper(queue: backends.builds.queue, interval: .milliseconds(Int64(config.sweepInterval * 1000)), logger: logger),
-        OutboxDispatchService(
-            dispatcher: OutboxDispatcher(store: backends.store, transport: transport, settings: config.dispatch),
-            wakeups: backends.builds.wakeups, logger: logger),
+        OutboxDispatchService(store: backends.store, settings: config.dispatch, wakeups: backends.builds.wakeups, logger: logger),
     ]
     if let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger) {
         services.append(TaskNotificationService(listener: listener, wakeups: backends.builds.wakeups))

@@ -53,12 +53,16 @@ public struct OutboxDispatcher: Sendable {
         self.jitter = jitter
     }
 
-    /// Delivers what is due now; returns how many messages it tried.
+    /// Delivers what is due now, one message at a time (each taken under a lock longer than one attempt can last,
+    /// so no other dispatcher sends it meanwhile); returns how many messages it tried.
     @discardableResult
     public func deliverDue(limit: Int = 20) async throws -> Int {
-        let due = try await store.repositories.outbox.takeDue(now: now(), limit: limit, leaseSeconds: 60)
-        for message in due { try await deliver(message) }
-        return due.count
+        var tried = 0
+        while tried < limit, let message = try await store.repositories.outbox.takeDue(now: now(), limit: 1, leaseSeconds: 60).first {
+            try await deliver(message)
+            tried += 1
+        }
+        return tried
     }
 
     func deliver(_ message: OutboxMessage) async throws {

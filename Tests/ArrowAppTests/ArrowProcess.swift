@@ -172,8 +172,9 @@ struct TestInstallation {
     }
 
     /// Starts `arrow serve` on the installation and waits until it is ready.
-    func serve(stderrFile: String? = nil) async throws -> ArrowProcess {
-        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir], environment: environment, stderrFile: stderrFile)
+    func serve(stderrFile: String? = nil, extraEnvironment: [String: String] = [:]) async throws -> ArrowProcess {
+        let server = try ArrowProcess(["serve", "--port", String(port), "--data-dir", dataDir],
+                                      environment: environment.merging(extraEnvironment) { $1 }, stderrFile: stderrFile)
         try #require(await HTTP.waitUntilReady("\(base)/readyz"))
         return server
     }

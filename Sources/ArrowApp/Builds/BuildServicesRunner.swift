@@ -1,6 +1,7 @@
 import ArrowBuilds
 import ArrowCore
 import ArrowDatabase
+import AsyncHTTPClient
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -31,11 +32,15 @@ struct LeaseSweeper: Service {
 /// Delivers the outbox: at start-up (what a crash left undelivered), after every trigger, and every second for
 /// retries that came due.
 struct OutboxDispatchService: Service {
-    let dispatcher: OutboxDispatcher
+    let store: any DataStore
+    let settings: DispatchSettings
     let wakeups: TaskWakeups
     let logger: Logger
 
     func run() async throws {
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPDispatchTransport.configuration)
+        defer { Task { try? await client.shutdown() } }
+        let dispatcher = OutboxDispatcher(store: store, transport: HTTPDispatchTransport(client: client), settings: settings)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let generation = wakeups.generation
             do {

@@ -6,10 +6,20 @@ import NIOCore
 import NIOHTTP1
 
 /// The dispatcher's HTTP client: one POST per attempt, 30 s at most, no redirects followed.
-struct HTTPDispatchTransport: DispatchTransport {
+public struct HTTPDispatchTransport: DispatchTransport {
     let client: HTTPClient
 
-    func post(url: String, headers: [(String, String)], body: String) async -> (DeliveryRetryPolicy.Outcome, error: String?) {
+    public init(client: HTTPClient = .shared) { self.client = client }
+
+    /// For the dispatcher's own client: a refused connection fails the attempt at once (the outbox has its own
+    /// backoff; AsyncHTTPClient's default would keep reconnecting until the connect timeout), and no redirects.
+    public static var configuration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(30)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
+    public func post(url: String, headers: [(String, String)], body: String) async -> (DeliveryRetryPolicy.Outcome, error: String?) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
