@@ -139,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "arrow",
             dependencies: [
-                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient",
+                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient", "ArrowBuilds", "ArrowProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

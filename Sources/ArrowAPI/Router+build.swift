@@ -25,7 +25,7 @@ public struct APIDependencies: Sendable {
         metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil },
         signedStorage: (any ServerSignedStorage)? = nil, builds: BuildServices? = nil
     ) {
-        self.builds = builds ?? BuildServices(store: images.store)
+        self.builds = builds ?? BuildServices(store: images.store, blobs: images.blobs)
         self.signedStorage = signedStorage
         self.identity = identity
         self.images = images
@@ -56,5 +56,6 @@ public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequ
     MetadataFileController(registry: dependencies.images).register(on: routes)
     BuildController(builds: dependencies.builds).register(on: routes)
     BuilderController(builds: dependencies.builds).register(on: routes)
+    BuildLogController(logs: dependencies.builds.logs).register(on: routes)
     return (router, routes.declared)
 }

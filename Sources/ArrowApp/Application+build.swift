@@ -51,6 +51,7 @@ func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logge
     var services: [any Service] = [
         LeaseSweeper(queue: backends.builds.queue, interval: .milliseconds(Int64(config.sweepInterval * 1000)), logger: logger),
         OutboxDispatchService(store: backends.store, settings: config.dispatch, wakeups: backends.builds.wakeups, logger: logger),
+        LogArchiver(logs: backends.builds.logs, logger: logger),
     ]
     if let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger) {
         services.append(TaskNotificationService(listener: listener, wakeups: backends.builds.wakeups))
@@ -118,7 +119,7 @@ public final class Backends: Sendable {
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
         let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, instanceID: instance.id, logger: logger)
         return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore,
-                        instance: instance, builds: BuildServices(store: store, settings: config.queue))
+                        instance: instance, builds: BuildServices(store: store, blobs: blobs, settings: config.queue))
     }
 
     /// The configured object store, without touching the database.

@@ -7,9 +7,11 @@ public struct BuildServices: Sendable {
     public let wakeups: TaskWakeups
     public let queue: BuildQueue
     public let trigger: BuildTrigger
+    public let logs: BuildLogs
 
-    public init(store: any DataStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings()) {
+    public init(store: any DataStore, blobs: any BlobStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings()) {
         self.store = store
+        self.logs = BuildLogs(store: store, blobs: blobs)
         self.wakeups = wakeups
         self.queue = BuildQueue(store: store, wakeups: wakeups, settings: settings)
         self.trigger = BuildTrigger(store: store, wakeups: wakeups)

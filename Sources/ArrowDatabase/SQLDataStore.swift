@@ -28,6 +28,7 @@ public struct SQLDataStore: DataStore {
             metadataFiles: SQLMetadataFileRepository(db: db), buildTasks: SQLBuildTaskRepository(db: db),
             deviceRequests: SQLDeviceRequestRepository(db: db), imageUsage: SQLImageUsageRepository(db: db),
             serverInstances: SQLServerInstanceRepository(db: db),
-            builders: SQLBuilderRepository(db: db), outbox: SQLOutboxRepository(db: db))
+            builders: SQLBuilderRepository(db: db), outbox: SQLOutboxRepository(db: db),
+            taskLogs: SQLTaskLogRepository(db: db))
     }
 }

@@ -207,3 +207,31 @@ public enum WireJSON {
         return encoder
     }
 }
+
+/// `POST /api/vm-build/task-logs`: a piece of one of the four logs, under the builder's lease. `sequence` numbers the
+/// builder's chunks of that file within its attempt (from 0); sending a chunk again changes nothing.
+public struct TaskLogUpload: Codable, Sendable, Equatable {
+    public var taskId: String
+    public var attempt: Int
+    public var leaseToken: String
+    /// `download`, `ansible`, `deploy` or `summary` (with or without `.log`).
+    public var file: String
+    public var sequence: Int
+    public var content: String
+
+    public init(taskId: String, attempt: Int, leaseToken: String, file: String, sequence: Int, content: String) {
+        self.taskId = taskId
+        self.attempt = attempt
+        self.leaseToken = leaseToken
+        self.file = file
+        self.sequence = sequence
+        self.content = content
+    }
+}
+
+public struct TaskLogReceipt: Codable, Sendable, Equatable {
+    /// False when this chunk had been stored before.
+    public var stored: Bool
+
+    public init(stored: Bool) { self.stored = stored }
+}

@@ -21,6 +21,8 @@ struct EndpointCase: Sendable, CustomStringConvertible {
     /// The builder API: a builder service account may call it (within its reach).
     var forBuilders: Bool = false
 
+    /// Names one of organization B's resources in its query: must answer 403 or 404 like a path that names one.
+    var namesResource: Bool = false
     /// A body aimed at organization B's resources, where the body names them.
     var seededBody: (@Sendable (Seed) -> String)?
 
@@ -100,6 +102,11 @@ struct EndpointCase: Sendable, CustomStringConvertible {
         .init(method: .post, template: "/api/vm-build/task-status", path: { _ in "/api/vm-build/task-status" },
               writesOrganizationData: true, forBuilders: true,
               seededBody: { #"{"task_id":"\#($0.betaTaskID)","attempt":1,"lease_token":"forged","event":"succeeded"}"# }),
+        .init(method: .post, template: "/api/vm-build/task-logs", path: { _ in "/api/vm-build/task-logs" },
+              writesOrganizationData: true, forBuilders: true,
+              seededBody: { #"{"task_id":"\#($0.betaTaskID)","attempt":1,"lease_token":"forged","file":"download","sequence":0,"content":"x"}"# }),
+        .init(method: .get, template: "/api/build-logs/proxy", path: { "/api/build-logs/proxy?task=\($0.betaTaskID)&file=download.log" },
+              writesOrganizationData: false, namesResource: true),
         .init(method: .get, template: "/api/builders", path: { _ in "/api/builders" }, writesOrganizationData: false),
         .init(method: .get, template: "/api/device-requests", path: { _ in "/api/device-requests" }, writesOrganizationData: false),
         .init(method: .get, template: "/api/device-requests/{request_id}", path: { "/api/device-requests/\($0.betaDeviceRequestID)" },
@@ -128,7 +135,7 @@ struct EndpointCase: Sendable, CustomStringConvertible {
         try await Harness.withApp(backend) { client, seed in
             for endpoint in EndpointCase.all {
                 let response = try await client.send(endpoint.method, endpoint.path(seed), token: seed.alphaAdmin, json: endpoint.json(seed))
-                if endpoint.template.contains("{") || endpoint.writesOrganizationData {
+                if endpoint.template.contains("{") || endpoint.writesOrganizationData || endpoint.namesResource {
                     #expect([403, 404].contains(response.status.code), "\(endpoint) answered \(response.status) to alpha's admin")
                 } else {
                     // Lists answer, but hold nothing of organization B.

@@ -48,7 +48,7 @@ import Testing
             #expect(payload["device_type"] as? String == "pvm" && payload["client"] as? String == "acme")
             #expect(((payload["images"] as? [[String: Any]])?.first?["metadata"] as? [String: Any])?["os"] as? String == "debian")
 
-            let messages = try await BuildServices(store: f.store).dispatches(principal: f.admin, limit: 10)
+            let messages = try await f.backends.builds.dispatches(principal: f.admin, limit: 10)
             let history = Dictionary(uniqueKeysWithValues: messages.map { ($0.0.subject, $0.1.map(\.httpStatus)) })
             #expect(history["device_request:dr-a"] == [204])
             #expect(history["device_request:dr-b"] == [429, 204])
@@ -56,7 +56,7 @@ import Testing
             let b = try #require(messages.first { $0.0.subject == "device_request:dr-b" })
             #expect(b.1[1].at.timeIntervalSince(b.1[0].at) >= 0.9, "Retry-After: 1 was honoured")
             #expect(messages.allSatisfy { $0.0.status == .delivered && $0.0.deliveredAt != nil })
-            #expect(try await BuildServices(store: f.store).dispatches(principal: f.betaAdmin, limit: 10).isEmpty)
+            #expect(try await f.backends.builds.dispatches(principal: f.betaAdmin, limit: 10).isEmpty)
             // The token went out in the header and nowhere else.
             #expect(github.deliveries.allSatisfy { !$0.body.contains(secret) })
             #expect(messages.allSatisfy { message in

@@ -80,6 +80,30 @@ extension OpenAPIDocument {
           responses:
             '200': {description: Canceled, content: {application/json: {schema: {$ref: '#/components/schemas/BuildTask'}}}}
             '409': {$ref: '#/components/responses/Error'}
+      /api/vm-build/task-logs:
+        post:
+          summary: A builder appends a chunk to one of the four logs, under its lease (idempotent per attempt and sequence)
+          requestBody:
+            required: true
+            content: {application/json: {schema: {$ref: '#/components/schemas/TaskLogUpload'}}}
+          responses:
+            '201': {description: Stored, content: {application/json: {schema: {$ref: '#/components/schemas/TaskLogReceipt'}}}}
+            '200': {description: Already stored, content: {application/json: {schema: {$ref: '#/components/schemas/TaskLogReceipt'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+      /api/build-logs/proxy:
+        get:
+          summary: One of a task's four logs, whole or by Range; with follow=true, new lines as Server-Sent Events until the task ends
+          parameters:
+            - {name: task, in: query, required: true, schema: {type: string}}
+            - {name: file, in: query, required: true, schema: {type: string, enum: [download.log, ansible.log, deploy.log, summary.log]}}
+            - {name: follow, in: query, schema: {type: boolean}}
+            - {name: Range, in: header, schema: {type: string}}
+          responses:
+            '200': {description: The log, content: {text/plain: {schema: {type: string}}, text/event-stream: {schema: {type: string}}}}
+            '206': {description: Part of the log, content: {text/plain: {schema: {type: string}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '416': {$ref: '#/components/responses/Error'}
       /api/builders:
         get:
           summary: Registered builders with their current task and last heartbeat
@@ -277,6 +301,17 @@ extension OpenAPIDocument {
             created_at: {type: string, format: date-time}
             updated_at: {type: string, format: date-time}
             tasks: {type: array, items: {$ref: '#/components/schemas/BuildTask'}}
+        TaskLogUpload:
+          type: object
+          required: [task_id, attempt, lease_token, file, sequence, content]
+          properties:
+            task_id: {type: string}
+            attempt: {type: integer}
+            lease_token: {type: string}
+            file: {type: string, enum: [download, ansible, deploy, summary, download.log, ansible.log, deploy.log, summary.log]}
+            sequence: {type: integer, minimum: 0}
+            content: {type: string}
+        TaskLogReceipt: {type: object, required: [stored], properties: {stored: {type: boolean}}}
         DeviceRequestList: {type: object, required: [items], properties: {items: {type: array, items: {$ref: '#/components/schemas/DeviceRequest'}}}}
 
     """

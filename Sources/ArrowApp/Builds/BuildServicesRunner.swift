@@ -64,3 +64,21 @@ struct TaskNotificationService: Service {
         }
     }
 }
+
+/// Writes finished tasks' logs to object storage (the spec's `build-logs/…` and `logs/…` paths), every few seconds.
+struct LogArchiver: Service {
+    let logs: BuildLogs
+    var interval: Duration = .seconds(5)
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                while try await logs.archiveFinished() > 0 {}
+            } catch {
+                logger.warning("archiving build logs failed; will retry", metadata: ["error": "\(String(describing: type(of: error)))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

@@ -72,6 +72,7 @@ public struct Repositories: Sendable {
     public var serverInstances: any ServerInstanceRepository
     public var builders: any BuilderRepository
     public var outbox: any OutboxRepository
+    public var taskLogs: any TaskLogRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
@@ -79,8 +80,10 @@ public struct Repositories: Sendable {
         uploadSessions: any UploadSessionRepository, collections: any CollectionRepository,
         metadataFiles: any MetadataFileRepository, buildTasks: any BuildTaskRepository,
         deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository,
-        serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository
+        serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository,
+        taskLogs: any TaskLogRepository
     ) {
+        self.taskLogs = taskLogs
         self.builders = builders
         self.outbox = outbox
         self.serverInstances = serverInstances

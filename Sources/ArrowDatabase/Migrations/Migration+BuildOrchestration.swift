@@ -24,6 +24,7 @@ extension Migrations {
             "ALTER TABLE vm_build_tasks ADD COLUMN builder_id TEXT NULL",
             "ALTER TABLE vm_build_tasks ADD COLUMN started_at BIGINT NULL",
             "ALTER TABLE vm_build_tasks ADD COLUMN finished_at BIGINT NULL",
+            "ALTER TABLE vm_build_tasks ADD COLUMN logs_archived_at BIGINT NULL",
             "ALTER TABLE device_requests ADD COLUMN device_settings TEXT NULL",
             "CREATE INDEX vm_build_tasks_leases ON vm_build_tasks (status, leased_until)",
             "CREATE INDEX vm_build_tasks_request ON vm_build_tasks (device_request_id)",
@@ -61,6 +62,17 @@ extension Migrations {
             )
             """,
             "CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at)",
+            """
+            CREATE TABLE task_log_chunks (
+                task_id TEXT NOT NULL REFERENCES vm_build_tasks(id),
+                attempt BIGINT NOT NULL,
+                file TEXT NOT NULL,
+                sequence BIGINT NOT NULL,
+                content TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (task_id, file, attempt, sequence)
+            )
+            """,
             """
             CREATE TABLE delivery_attempts (
                 message_id TEXT NOT NULL REFERENCES webhook_outbox(id),

@@ -95,7 +95,7 @@ struct SQLBuildTaskRepository: BuildTaskRepository {
         }
         if started { update = update.set(SQLColumn("started_at"), to: now) }
         if !state.status.isOpen { update = update.set(SQLColumn("finished_at"), to: now) }
-        if state.status == .queued { update = update.set("finished_at", to: Int64?.none) }
+        if state.status == .queued { update = update.set("finished_at", to: Int64?.none).set("logs_archived_at", to: Int64?.none) }
         update = update.where("id", .equal, task.id.rawValue).where("status", .equal, expecting.status.rawValue)
             .where("attempt", .equal, expecting.attempt)
         if let token = expecting.leaseToken {
