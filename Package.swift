@@ -184,6 +184,7 @@ let package = Package(
             name: "ArrowAppTests",
             dependencies: [
                 "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", "ArrowRegistry",
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),

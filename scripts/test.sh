@@ -11,7 +11,10 @@ source scripts/lib/schemathesis.sh
 
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
-    grub-rescue-pc ipxe memtest86+
+    grub-rescue-pc ipxe memtest86+ prometheus
+# The workflow is checked against GitHub's published workflow schema (vendored by check-jsonschema; actionlint's
+# PyPI package fetches its binary from GitHub at install time, which this machine cannot reach).
+ensure_pip check_jsonschema:check-jsonschema
 
 work=$(mktemp -d /tmp/arrow-test.XXXXXX)
 chmod 755 "$work"

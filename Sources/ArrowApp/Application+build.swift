@@ -119,7 +119,7 @@ public final class Backends: Sendable {
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
         let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, instanceID: instance.id, logger: logger)
         return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore,
-                        instance: instance, builds: BuildServices(store: store, blobs: blobs, settings: config.queue))
+                        instance: instance, builds: BuildServices(store: store, blobs: blobs, settings: config.queue, observe: BuildMetrics.observe))
     }
 
     /// The configured object store, without touching the database.

@@ -24,13 +24,18 @@ public struct QueueSettings: Sendable, Equatable {
 /// The queue's rules: who may claim what, what a status report may do, cancel, retry and the lease sweep. The
 /// state moves are ``BuildTaskState``'s; this type loads, applies and writes them back with a compare-and-set.
 public struct BuildQueue: Sendable {
-    let store: any DataStore
+    public let store: any DataStore
     let wakeups: TaskWakeups
     public let settings: QueueSettings
     let now: @Sendable () -> Date
     let registered = RegisteredBuilders()
+    let observe: QueueObserver
 
-    public init(store: any DataStore, wakeups: TaskWakeups, settings: QueueSettings, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        store: any DataStore, wakeups: TaskWakeups, settings: QueueSettings, now: @escaping @Sendable () -> Date = Date.init,
+        observe: @escaping QueueObserver = { _ in }
+    ) {
+        self.observe = observe
         self.store = store
         self.wakeups = wakeups
         self.settings = settings
@@ -45,10 +50,12 @@ public struct BuildQueue: Sendable {
         let registration = try Self.validate(request.builder)
         let wait = min(max(request.wait ?? 0, 0), settings.maxWait)
         let builder = try await register(registration, principal: principal)
-        let deadline = ContinuousClock.now + .seconds(wait)
+        let started = ContinuousClock.now
+        let deadline = started + .seconds(wait)
         while true {
             let generation = wakeups.generation
             if let task = try await claimOnce(builder: builder, scope: principal.scope) {
+                observe(.claimed(latency: ContinuousClock.now - started))
                 return ClaimResponse(
                     task: BuildTaskRecord(task),
                     lease: LeaseGrant(attempt: task.state.attempt, token: task.state.leaseToken ?? "", expiresIn: settings.leaseSeconds,
@@ -142,7 +149,10 @@ public struct BuildQueue: Sendable {
             if let builder = task.builderID {
                 try await repos.builders.seen(id: builder, currentTask: task.status.isOpen ? task.id : nil, at: Date())
             }
-            if !task.status.isOpen { try await Self.settle(task.deviceRequestID, repos) }
+            if !task.status.isOpen {
+                try await Self.settle(task.deviceRequestID, repos)
+                observe(.finished(status: task.status, code: task.state.errorCode, duration: task.startedAt.map { Date().timeIntervalSince($0) }))
+            }
             return TaskStatusReply(status: task.status.rawValue, cancel: false, leaseExpiresIn: extend ?? 0)
         }
     }
@@ -219,7 +229,10 @@ public struct BuildQueue: Sendable {
                 do { try task.state.leaseExpired(maxLeaseLosses: settings.maxLeaseLosses) } catch { return nil }
                 guard try await repos.buildTasks.write(task, expecting: before, leaseSeconds: nil) else { return nil }
                 if let builder = task.builderID { try await repos.builders.seen(id: builder, currentTask: nil, at: Date()) }
-                if task.status == .failed { try await Self.settle(task.deviceRequestID, repos) }
+                if task.status == .failed {
+                    try await Self.settle(task.deviceRequestID, repos)
+                    observe(.finished(status: .failed, code: .missingHeartbeat, duration: task.startedAt.map { Date().timeIntervalSince($0) }))
+                }
                 return task.status
             }
             if moved == .queued { requeued += 1 }

@@ -9,11 +9,14 @@ public struct BuildServices: Sendable {
     public let trigger: BuildTrigger
     public let logs: BuildLogs
 
-    public init(store: any DataStore, blobs: any BlobStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings()) {
+    public init(
+        store: any DataStore, blobs: any BlobStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings(),
+        observe: @escaping QueueObserver = { _ in }
+    ) {
         self.store = store
         self.logs = BuildLogs(store: store, blobs: blobs)
         self.wakeups = wakeups
-        self.queue = BuildQueue(store: store, wakeups: wakeups, settings: settings)
+        self.queue = BuildQueue(store: store, wakeups: wakeups, settings: settings, observe: observe)
         self.trigger = BuildTrigger(store: store, wakeups: wakeups)
     }
 

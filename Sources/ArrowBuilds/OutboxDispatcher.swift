@@ -41,11 +41,13 @@ public struct OutboxDispatcher: Sendable {
     let settings: DispatchSettings
     let now: @Sendable () -> Date
     let jitter: @Sendable () -> Double
+    let observe: QueueObserver
 
     public init(
         store: any DataStore, transport: any DispatchTransport, settings: DispatchSettings, now: @escaping @Sendable () -> Date = Date.init,
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, observe: @escaping QueueObserver = { _ in }
     ) {
+        self.observe = observe
         self.store = store
         self.transport = transport
         self.settings = settings
@@ -80,6 +82,7 @@ public struct OutboxDispatcher: Sendable {
         let clock = ContinuousClock()
         let begin = clock.now
         let (outcome, error) = await transport.post(url: url, headers: settings.headers, body: message.body)
+        observe(.dispatchAttempt(status: outcome.status))
         let elapsed = clock.now - begin
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         updated.lastHTTPStatus = outcome.status

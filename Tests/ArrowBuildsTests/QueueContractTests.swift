@@ -68,7 +68,7 @@ import Testing
         try await QueueFixture.with(backend) { f, queue in
             try await f.enqueue(1, image: try await f.image(f.alpha), organization: f.alpha)
             let claim = try #require(try await queue.claim(ClaimRequest(builder: QueueFixture.registration()), principal: f.builder))
-            for forged in [claim.report(.heartbeat, token: "0" + claim.lease.token.dropFirst()), claim.report(.heartbeat, attempt: 2)] {
+            for forged in [claim.report(.heartbeat, token: (claim.lease.token.hasPrefix("0") ? "1" : "0") + claim.lease.token.dropFirst()), claim.report(.heartbeat, attempt: 2)] {
                 let error = await #expect(throws: ArrowError.self) { try await queue.report(forged, principal: f.builder) }
                 #expect(error?.publicCode == "stale_lease")
             }
@@ -129,6 +129,28 @@ import Testing
             let retried = try await queue.retry(task.id.rawValue, fresh: false, principal: f.admin)
             #expect(retried.status == .queued)
             #expect(try await queue.claim(request, principal: f.builder)?.lease.attempt == 4)
+        }
+    }
+
+    /// The claim statement writes what ``BuildTaskState/claim(token:)`` decides, the resume phase included.
+    @Test(arguments: TestBackend.allCases)
+    func aRetriedTaskResumesAfterItsLastCompletedPhaseUnlessFresh(_ backend: TestBackend) async throws {
+        try await QueueFixture.with(backend) { f, queue in
+            try await f.enqueue(1, image: try await f.image(f.alpha), organization: f.alpha)
+            let request = ClaimRequest(builder: QueueFixture.registration())
+            for (fresh, expected) in [(false, BuildPhase.finalization), (true, .preparation), (false, .deployment)] {
+                let claim = try #require(try await queue.claim(request, principal: f.builder))
+                let next: BuildPhase = claim.task.phase == "preparation" && claim.task.attempt > 1 ? .deployment : .finalization
+                _ = try await queue.report(claim.report(.phase, phase: next.rawValue, progress: 60), principal: f.builder)
+                _ = try await queue.report(claim.report(.failed, code: "disk_space"), principal: f.builder)
+                var state = try await queue.find(claim.task.id, principal: f.admin).state
+                try state.retry(fresh: fresh)
+                _ = try await queue.retry(claim.task.id, fresh: fresh, principal: f.admin)
+                let again = try #require(try await queue.claim(request, principal: f.builder))
+                #expect(again.task.phase == expected.rawValue && again.task.phase == state.resumePhase.rawValue)
+                _ = try await queue.report(again.report(.failed, code: "disk_space"), principal: f.builder)
+                _ = try await queue.retry(claim.task.id, fresh: false, principal: f.admin)
+            }
         }
     }
 

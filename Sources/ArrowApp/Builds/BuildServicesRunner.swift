@@ -21,6 +21,9 @@ struct LeaseSweeper: Service {
                     logger.notice("expired build leases", metadata: ["requeued": "\(requeued)", "failed": "\(failed)"])
                 }
                 BuildMetrics.leaseExpiries(requeued: requeued, failed: failed)
+                BuildMetrics.queue(try await queue.store.repositories.buildTasks.queueSummary())
+                let newest = try await queue.store.repositories.builders.list(scope: .all).map(\.lastSeenAt).max()
+                BuildMetrics.builders(lastSeenAgo: newest.map { Date().timeIntervalSince($0) })
             } catch {
                 logger.warning("lease sweep failed; will retry", metadata: ["error": "\(String(describing: type(of: error)))"])
             }
@@ -40,7 +43,8 @@ struct OutboxDispatchService: Service {
     func run() async throws {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPDispatchTransport.configuration)
         defer { Task { try? await client.shutdown() } }
-        let dispatcher = OutboxDispatcher(store: store, transport: HTTPDispatchTransport(client: client), settings: settings)
+        let dispatcher = OutboxDispatcher(
+            store: store, transport: HTTPDispatchTransport(client: client), settings: settings, observe: BuildMetrics.observe)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let generation = wakeups.generation
             do {

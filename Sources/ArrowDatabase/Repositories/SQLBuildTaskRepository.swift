@@ -48,27 +48,39 @@ struct SQLBuildTaskRepository: BuildTaskRepository {
             .where("id", .equal, id.rawValue).scoped(scope).returning("id").all()).isEmpty
     }
 
+    /// One statement, as osbuild-composer's dequeue: `UPDATE … WHERE id = (SELECT id … FOR UPDATE SKIP LOCKED)
+    /// RETURNING …`. Concurrent claimers on PostgreSQL each lock a different row instead of queueing on the first;
+    /// SQLite's dialect drops the locking clause (its transaction holds the only write lock). The values written are
+    /// ``BuildTaskState/claim(token:)``'s, the resume phase included (``BuildTaskRow/resumePhase``).
     func claim(for builder: Builder, scope: AccessScope, token: String, leaseSeconds: Int) async throws -> BuildTask? {
-        var query = select().where("status", .equal, BuildTaskStatus.queued.rawValue)
+        guard !builder.deviceTypes.isEmpty else { return nil }
+        let servers = builder.buildServers.sorted()
+        let pick = db.select().column("id").from("vm_build_tasks").where("status", .equal, BuildTaskStatus.queued.rawValue)
             .where("device_type", .in, builder.deviceTypes.map(\.rawValue).sorted())
             .scoped(scope)
-        let servers = builder.buildServers.sorted()
-        query = query.where(group: { group in
-            let group = group.where("build_server_id", .is, SQLLiteral.null)
-            return servers.isEmpty ? group : group.orWhere("build_server_id", .in, servers)
-        })
-        // SKIP LOCKED: concurrent claimers each take a different row instead of queueing on the first one.
-        // SQLite's dialect drops the locking clause; its transaction already holds the only write lock. A claimer
-        // that still loses the compare-and-set (a row locked by nobody but taken meanwhile) looks again.
-        guard !builder.deviceTypes.isEmpty else { return nil }
-        for _ in 0..<8 {
-            guard let row = try await query.orderBy("created_at").orderBy("id").limit(1).lockingClause(SQLSkipLocked()).first()
-            else { return nil }
-            var task = try BuildTaskRow.decode(row)
-            let before = task.state
-            do { try task.state.claim(token: token) } catch { continue }
-            task.builderID = builder.id
-            if let claimed = try await write(task, expecting: before, leaseSeconds: leaseSeconds, started: true) { return claimed }
+            .where(group: { group in
+                let group = group.where("build_server_id", .is, SQLLiteral.null)
+                return servers.isEmpty ? group : group.orWhere("build_server_id", .in, servers)
+            })
+            .orderBy("created_at").orderBy("id").limit(1).lockingClause(SQLSkipLocked())
+        let now = clock.nowMilliseconds
+        // A claimer that finds the picked row taken meanwhile (possible between SQLite connections of other
+        // processes) looks again.
+        for _ in 0..<4 {
+            let claimed = try await db.update("vm_build_tasks")
+                .set("status", to: BuildTaskStatus.running.rawValue)
+                .set(SQLColumn("attempt"), to: SQLRaw("attempt + 1"))
+                .set("lease_token", to: token)
+                .set(SQLColumn("phase"), to: BuildTaskRow.resumePhase)
+                .set("error_code", to: String?.none).set("error_message", to: String?.none)
+                .set("builder_id", to: builder.id.rawValue)
+                .set(SQLColumn("leased_until"), to: SQLBinaryExpression(now, .add, SQLBind(Int64(leaseSeconds) * 1000)))
+                .set(SQLColumn("started_at"), to: now).set(SQLColumn("updated_at"), to: now)
+                .where(SQLColumn("id"), .equal, SQLGroupExpression(pick.select))
+                .where("status", .equal, BuildTaskStatus.queued.rawValue)
+                .returning(Self.columns.map { SQLColumn($0) }).first().map(BuildTaskRow.decode)
+            if let claimed { return claimed }
+            guard try await pick.first() != nil else { return nil }
         }
         return nil
     }
@@ -171,6 +183,14 @@ struct DatabaseClock {
 
 /// Encoding of the columns that hold more than a scalar.
 enum BuildTaskRow {
+    /// ``BuildTaskState/resumePhase`` in SQL: the first phase not among `completed_phases`.
+    static var resumePhase: SQLRaw {
+        let cases = BuildPhase.allCases.dropLast().map { phase in
+            "WHEN (',' || completed_phases || ',') NOT LIKE '%,\(phase.rawValue),%' THEN '\(phase.rawValue)'"
+        }
+        return SQLRaw("CASE " + cases.joined(separator: " ") + " ELSE '\(BuildPhase.allCases.last!.rawValue)' END")
+    }
+
     static func encode(_ phases: Set<BuildPhase>) -> String {
         phases.sorted().map(\.rawValue).joined(separator: ",")
     }
