@@ -86,16 +86,18 @@ public struct BuildQueue: Sendable {
         return builder
     }
 
+    /// The claim statement, then the builder's and the device request's bookkeeping, each atomic on its own: the
+    /// claim is the only write that must be, and a crash between them leaves a running task whose builder record
+    /// lags (the next heartbeat or claim updates it).
     private func claimOnce(builder: Builder, scope: AccessScope) async throws -> BuildTask? {
         let token = Self.leaseToken()
         let leaseSeconds = settings.leaseSeconds
-        return try await store.transaction { repos in
+        return try await store.statements { repos in
             guard let task = try await repos.buildTasks.claim(for: builder, scope: scope, token: token, leaseSeconds: leaseSeconds)
             else { return nil }
             try await repos.builders.seen(id: builder.id, currentTask: task.id, at: Date())
-            if let request = task.deviceRequestID, let current = try await repos.deviceRequests.find(id: request, scope: .all),
-               current.status == .pending {
-                _ = try await repos.deviceRequests.setStatus(id: request, .imaging, at: Date(), scope: .all)
+            if let request = task.deviceRequestID {
+                _ = try await repos.deviceRequests.advance(id: request, from: .pending, to: .imaging, at: Date())
             }
             return task
         }

@@ -15,6 +15,10 @@ public struct SQLDataStore: DataStore {
         try await client.transaction { db in try await body(Self.repositories(on: db)) }
     }
 
+    public func statements<R: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> R) async throws -> R {
+        client.dialect == .sqlite ? try await transaction(body) : try await body(repositories)
+    }
+
     public func ping() async throws {
         _ = try await client.sql.raw("SELECT 1 AS one").first()
     }

@@ -291,5 +291,9 @@ final class UnreachableTokensStore: DataStore {
         try await base.transaction(body)
     }
 
+    func statements<R: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> R) async throws -> R {
+        try await base.statements(body)
+    }
+
     func ping() async throws { try await base.ping() }
 }

@@ -52,6 +52,8 @@ public protocol DeviceRequestRepository: Sendable {
     func list(scope: AccessScope, status: DeviceRequestStatus?, limit: Int) async throws -> [DeviceRequest]
     /// Returns false when the request is not within `scope`.
     func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool
+    /// Moves the request from `from` to `to` in one conditional statement; false when it was not in `from`.
+    func advance(id: DeviceRequestID, from: DeviceRequestStatus, to: DeviceRequestStatus, at: Date) async throws -> Bool
 }
 
 /// The deployed device: the seed's `device_settings`, written by the deployment phase.

@@ -107,6 +107,10 @@ public protocol DataStore: Sendable {
     var repositories: Repositories { get }
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<R: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> R) async throws -> R
+    /// Runs `body`, whose statements are each atomic on their own (a single-statement claim, say): inside a
+    /// transaction where the database needs one to serialize writers (SQLite), straight on the pool otherwise
+    /// (PostgreSQL: two round trips fewer on the hottest path).
+    func statements<R: Sendable>(_ body: @escaping @Sendable (Repositories) async throws -> R) async throws -> R
     /// Cheap liveness query for `/readyz`.
     func ping() async throws
 }

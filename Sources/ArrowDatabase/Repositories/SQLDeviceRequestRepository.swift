@@ -58,6 +58,11 @@ struct SQLDeviceRequestRepository: DeviceRequestRepository {
         return String(decoding: try encoder.encode(settings), as: UTF8.self)
     }
 
+    func advance(id: DeviceRequestID, from: DeviceRequestStatus, to: DeviceRequestStatus, at: Date) async throws -> Bool {
+        !(try await db.update("device_requests").set("status", to: to.rawValue).set("updated_at", to: Timestamp.from(at))
+            .where("id", .equal, id.rawValue).where("status", .equal, from.rawValue).returning("id").all()).isEmpty
+    }
+
     func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool {
         !(try await db.update("device_requests").set("status", to: status.rawValue).set("updated_at", to: Timestamp.from(at))
             .where("id", .equal, id.rawValue).scoped(scope).returning("id").all()).isEmpty
