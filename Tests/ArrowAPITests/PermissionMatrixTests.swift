@@ -110,22 +110,13 @@ import Testing
             return id
         }
 
-        /// A log chunk for a task the seeded builder just claimed.
-        func logChunk() async throws -> String {
+        /// A fresh task claimed by the seeded builder: its lease fields as JSON members, plus `extra`.
+        func leased(_ extra: String) async throws -> String {
             _ = try await task()
             let builder = try await backends.identity.authenticate(secret: seed.builder)
             let claim = try #require(try await backends.builds.queue.claim(
                 ClaimRequest(builder: BuilderRegistration(name: "matrix", version: "1", deviceTypes: ["vm"])), principal: builder))
-            return #"{"task_id":"\#(claim.task.id)","attempt":\#(claim.lease.attempt),"lease_token":"\#(claim.lease.token)","file":"ansible","sequence":0,"content":"ok\n"}"#
-        }
-
-        /// A heartbeat for a task the seeded builder just claimed.
-        func heartbeat() async throws -> String {
-            _ = try await task()
-            let builder = try await backends.identity.authenticate(secret: seed.builder)
-            let claim = try #require(try await backends.builds.queue.claim(
-                ClaimRequest(builder: BuilderRegistration(name: "matrix", version: "1", deviceTypes: ["vm"])), principal: builder))
-            return #"{"task_id":"\#(claim.task.id)","attempt":\#(claim.lease.attempt),"lease_token":"\#(claim.lease.token)","event":"heartbeat"}"#
+            return #"{"task_id":"\#(claim.task.id)","attempt":\#(claim.lease.attempt),"lease_token":"\#(claim.lease.token)",\#(extra)}"#
         }
 
         func member() async throws -> String {
@@ -225,8 +216,8 @@ import Testing
         "POST /api/vm-build/tasks/claim": { _, _ in
             MatrixRequest(path: "/api/vm-build/tasks/claim", json: #"{"builder":{"name":"matrix","version":"1","device_types":["pvm"]}}"#)
         },
-        "POST /api/vm-build/task-status": { world, _ in MatrixRequest(path: "/api/vm-build/task-status", json: try await world.heartbeat()) },
-        "POST /api/vm-build/task-logs": { world, _ in MatrixRequest(path: "/api/vm-build/task-logs", json: try await world.logChunk()) },
+        "POST /api/vm-build/task-status": { world, _ in MatrixRequest(path: "/api/vm-build/task-status", json: try await world.leased(#""event":"heartbeat""#)) },
+        "POST /api/vm-build/task-logs": { world, _ in MatrixRequest(path: "/api/vm-build/task-logs", json: try await world.leased(#""file":"ansible","sequence":0,"content":"ok\n""#)) },
         "GET /api/build-logs/proxy": { world, _ in MatrixRequest(path: "/api/build-logs/proxy?task=\(try await world.task())&file=download.log") },
     ]
 
