@@ -27,6 +27,10 @@ extension Migrations {
             "ALTER TABLE vm_build_tasks ADD COLUMN logs_archived_at BIGINT NULL",
             "ALTER TABLE device_requests ADD COLUMN device_settings TEXT NULL",
             "CREATE INDEX vm_build_tasks_leases ON vm_build_tasks (status, leased_until)",
+            // The claim's order, for queued rows only: the planner takes it even before statistics exist (a fresh
+            // database, a burst of triggers), and it stays small however long the history grows.
+            "CREATE INDEX vm_build_tasks_claim ON vm_build_tasks (created_at, id) WHERE status = 'queued'",
+            "CREATE INDEX vm_build_tasks_claim_organization ON vm_build_tasks (organization_id, created_at, id) WHERE status = 'queued'",
             "CREATE INDEX vm_build_tasks_request ON vm_build_tasks (device_request_id)",
             "CREATE INDEX vm_build_tasks_organization ON vm_build_tasks (organization_id, created_at)",
             """
