@@ -75,3 +75,37 @@ public struct APIClient: Sendable {
         return try Self.decode(status: Int(response.status.code), try await response.body.collect(upTo: 16 << 20))
     }
 }
+
+extension APIClient {
+    /// The response body's lines as they arrive (Server-Sent Events, a followed log), until the server ends it.
+    /// - Throws: ``APIError`` for an error status.
+    public func lines(_ path: String) -> AsyncThrowingStream<String, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    var request = HTTPClientRequest(url: baseURL + path)
+                    request.headers.add(name: "Authorization", value: "Bearer \(token)")
+                    request.headers.add(name: "Accept", value: "text/event-stream")
+                    let response = try await http.execute(request, timeout: .hours(12))
+                    guard (200..<300).contains(response.status.code) else {
+                        _ = try Self.decode(status: Int(response.status.code), try await response.body.collect(upTo: 1 << 20))
+                        return continuation.finish()
+                    }
+                    var pending: [UInt8] = []
+                    for try await chunk in response.body {
+                        pending += chunk.readableBytesView
+                        while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                            continuation.yield(String(decoding: pending[..<newline], as: UTF8.self))
+                            pending.removeSubrange(...newline)
+                        }
+                    }
+                    if !pending.isEmpty { continuation.yield(String(decoding: pending, as: UTF8.self)) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

@@ -56,7 +56,9 @@ enum Harness {
             seed.betaUploadID = try await seedUploadSession(backends, token: seed.betaAdmin)
             seed.betaDeviceRequestID = "dr-beta-1"
             let (tasks, _) = try await backends.builds.trigger.trigger(ImagingTriggerPayload(
-                requestId: seed.betaDeviceRequestID, deviceType: "vm", images: [.init(id: seed.betaImageID, name: "Seed image")],
+                requestId: seed.betaDeviceRequestID, deviceType: "vm",
+                // An image of its own, so the open build does not hold the image other tests delete.
+                images: [.init(id: try await seedImage(backends, token: seed.betaAdmin), name: "Seed build image")],
                 organization: seed.beta.id.rawValue, client: "beta-client", timestamp: "2026-11-30T10:00:00Z"),
                 principal: try await backends.identity.authenticate(secret: seed.betaAdmin))
             seed.betaTaskID = tasks[0].id.rawValue

@@ -1,13 +1,19 @@
+import ArrowCore
 import Logging
 import PostgresNIO
 
 /// `LISTEN` on one channel over a connection held outside the pool (a pooled connection goes back to the pool
 /// after each query, and its subscription with it). Reconnects after a lost connection, and reports a wake-up
 /// after every (re)connect, since a notification sent while it was away is gone.
-public struct NotificationListener: Sendable {
+///
+/// It describes and reflects itself without its connection settings (which hold the database password): a service
+/// group logs its services' descriptions at debug.
+public struct NotificationListener: Sendable, RedactingReflection {
     let configuration: PostgresConnection.Configuration
     let channel: String
     let logger: Logger
+
+    public var shownFields: KeyValuePairs<String, Any> { ["channel": channel, "configuration": Redacted(configuration)] }
 
     /// Runs until the task is cancelled, calling `onNotify` for each notification. `onListening` is called each time
     /// the `LISTEN` is in place.
