@@ -46,6 +46,50 @@ public enum QueueBenchmark {
         }
     }
 
+    /// Milliseconds from a trigger's commit on one node to a long-polling claimer's return on another: the claimer's
+    /// node hears of it only through the database (`LISTEN/NOTIFY` on PostgreSQL). `rounds` triggers, one at a time.
+    public static func wakeLatency(_ config: AppConfiguration, rounds: Int, logger: Logger) async throws -> [Double] {
+        try await Backends.using(config, logger: logger) { backends in
+            let identity = backends.identity
+            let org = try await identity.createOrganization(name: "wake-\(UUID().uuidString.prefix(8))", actor: nil)
+            let email = "wake-\(UUID().uuidString.prefix(8))@bench.test"
+            _ = try await identity.createUser(organization: org.id, email: email, name: nil, password: "bench-password", role: .admin, actor: nil)
+            let admin = try await identity.authenticate(secret: try await identity.login(email: email, password: "bench-password").secret)
+            let (_, issued) = try await identity.createServiceAccount(name: "wake-builder", organization: org.id, actor: nil)
+            let builder = try await identity.authenticate(secret: issued.secret)
+            let image = ImageID.generate()
+            let now = Date()
+            try await backends.store.repositories.images.create(Image(
+                id: image, organizationID: org.id, name: "wake", description: nil, fileName: "wake.qcow2", fileSize: 1,
+                fileType: "application/octet-stream", storageKey: "images/\(image.rawValue)/wake.qcow2", format: "qcow2", virtualSize: 1,
+                sha256: String(repeating: "0", count: 64), status: .active, software: [], ansibleFlags: try AnsibleFlags(), version: 1,
+                previousVersionID: nil, uploadedBy: nil, createdAt: now, updatedAt: now))
+            let claimerWakeups = TaskWakeups()
+            let queue = BuildQueue(store: backends.store, wakeups: claimerWakeups, settings: QueueSettings())
+            let otherNode = BuildTrigger(store: backends.store, wakeups: backends.database.dialect == .sqlite ? claimerWakeups : TaskWakeups())
+            let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger)
+            let (listening, ready) = AsyncStream<Void>.makeStream()
+            let listen = Task { await listener?.run(onListening: { ready.yield() }, onNotify: { claimerWakeups.signal() }) }
+            defer { listen.cancel() }
+            if listener != nil { for await _ in listening { break } }
+            var latencies: [Double] = []
+            let clock = ContinuousClock()
+            for round in 0..<rounds {
+                async let claimed = queue.claim(ClaimRequest(builder: BuilderRegistration(name: "wake", version: "1", deviceTypes: ["vm"]), wait: 10),
+                                                principal: builder)
+                try await Task.sleep(for: .milliseconds(150))
+                _ = try await otherNode.trigger(ImagingTriggerPayload(
+                    requestId: "wake-\(round)-\(UUID().uuidString.prefix(6))", deviceType: "vm", images: [.init(id: image.rawValue, name: "wake")],
+                    organization: org.id.rawValue, client: "bench", timestamp: "2026-11-30T10:00:00Z"), principal: admin)
+                let committed = clock.now
+                guard try await claimed != nil else { continue }
+                let elapsed = clock.now - committed
+                latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            }
+            return latencies.sorted()
+        }
+    }
+
     static func fill(_ store: any DataStore, tasks: Int, organization: OrganizationID, image: ImageID) async throws {
         let start = Date()
         for batch in stride(from: 0, to: tasks, by: 500) {

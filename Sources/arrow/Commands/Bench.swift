@@ -14,6 +14,7 @@ struct Bench: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Queued tasks per run.") var tasks = 4000
         @Option(help: "Concurrent builders, one run each (repeatable).") var builders: [Int] = [1, 4, 16]
+        @Option(help: "Triggers for the wake-up measurement (0: skip).") var wakeRounds = 20
 
         func run() async throws {
             var config = try await global.load()
@@ -24,6 +25,11 @@ struct Bench: AsyncParsableCommand {
                 print(String(format: "%@ builders=%d claimed=%d/%d duplicates=%d seconds=%.2f claims_per_s=%.0f p50_ms=%.2f p99_ms=%.2f",
                              backend, result.claimers, result.claimed, result.tasks, result.duplicates, result.seconds,
                              result.claimsPerSecond, result.p50, result.p99))
+            }
+            if wakeRounds > 0 {
+                let wake = try await QueueBenchmark.wakeLatency(config, rounds: wakeRounds, logger: logger)
+                let p50 = wake.isEmpty ? 0 : wake[wake.count / 2], worst = wake.last ?? 0
+                print(String(format: "%@ wake rounds=%d woken=%d p50_ms=%.1f max_ms=%.1f", backend, wakeRounds, wake.count, p50, worst))
             }
         }
     }
