@@ -55,13 +55,13 @@ enum Harness {
             seed.betaImageID = try await seedImage(backends, token: seed.betaAdmin)
             seed.betaUploadID = try await seedUploadSession(backends, token: seed.betaAdmin)
             seed.betaDeviceRequestID = "dr-beta-1"
+            let betaAdmin = try await backends.identity.authenticate(secret: seed.betaAdmin)
             let (tasks, _) = try await backends.builds.trigger.trigger(ImagingTriggerPayload(
-                requestId: seed.betaDeviceRequestID, deviceType: "vm",
-                // An image of its own, so the open build does not hold the image other tests delete.
-                images: [.init(id: try await seedImage(backends, token: seed.betaAdmin), name: "Seed build image")],
-                organization: seed.beta.id.rawValue, client: "beta-client", timestamp: "2026-11-30T10:00:00Z"),
-                principal: try await backends.identity.authenticate(secret: seed.betaAdmin))
+                requestId: seed.betaDeviceRequestID, deviceType: "vm", images: [.init(id: seed.betaImageID, name: "Seed image")],
+                organization: seed.beta.id.rawValue, client: "beta-client", timestamp: "2026-11-30T10:00:00Z"), principal: betaAdmin)
             seed.betaTaskID = tasks[0].id.rawValue
+            // Canceled at once: the seeded build exists for isolation tests and must not hold the image other tests delete.
+            _ = try await backends.builds.queue.cancel(seed.betaTaskID, principal: betaAdmin)
             seed.configuration = config
             return seed
         }

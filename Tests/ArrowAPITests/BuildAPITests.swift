@@ -155,6 +155,11 @@ import Testing
     func retryAndCancelOverTheAPI(_ backend: TestBackend) async throws {
         try await Harness.withApp(backend) { client, seed in
             let id = seed.betaTaskID
+            // The seed's task starts canceled: retry it, cancel it, retry it again.
+            let first = try await client.send(.post, "/api/vm-build/tasks/\(id)/retry", token: seed.betaAdmin)
+            #expect(try first.json()["status"] as? String == "queued")
+            #expect(try await client.send(.get, "/api/device-requests/\(seed.betaDeviceRequestID)", token: seed.betaAdmin).json()["status"] as? String
+                == "imaging")
             let canceled = try await client.send(.post, "/api/vm-build/tasks/\(id)/cancel", token: seed.betaAdmin)
             #expect(canceled.status == .ok)
             #expect(try canceled.json()["status"] as? String == "canceled")
@@ -165,8 +170,6 @@ import Testing
             let retried = try await client.send(.post, "/api/vm-build/tasks/\(id)/retry?fresh=true", token: seed.betaAdmin)
             #expect(retried.status == .ok)
             #expect(try retried.json()["status"] as? String == "queued")
-            #expect(try await client.send(.get, "/api/device-requests/\(seed.betaDeviceRequestID)", token: seed.betaAdmin).json()["status"] as? String
-                == "imaging")
             let notAgain = try await client.send(.post, "/api/vm-build/tasks/\(id)/retry", token: seed.betaAdmin)
             #expect(notAgain.status == .conflict && notAgain.errorCode == "not_retryable")
             let member = try await client.send(.post, "/api/vm-build/tasks/\(id)/cancel", token: seed.betaMember)

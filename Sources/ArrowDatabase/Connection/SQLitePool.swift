@@ -11,13 +11,7 @@ import SQLiteNIO
 struct SQLiteFileSource: ConnectionPoolSource {
     let path: String
 
-    /// Opening is retried while a pragma answers BUSY (`journal_mode` needs a lock that another connection's long
-    /// write transaction, a migration say, may hold for a while).
     func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
-        eventLoop.makeFutureWithTask { try await SQLiteBusy.retrying { try await open(logger: logger, on: eventLoop).get() } }
-    }
-
-    private func open(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
         SQLiteConnection.open(storage: .file(path: path), threadPool: .singleton, logger: logger, on: eventLoop)
             .flatMap { connection in
                 let pragmas = ["PRAGMA busy_timeout = \(SQLiteBusy.sqliteTimeoutMilliseconds)", "PRAGMA journal_mode = WAL",
