@@ -28,7 +28,10 @@ public struct Migrator: Sendable {
         let migrations = self.migrations
         let applied: [Int]
         do {
-            applied = try await client.transaction { db in
+            // On SQLite the whole transaction is tried again while it meets BUSY: on a brand-new file, migrators of
+            // other processes race to switch it to WAL, and a statement can be refused before WAL is in place. The
+            // transaction rolled back, so trying again is safe.
+            applied = try await SQLiteBusy.retrying { try await client.transaction { db in
                 if dialect == .postgres {
                     try await db.raw("SELECT pg_advisory_xact_lock(\(literal: Self.advisoryLockKey))").run()
                 }
@@ -54,7 +57,7 @@ public struct Migrator: Sendable {
                     applied.append(migration.version)
                 }
                 return applied
-            }
+            } }
         } catch let error as DatabaseError {
             throw error
         } catch {
