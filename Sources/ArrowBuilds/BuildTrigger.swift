@@ -22,38 +22,35 @@ public struct BuildTrigger: Sendable {
         let request = try TriggerValidation.deviceRequest(payload, principal: principal, at: now())
         let body = try GitHubDispatch.body(payload)
         let at = now()
-        for _ in 0..<2 {
-            do {
-                let result = try await store.transaction { repos -> (tasks: [BuildTask], created: Bool) in
-                    if let existing = try await Self.existing(request, repos) { return (existing, false) }
-                    for image in request.imageIDs { try await Self.requireBuildable(image, for: request.organizationID, repos) }
-                    try await repos.deviceRequests.create(request)
-                    var tasks: [BuildTask] = []
-                    for image in request.imageIDs {
-                        let task = BuildTask(
-                            organizationID: request.organizationID, imageID: image, deviceRequestID: request.id,
-                            deviceType: DeviceType(rawValue: request.deviceType) ?? .vm, client: request.client,
-                            createdBy: principal.user.id, createdAt: at)
-                        try await repos.buildTasks.create(task)
-                        tasks.append(task)
-                    }
-                    try await repos.outbox.add(OutboxMessage(
-                        kind: .githubDispatch, organizationID: request.organizationID, body: body,
-                        subject: "device_request:\(request.id.rawValue)", nextAttemptAt: at, createdAt: at))
-                    try await repos.buildTasks.announce()
-                    return (tasks, true)
+        do {
+            let result = try await store.transaction { repos -> (tasks: [BuildTask], created: Bool) in
+                if let existing = try await Self.existing(request, repos) { return (existing, false) }
+                for image in request.imageIDs { try await Self.requireBuildable(image, for: request.organizationID, repos) }
+                try await repos.deviceRequests.create(request)
+                var tasks: [BuildTask] = []
+                for image in request.imageIDs {
+                    let task = BuildTask(
+                        organizationID: request.organizationID, imageID: image, deviceRequestID: request.id,
+                        deviceType: DeviceType(rawValue: request.deviceType) ?? .vm, client: request.client,
+                        createdBy: principal.user.id, createdAt: at)
+                    try await repos.buildTasks.create(task)
+                    tasks.append(task)
                 }
-                if result.created { wakeups.signal() }
-                return result
-            } catch let error as ArrowError {
-                throw error
-            } catch {
-                // Two identical triggers raced and the other inserted the device request first: answer with its tasks.
-                if let existing = try await store.transaction({ repos in try await Self.existing(request, repos) }) { return (existing, false) }
-                throw error
+                try await repos.outbox.add(OutboxMessage(
+                    kind: .githubDispatch, organizationID: request.organizationID, body: body,
+                    subject: "device_request:\(request.id.rawValue)", nextAttemptAt: at, createdAt: at))
+                try await repos.buildTasks.announce()
+                return (tasks, true)
             }
+            if result.created { wakeups.signal() }
+            return result
+        } catch let error as ArrowError {
+            throw error
+        } catch {
+            // Two identical triggers raced and the other inserted the device request first: answer with its tasks.
+            if let existing = try await store.transaction({ repos in try await Self.existing(request, repos) }) { return (existing, false) }
+            throw error
         }
-        throw ArrowError(.conflict, reason: "request_conflict", "The device request changed while it was being created; try again")
     }
 
     /// `POST /api/vm-build/trigger`: one task for one image, with validated build options.

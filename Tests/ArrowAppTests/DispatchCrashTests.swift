@@ -35,7 +35,7 @@ import Glibc
         var attempted = false
         for _ in 0..<100 where !attempted {
             let list = await HTTP.send("GET", "\(installation.base)/api/vm-imaging/dispatches", token: installation.token)
-            attempted = String(decoding: list?.2 ?? Data(), as: UTF8.self).contains("\"attempts\":1")
+            attempted = String(decoding: list?.2 ?? Data(), as: UTF8.self).contains("\"number\":1,")
             if !attempted { try await Task.sleep(for: .milliseconds(100)) }
         }
         let listed = await HTTP.send("GET", "\(installation.base)/api/vm-imaging/dispatches", token: installation.token)
