@@ -88,12 +88,12 @@ import Testing
 
     @Test(arguments: TestBackend.allCases)
     func expiredLeasesRequeueWithANewAttemptAndTheZombieIsRefused(_ backend: TestBackend) async throws {
-        try await QueueFixture.with(backend, settings: QueueSettings(leaseSeconds: 1, maxLeaseLosses: 2)) { f, queue in
+        try await QueueFixture.with(backend, settings: QueueSettings(leaseSeconds: 3, maxLeaseLosses: 2)) { f, queue in
             try await f.enqueue(1, image: try await f.image(f.alpha), organization: f.alpha)
             let request = ClaimRequest(builder: QueueFixture.registration())
             let first = try #require(try await queue.claim(request, principal: f.builder))
             #expect(try await queue.sweepExpiredLeases() == (0, 0), "a live lease is left alone")
-            try await Task.sleep(for: .milliseconds(1300))
+            try await Task.sleep(for: .milliseconds(3300))
             #expect(try await queue.sweepExpiredLeases() == (1, 0))
             let second = try #require(try await queue.claim(request, principal: f.builder))
             #expect(second.task.id == first.task.id)
@@ -101,8 +101,8 @@ import Testing
             let zombie = await #expect(throws: ArrowError.self) { try await queue.report(first.report(.succeeded), principal: f.builder) }
             #expect(zombie?.publicCode == "stale_lease")
             // Heartbeats keep a lease alive past its first expiry.
-            for _ in 0..<3 {
-                try await Task.sleep(for: .milliseconds(500))
+            for _ in 0..<4 {
+                try await Task.sleep(for: .milliseconds(1000))
                 _ = try await queue.report(second.report(.heartbeat), principal: f.builder)
             }
             #expect(try await queue.sweepExpiredLeases() == (0, 0))
