@@ -17,11 +17,14 @@ public final class DatabaseClient: Sendable {
     private let shutdownPool: @Sendable () async throws -> Void
     /// PostgreSQL's connection settings, for connections held outside the pool (``listener(channel:logger:)``).
     private let postgres: PostgresConnection.Configuration?
+    /// The SQLite file, for locks that must span every client of one file in this process.
+    let sqlitePath: String?
 
     private init(
-        dialect: SQLDialectKind, sql: any SQLDatabase, postgres: PostgresConnection.Configuration? = nil,
+        dialect: SQLDialectKind, sql: any SQLDatabase, postgres: PostgresConnection.Configuration? = nil, sqlitePath: String? = nil,
         shutdown: @escaping @Sendable () async throws -> Void
     ) {
+        self.sqlitePath = sqlitePath
         self.postgres = postgres
         self.dialect = dialect
         self.sql = sql
@@ -39,7 +42,7 @@ public final class DatabaseClient: Sendable {
                 source: SQLiteFileSource(path: path),
                 maxConnectionsPerEventLoop: configuration.connectionsPerEventLoop,
                 logger: logger, on: group)
-            return DatabaseClient(dialect: .sqlite, sql: SQLitePoolDatabase(pool: pool, logger: logger)) {
+            return DatabaseClient(dialect: .sqlite, sql: SQLitePoolDatabase(pool: pool, logger: logger), sqlitePath: path) {
                 try await pool.shutdownAsync()
             }
         case .postgres(let url):

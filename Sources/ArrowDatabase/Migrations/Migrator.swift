@@ -1,5 +1,11 @@
 import Logging
 import SQLKit
+import Synchronization
+
+/// One lock per SQLite file for this process's migrators: clients of one file in one process migrate one after
+/// another instead of spinning on BUSY (each BUSY wait holds a thread of the shared blocking pool, which under load
+/// starved the migrator holding the lock). Other processes are still kept apart by `BEGIN IMMEDIATE`.
+private let sqliteMigrationLocks = Mutex<[String: AsyncLock]>([:])
 
 /// Applies pending migrations at start-up, all in one transaction.
 ///
@@ -31,7 +37,15 @@ public struct Migrator: Sendable {
             // On SQLite the whole transaction is tried again while it meets BUSY: on a brand-new file, migrators of
             // other processes race to switch it to WAL, and a statement can be refused before WAL is in place. The
             // transaction rolled back, so trying again is safe.
-            applied = try await SQLiteBusy.retrying { try await client.transaction { db in
+            let fileLock = client.sqlitePath.map { path in
+                sqliteMigrationLocks.withLock { locks in
+                    if let lock = locks[path] { return lock }
+                    let lock = AsyncLock()
+                    locks[path] = lock
+                    return lock
+                }
+            }
+            let run = { @Sendable () async throws -> [Int] in try await SQLiteBusy.retrying { try await client.transaction { db in
                 if dialect == .postgres {
                     try await db.raw("SELECT pg_advisory_xact_lock(\(literal: Self.advisoryLockKey))").run()
                 }
@@ -57,7 +71,8 @@ public struct Migrator: Sendable {
                     applied.append(migration.version)
                 }
                 return applied
-            } }
+            } } }
+            if let fileLock { applied = try await fileLock.withLock(run) } else { applied = try await run() }
         } catch let error as DatabaseError {
             throw error
         } catch {
