@@ -79,11 +79,27 @@ public struct BuildLogs: Sendable {
 
     /// Writes the finished tasks' logs to object storage: each per-phase log at
     /// `build-logs/{org}/{task}/{file}.log` and all four, in phase order, at `logs/{client}/{platform}/{task}.log`.
-    /// Returns how many tasks it archived. A crash half-way leaves the task unarchived, and the next run writes it again.
+    /// Returns how many tasks it archived. Each task is taken first with a conditional update, so two archivers (two
+    /// API nodes) never write the same objects at once; a failed write gives the task back. A crash between taking
+    /// and writing leaves that task's logs in the database only, where the proxy still reads them.
     @discardableResult
     public func archiveFinished(limit: Int = 20) async throws -> Int {
-        let tasks = try await store.repositories.taskLogs.unarchived(limit: limit)
-        for task in tasks {
+        var archived = 0
+        for task in try await store.repositories.taskLogs.unarchived(limit: limit) {
+            guard try await store.repositories.taskLogs.claimArchiving(task: task.id, at: Date()) else { continue }
+            do {
+                try await archive(task)
+                archived += 1
+            } catch {
+                try? await store.repositories.taskLogs.releaseArchiving(task: task.id)
+                throw error
+            }
+        }
+        return archived
+    }
+
+    private func archive(_ task: BuildTask) async throws {
+        do {
             var combined: [UInt8] = []
             for file in StorageLayout.BuildLog.allCases {
                 let bytes = Array(try await chunks(task, file, after: nil).map(\.content).joined().utf8)
@@ -94,9 +110,7 @@ public struct BuildLogs: Sendable {
                 }
             }
             try await replace(try StorageLayout.combinedLog(client: task.client, platform: task.deviceType.rawValue, taskID: task.id.rawValue), combined)
-            try await store.repositories.taskLogs.markArchived(task: task.id, at: Date())
         }
-        return tasks.count
     }
 
     /// Objects are immutable: a retried task's logs replace the earlier attempt's by delete, then put.

@@ -42,5 +42,8 @@ public protocol TaskLogRepository: Sendable {
     func chunks(task: BuildTaskID, file: StorageLayout.BuildLog, after position: TaskLogChunk.Position?) async throws -> [TaskLogChunk]
     /// Finished tasks whose logs have not been written to object storage yet.
     func unarchived(limit: Int) async throws -> [BuildTask]
-    func markArchived(task: BuildTaskID, at: Date) async throws
+    /// Takes the task for archiving (a conditional update): false when another archiver took it first.
+    func claimArchiving(task: BuildTaskID, at: Date) async throws -> Bool
+    /// Gives an archiving back (writing failed), so a later run tries again.
+    func releaseArchiving(task: BuildTaskID) async throws
 }

@@ -36,7 +36,12 @@ struct SQLTaskLogRepository: TaskLogRepository {
             .orderBy("finished_at").limit(limit).all().map(BuildTaskRow.decode)
     }
 
-    func markArchived(task: BuildTaskID, at: Date) async throws {
-        try await db.update("vm_build_tasks").set("logs_archived_at", to: Timestamp.from(at)).where("id", .equal, task.rawValue).run()
+    func claimArchiving(task: BuildTaskID, at: Date) async throws -> Bool {
+        !(try await db.update("vm_build_tasks").set("logs_archived_at", to: Timestamp.from(at)).where("id", .equal, task.rawValue)
+            .where("logs_archived_at", .is, SQLLiteral.null).returning("id").all()).isEmpty
+    }
+
+    func releaseArchiving(task: BuildTaskID) async throws {
+        try await db.update("vm_build_tasks").set("logs_archived_at", to: Int64?.none).where("id", .equal, task.rawValue).run()
     }
 }
