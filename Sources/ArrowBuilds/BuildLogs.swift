@@ -99,18 +99,16 @@ public struct BuildLogs: Sendable {
     }
 
     private func archive(_ task: BuildTask) async throws {
-        do {
-            var combined: [UInt8] = []
-            for file in StorageLayout.BuildLog.allCases {
-                let bytes = Array(try await chunks(task, file, after: nil).map(\.content).joined().utf8)
-                try await replace(try StorageLayout.buildLog(organizationID: task.organizationID.rawValue, taskID: task.id.rawValue, file), bytes)
-                if !bytes.isEmpty {
-                    combined += Array("=== \(file.rawValue).log ===\n".utf8) + bytes
-                    if bytes.last != UInt8(ascii: "\n") { combined.append(UInt8(ascii: "\n")) }
-                }
+        var combined: [UInt8] = []
+        for file in StorageLayout.BuildLog.allCases {
+            let bytes = Array(try await chunks(task, file, after: nil).map(\.content).joined().utf8)
+            try await replace(try StorageLayout.buildLog(organizationID: task.organizationID.rawValue, taskID: task.id.rawValue, file), bytes)
+            if !bytes.isEmpty {
+                combined += Array("=== \(file.rawValue).log ===\n".utf8) + bytes
+                if bytes.last != UInt8(ascii: "\n") { combined.append(UInt8(ascii: "\n")) }
             }
-            try await replace(try StorageLayout.combinedLog(client: task.client, platform: task.deviceType.rawValue, taskID: task.id.rawValue), combined)
         }
+        try await replace(try StorageLayout.combinedLog(client: task.client, platform: task.deviceType.rawValue, taskID: task.id.rawValue), combined)
     }
 
     /// Objects are immutable: a retried task's logs replace the earlier attempt's by delete, then put.

@@ -28,13 +28,7 @@ public enum QueueBenchmark {
             let org = try await identity.createOrganization(name: "bench-\(UUID().uuidString.prefix(8))", actor: nil)
             let (_, issued) = try await identity.createServiceAccount(name: "bench-builder", organization: org.id, actor: nil)
             let builder = try await identity.authenticate(secret: issued.secret)
-            let image = ImageID.generate()
-            let now = Date()
-            try await backends.store.repositories.images.create(Image(
-                id: image, organizationID: org.id, name: "bench", description: nil, fileName: "bench.qcow2", fileSize: 1,
-                fileType: "application/octet-stream", storageKey: "images/\(image.rawValue)/bench.qcow2", format: "qcow2", virtualSize: 1,
-                sha256: String(repeating: "0", count: 64), status: .active, software: [], ansibleFlags: try AnsibleFlags(), version: 1,
-                previousVersionID: nil, uploadedBy: nil, createdAt: now, updatedAt: now))
+            let image = try await activeImage(backends.store, organization: org.id)
             let queue = BuildQueue(store: backends.store, wakeups: TaskWakeups(), settings: QueueSettings())
             var results: [Result] = []
             for count in claimers {
@@ -57,13 +51,7 @@ public enum QueueBenchmark {
             let admin = try await identity.authenticate(secret: try await identity.login(email: email, password: "bench-password").secret)
             let (_, issued) = try await identity.createServiceAccount(name: "wake-builder", organization: org.id, actor: nil)
             let builder = try await identity.authenticate(secret: issued.secret)
-            let image = ImageID.generate()
-            let now = Date()
-            try await backends.store.repositories.images.create(Image(
-                id: image, organizationID: org.id, name: "wake", description: nil, fileName: "wake.qcow2", fileSize: 1,
-                fileType: "application/octet-stream", storageKey: "images/\(image.rawValue)/wake.qcow2", format: "qcow2", virtualSize: 1,
-                sha256: String(repeating: "0", count: 64), status: .active, software: [], ansibleFlags: try AnsibleFlags(), version: 1,
-                previousVersionID: nil, uploadedBy: nil, createdAt: now, updatedAt: now))
+            let image = try await activeImage(backends.store, organization: org.id)
             let claimerWakeups = TaskWakeups()
             let queue = BuildQueue(store: backends.store, wakeups: claimerWakeups, settings: QueueSettings())
             let otherNode = BuildTrigger(store: backends.store, wakeups: backends.database.dialect == .sqlite ? claimerWakeups : TaskWakeups())
@@ -88,6 +76,18 @@ public enum QueueBenchmark {
             }
             return latencies.sorted()
         }
+    }
+
+    /// An active image row (no bytes: the queue never reads them) for the benchmark's tasks.
+    static func activeImage(_ store: any DataStore, organization: OrganizationID) async throws -> ImageID {
+        let image = ImageID.generate()
+        let now = Date()
+        try await store.repositories.images.create(Image(
+            id: image, organizationID: organization, name: "bench", description: nil, fileName: "bench.qcow2", fileSize: 1,
+            fileType: "application/octet-stream", storageKey: "images/\(image.rawValue)/bench.qcow2", format: "qcow2", virtualSize: 1,
+            sha256: String(repeating: "0", count: 64), status: .active, software: [], ansibleFlags: try AnsibleFlags(), version: 1,
+            previousVersionID: nil, uploadedBy: nil, createdAt: now, updatedAt: now))
+        return image
     }
 
     static func fill(_ store: any DataStore, tasks: Int, organization: OrganizationID, image: ImageID) async throws {
