@@ -41,7 +41,11 @@ let package = Package(
         ),
         .target(name: "ArrowFormats", swiftSettings: swiftSettings),
         .target(name: "ArrowProtocol", swiftSettings: swiftSettings),
-        .target(name: "ArrowBuilds", dependencies: ["ArrowCore", "ArrowProtocol"], swiftSettings: swiftSettings),
+        .target(
+            name: "ArrowBuilds",
+            dependencies: ["ArrowCore", "ArrowProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "ArrowRegistry",
             dependencies: [

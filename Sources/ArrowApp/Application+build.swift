@@ -50,7 +50,8 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
 func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logger) -> [any Service] {
     var services: [any Service] = [
         LeaseSweeper(queue: backends.builds.queue, interval: .milliseconds(Int64(config.sweepInterval * 1000)), logger: logger),
-        OutboxDispatchService(store: backends.store, settings: config.dispatch, wakeups: backends.builds.wakeups, logger: logger),
+        OutboxDispatchService(store: backends.store, settings: config.dispatch, box: backends.builds.box, wakeups: backends.builds.wakeups,
+                              logger: logger),
         LogArchiver(logs: backends.builds.logs, logger: logger),
     ]
     if let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger) {
@@ -119,7 +120,19 @@ public final class Backends: Sendable {
             sessionLifetime: TimeInterval(config.sessionLifetime), cache: AuthenticationCache(ttl: config.authCacheTTL))
         let images = ImageRegistry(store: store, blobs: blobs, limits: config.uploadLimits, instanceID: instance.id, logger: logger)
         return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore,
-                        instance: instance, builds: BuildServices(store: store, blobs: blobs, settings: config.queue, observe: BuildMetrics.observe))
+                        instance: instance,
+                        builds: BuildServices(store: store, blobs: blobs, settings: config.queue, box: try secretBox(config),
+                                              allowPrivateWebhooks: config.allowPrivateWebhooks, observe: BuildMetrics.observe))
+    }
+
+    /// The configured secrets key, else the data directory's `secrets.key` (created at first start).
+    static func secretBox(_ config: AppConfiguration) throws -> SecretBox {
+        if let key = config.secretsKey { return try SecretBox(keyBytes: key.value) }
+        do {
+            return try SecretBox(keyBytes: Data(try LocalPresigner.loadOrCreateKey(at: config.dataDirectory + "/secrets.key")))
+        } catch {
+            throw ConfigurationError("Cannot read or create \(config.dataDirectory)/secrets.key; set ARROW_SECRETS_KEY instead")
+        }
     }
 
     /// The configured object store, without touching the database.

@@ -151,6 +151,7 @@ public struct BuildQueue: Sendable {
             if let builder = task.builderID {
                 try await repos.builders.seen(id: builder, currentTask: task.status.isOpen ? task.id : nil, at: Date())
             }
+            try await BuildEvents.moved(from: before, to: task, repos, at: Date())
             if !task.status.isOpen {
                 try await Self.settle(task.deviceRequestID, repos)
                 observe(.finished(status: task.status, code: task.state.errorCode, duration: task.startedAt.map { Date().timeIntervalSince($0) }))
@@ -205,6 +206,7 @@ public struct BuildQueue: Sendable {
             guard try await repos.buildTasks.write(task, expecting: before, leaseSeconds: nil) else {
                 throw ArrowError(.conflict, reason: "task_changed", "The task changed while this request ran; read it and try again")
             }
+            try await BuildEvents.moved(from: before, to: task, repos, at: Date())
             try await Self.settle(task.deviceRequestID, repos)
             return try await repos.buildTasks.find(id: task.id, scope: .all) ?? task
         }
@@ -230,6 +232,7 @@ public struct BuildQueue: Sendable {
                 let before = task.state
                 do { try task.state.leaseExpired(maxLeaseLosses: settings.maxLeaseLosses) } catch { return nil }
                 guard try await repos.buildTasks.write(task, expecting: before, leaseSeconds: nil) else { return nil }
+                try await BuildEvents.moved(from: before, to: task, repos, at: Date())
                 if let builder = task.builderID { try await repos.builders.seen(id: builder, currentTask: nil, at: Date()) }
                 if task.status == .failed {
                     try await Self.settle(task.deviceRequestID, repos)

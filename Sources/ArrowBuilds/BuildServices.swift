@@ -8,11 +8,22 @@ public struct BuildServices: Sendable {
     public let queue: BuildQueue
     public let trigger: BuildTrigger
     public let logs: BuildLogs
+    public let configs: BuildConfigs
+    public let webhooks: Webhooks
+    public let notifications: Notifications
+    /// Seals the secrets of ClientConfigs and webhooks.
+    public let box: SecretBox
 
+    /// `box`: nil gives a key that lives as long as this process (tests); servers pass the configured one.
     public init(
         store: any DataStore, blobs: any BlobStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings(),
-        observe: @escaping QueueObserver = { _ in }
+        box: SecretBox? = nil, allowPrivateWebhooks: Bool = false, observe: @escaping QueueObserver = { _ in }
     ) {
+        let box = box ?? SecretBox.ephemeral()
+        self.box = box
+        self.configs = BuildConfigs(store: store, blobs: blobs, box: box)
+        self.webhooks = Webhooks(store: store, box: box, allowPrivateAddresses: allowPrivateWebhooks)
+        self.notifications = Notifications(store: store)
         self.store = store
         self.logs = BuildLogs(store: store, blobs: blobs)
         self.wakeups = wakeups

@@ -15,3 +15,17 @@ extension BuildTaskRecord {
             startedAt: task.startedAt, finishedAt: task.finishedAt, leasedUntil: task.leasedUntil)
     }
 }
+
+extension BuildTaskRecord {
+    /// The record with its phase timings and log links (a single task's view).
+    public init(_ task: BuildTask, phases: [PhaseTiming], now: Date = Date()) {
+        self.init(task)
+        phaseTimings = phases.map { timing in
+            PhaseTimingRecord(attempt: timing.attempt, phase: timing.phase.rawValue, startedAt: timing.startedAt, finishedAt: timing.finishedAt,
+                              seconds: max(0, (timing.finishedAt ?? now).timeIntervalSince(timing.startedAt)))
+        }
+        logs = Dictionary(uniqueKeysWithValues: StorageLayout.BuildLog.allCases.map { file in
+            ("\(file.rawValue).log", "/api/build-logs/proxy?task=\(task.id.rawValue)&file=\(file.rawValue).log")
+        })
+    }
+}

@@ -1,4 +1,5 @@
 import ArrowCore
+import ArrowProtocol
 import Foundation
 
 /// Sends one HTTP request; the App gives the real client, tests may give a fake.
@@ -42,11 +43,15 @@ public struct OutboxDispatcher: Sendable {
     let now: @Sendable () -> Date
     let jitter: @Sendable () -> Double
     let observe: QueueObserver
+    /// Opens organization webhooks' signing secrets; without it their messages fail.
+    let box: SecretBox?
 
     public init(
-        store: any DataStore, transport: any DispatchTransport, settings: DispatchSettings, now: @escaping @Sendable () -> Date = Date.init,
-        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, observe: @escaping QueueObserver = { _ in }
+        store: any DataStore, transport: any DispatchTransport, settings: DispatchSettings, box: SecretBox? = nil,
+        now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        observe: @escaping QueueObserver = { _ in }
     ) {
+        self.box = box
         self.observe = observe
         self.store = store
         self.transport = transport
@@ -71,17 +76,22 @@ public struct OutboxDispatcher: Sendable {
         var updated = message
         updated.attempts += 1
         let started = now()
-        guard let url = settings.url, !url.isEmpty else {
-            updated.status = .skipped
-            updated.lastError = "GITHUB_VM_IMAGING_WEBHOOK_URL is not set; builders take the task from the queue"
-            try await store.repositories.outbox.record(
-                DeliveryAttempt(messageID: message.id, number: updated.attempts, at: started, httpStatus: nil, error: updated.lastError, durationMS: 0),
-                updated: updated)
-            return
+        let target: (url: String, headers: [(String, String)])
+        switch message.kind {
+        case .githubDispatch:
+            guard let url = settings.url, !url.isEmpty else {
+                return try await settle(message, .skipped, "GITHUB_VM_IMAGING_WEBHOOK_URL is not set; builders take the task from the queue")
+            }
+            target = (url, settings.headers)
+        case .organizationWebhook:
+            switch try await webhookTarget(message) {
+            case .success(let found): target = found
+            case .failure(let reason): return try await settle(message, reason.status, reason.text)
+            }
         }
         let clock = ContinuousClock()
         let begin = clock.now
-        let (outcome, error) = await transport.post(url: url, headers: settings.headers, body: message.body)
+        let (outcome, error) = await transport.post(url: target.url, headers: target.headers, body: message.body)
         observe(.dispatchAttempt(status: outcome.status))
         let elapsed = clock.now - begin
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -100,6 +110,44 @@ public struct OutboxDispatcher: Sendable {
             DeliveryAttempt(messageID: message.id, number: updated.attempts, at: started, httpStatus: outcome.status,
                             error: updated.lastError, durationMS: milliseconds),
             updated: updated)
+    }
+
+    /// Ends a message without sending it, recording why as its one attempt.
+    private func settle(_ message: OutboxMessage, _ status: OutboxMessage.Status, _ reason: String) async throws {
+        var updated = message
+        updated.attempts += 1
+        updated.status = status
+        updated.lastError = reason
+        try await store.repositories.outbox.record(
+            DeliveryAttempt(messageID: message.id, number: updated.attempts, at: now(), httpStatus: nil, error: reason, durationMS: 0),
+            updated: updated)
+    }
+
+    struct Undeliverable: Error {
+        var status: OutboxMessage.Status
+        var text: String
+    }
+
+    /// An organization webhook's URL and signed headers (signed now: each attempt carries a fresh timestamp, so a
+    /// receiver may refuse old ones as replays).
+    func webhookTarget(_ message: OutboxMessage) async throws -> Result<(url: String, headers: [(String, String)]), Undeliverable> {
+        guard let id = message.webhookID, let hook = try await store.repositories.webhooks.find(id: id, scope: .all) else {
+            return .failure(Undeliverable(status: .skipped, text: "The webhook was deleted"))
+        }
+        guard let box else { return .failure(Undeliverable(status: .failed, text: "This server has no secrets key to sign webhooks with")) }
+        let secret: String
+        do {
+            secret = try box.open(hook.sealedSecret, context: Webhooks.context(hook.organizationID, hook.id))
+        } catch let error as ArrowError {
+            return .failure(Undeliverable(status: .failed, text: error.message))
+        }
+        let timestamp = String(Int(now().timeIntervalSince1970))
+        let event = (try? WireJSON.decoder().decode(BuildEventPayload.self, from: Data(message.body.utf8)))?.event ?? ""
+        let signature = SecretBox.signature(secret: secret, message: Data((timestamp + "." + message.body).utf8))
+        return .success((hook.url, [
+            ("Content-Type", "application/json"), ("User-Agent", "ARROW-VM-Imaging/1.0"), ("X-Arrow-Event", event),
+            ("X-Arrow-Delivery", message.id.rawValue), ("X-Arrow-Timestamp", timestamp), ("X-Arrow-Signature", "sha256=" + signature),
+        ]))
     }
 
     public func list(principal: Principal, limit: Int) async throws -> [(OutboxMessage, [DeliveryAttempt])] {

@@ -33,6 +33,8 @@ public struct SQLDataStore: DataStore {
             deviceRequests: SQLDeviceRequestRepository(db: db), imageUsage: SQLImageUsageRepository(db: db),
             serverInstances: SQLServerInstanceRepository(db: db),
             builders: SQLBuilderRepository(db: db), outbox: SQLOutboxRepository(db: db),
-            taskLogs: SQLTaskLogRepository(db: db))
+            taskLogs: SQLTaskLogRepository(db: db), clientConfigs: SQLClientConfigRepository(db: db),
+            buildHistory: SQLBuildHistoryRepository(db: db), notifications: SQLNotificationRepository(db: db),
+            webhooks: SQLWebhookRepository(db: db))
     }
 }

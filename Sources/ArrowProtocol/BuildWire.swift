@@ -85,6 +85,10 @@ public struct BuildTaskRecord: Codable, Sendable, Equatable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var leasedUntil: Date?
+    /// With a single task (`GET /api/vm-build/tasks/{id}`): every attempt's phases and how long each took.
+    public var phaseTimings: [PhaseTimingRecord]?
+    /// With a single task: the proxy URL of each of its four logs, by file name.
+    public var logs: [String: String]?
 
     public init(
         id: String, organizationId: String, imageId: String, deviceRequestId: String?, deviceType: String, buildServerId: String?,
@@ -234,4 +238,22 @@ public struct TaskLogReceipt: Codable, Sendable, Equatable {
     public var stored: Bool
 
     public init(stored: Bool) { self.stored = stored }
+}
+
+/// One phase of one attempt (`BuildTaskRecord.phase_timings`).
+public struct PhaseTimingRecord: Codable, Sendable, Equatable {
+    public var attempt: Int
+    public var phase: String
+    public var startedAt: Date
+    public var finishedAt: Date?
+    /// Until `finished_at`, or until now while the phase runs.
+    public var seconds: Double
+
+    public init(attempt: Int, phase: String, startedAt: Date, finishedAt: Date?, seconds: Double) {
+        self.attempt = attempt
+        self.phase = phase
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.seconds = seconds
+    }
 }

@@ -17,6 +17,7 @@ struct BuildController {
         routes.get("/api/vm-imaging/dispatches", .permission(.buildTrigger), use: dispatches)
         routes.post("/api/vm-build/trigger", .permission(.imageAdmin), use: triggerManual)
         routes.get("/api/vm-build/tasks/:task_id", .permission(.buildRead), use: show)
+        routes.get("/api/vm-build/stats", .permission(.buildRead), use: stats)
         routes.post("/api/vm-build/tasks/:task_id/retry", .permission(.buildTrigger), use: retry)
         routes.post("/api/vm-build/tasks/:task_id/cancel", .permission(.buildTrigger), use: cancel)
         routes.get("/api/device-requests", .permission(.buildRead), use: deviceRequests)
@@ -40,8 +41,10 @@ struct BuildController {
             tasks: [TriggeredTask(id: task.id.rawValue, imageId: task.imageID.rawValue, status: task.status.rawValue)], created: true))
     }
 
+    /// The task with its phase timings and log links.
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> BuildTaskRecord {
-        BuildTaskRecord(try await builds.queue.find(try context.parameters.require("task_id"), principal: try context.requirePrincipal()))
+        let task = try await builds.queue.find(try context.parameters.require("task_id"), principal: try context.requirePrincipal())
+        return BuildTaskRecord(task, phases: try await builds.phases(of: task))
     }
 
     /// `fresh=true` starts over from the first phase.
@@ -53,6 +56,13 @@ struct BuildController {
 
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> BuildTaskRecord {
         BuildTaskRecord(try await builds.queue.cancel(try context.parameters.require("task_id"), principal: try context.requirePrincipal()))
+    }
+
+    /// `?window=` seconds, or with a unit (`30m`, `24h`, `7d`); default 7 days, at most 366 days.
+    @Sendable func stats(_ request: Request, context: AppRequestContext) async throws -> BuildStatsDTO {
+        let window = try QueryParameters.duration(request.uri.queryParameters["window"].map(String.init), name: "window",
+                                                  max: 366 * 86400) ?? 7 * 86400
+        return BuildStatsDTO(try await builds.statistics(window: window, principal: try context.requirePrincipal()))
     }
 
     @Sendable func dispatches(_ request: Request, context: AppRequestContext) async throws -> ListResponse<DispatchDTO> {
@@ -117,6 +127,7 @@ struct DispatchDTO: ResponseCodable {
     var id: String
     var kind: String
     var subject: String
+    var webhookId: String?
     var status: String
     var attempts: Int
     var nextAttemptAt: Date
@@ -131,6 +142,7 @@ struct DispatchDTO: ResponseCodable {
         id = message.id.rawValue
         kind = message.kind.rawValue
         subject = message.subject
+        webhookId = message.webhookID?.rawValue
         status = message.status.rawValue
         self.attempts = message.attempts
         nextAttemptAt = message.nextAttemptAt

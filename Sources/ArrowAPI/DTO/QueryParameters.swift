@@ -23,6 +23,18 @@ enum QueryParameters {
         return value
     }
 
+    /// Seconds, bare or with a unit (`90`, `30m`, `24h`, `7d`), from 1 to `max`; nil when absent.
+    static func duration(_ text: String?, name: String, max: Int) throws -> TimeInterval? {
+        guard let text else { return nil }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        let unit = text.last.flatMap { units[$0] }
+        let number = unit == nil ? Substring(text) : text.dropLast()
+        guard let value = Int(number), value > 0, value <= max / (unit ?? 1) else {
+            throw ArrowError(.invalidInput, reason: "invalid_filter", "\(name) must be a duration such as 3600, 30m, 24h or 7d, at most \(max / 86400) days")
+        }
+        return TimeInterval(value * (unit ?? 1))
+    }
+
     /// A JSON number that is a whole, non-negative byte count representable exactly (no 1.5e6, no 1e20).
     static func byteCount(_ value: Any, name: String) throws -> Int64 {
         let refused = ArrowError(.unprocessable, reason: "invalid_\(name)", "\(name) must be a whole number of bytes")

@@ -61,7 +61,7 @@ extension OpenAPIDocument {
       /api/vm-build/tasks/{task_id}:
         parameters: [{name: task_id, in: path, required: true, schema: {type: string}}]
         get:
-          summary: A task's status, phase, progress, attempt, error and artifact
+          summary: A task's status, phase, progress, attempt, error and artifact, with phase timings and log links
           responses:
             '200': {description: The task, content: {application/json: {schema: {$ref: '#/components/schemas/BuildTask'}}}}
       /api/vm-build/tasks/{task_id}/retry:
@@ -208,6 +208,19 @@ extension OpenAPIDocument {
             started_at: {type: string, format: date-time}
             finished_at: {type: string, format: date-time}
             leased_until: {type: string, format: date-time}
+            phase_timings:
+              type: array
+              description: With a single task only
+              items:
+                type: object
+                required: [attempt, phase, started_at, seconds]
+                properties:
+                  attempt: {type: integer}
+                  phase: {$ref: '#/components/schemas/Phase'}
+                  started_at: {type: string, format: date-time}
+                  finished_at: {type: string, format: date-time}
+                  seconds: {type: number}
+            logs: {type: object, description: With a single task only; the proxy URL of each log by file name, additionalProperties: {type: string}}
         TaskList: {type: object, required: [items], properties: {items: {type: array, items: {$ref: '#/components/schemas/BuildTask'}}}}
         BuilderRegistration:
           type: object
@@ -269,8 +282,9 @@ extension OpenAPIDocument {
           required: [id, kind, subject, status, attempts, next_attempt_at, created_at, history]
           properties:
             id: {type: string}
-            kind: {type: string, enum: [github_dispatch]}
+            kind: {type: string, enum: [github_dispatch, org_webhook]}
             subject: {type: string}
+            webhook_id: {type: string}
             status: {type: string, enum: [pending, delivered, failed, skipped]}
             attempts: {type: integer}
             next_attempt_at: {type: string, format: date-time}

@@ -37,6 +37,7 @@ struct LeaseSweeper: Service {
 struct OutboxDispatchService: Service {
     let store: any DataStore
     let settings: DispatchSettings
+    let box: SecretBox
     let wakeups: TaskWakeups
     let logger: Logger
 
@@ -44,7 +45,7 @@ struct OutboxDispatchService: Service {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPDispatchTransport.configuration)
         defer { Task { try? await client.shutdown() } }
         let dispatcher = OutboxDispatcher(
-            store: store, transport: HTTPDispatchTransport(client: client), settings: settings, observe: BuildMetrics.observe)
+            store: store, transport: HTTPDispatchTransport(client: client), settings: settings, box: box, observe: BuildMetrics.observe)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let generation = wakeups.generation
             do {

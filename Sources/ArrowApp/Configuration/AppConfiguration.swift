@@ -53,6 +53,13 @@ public struct AppConfiguration: Sendable, Equatable {
     /// Seconds between sweeps for expired leases (`builds.sweep.interval`).
     public var sweepInterval: Double = 15
 
+    /// The key that seals ClientConfig and webhook secrets at rest (`secrets.key`, `ARROW_SECRETS_KEY`, 32 bytes
+    /// base64). None: `<data dir>/secrets.key`, created at first start. Every API node of one database needs the same.
+    public var secretsKey: Redacted<Data>?
+    /// Accept organization webhooks on loopback and private addresses (`webhooks.allow.private`); for tests and
+    /// closed networks only.
+    public var allowPrivateWebhooks = false
+
     public init() {}
 
     /// Where GitHub dispatches go.

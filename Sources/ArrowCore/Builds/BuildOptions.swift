@@ -39,7 +39,7 @@ public struct BuildOptions: Sendable, Equatable, Codable {
             throw ArrowError(.unprocessable, reason: "unknown_ansible_flag", "build_options.ansible_flags: unknown flag \(unknown)")
         }
         if let resources = resourceAllocation { try resources.validate() }
-        if let hostname, !Self.isHostname(hostname) {
+        if let hostname, !Self.isValidHostname(hostname) {
             throw ArrowError(.unprocessable, reason: "invalid_build_options", "build_options.hostname is not a valid host name")
         }
         for item in software ?? [] where item.name.isEmpty || item.name.count > 128 {
@@ -47,7 +47,7 @@ public struct BuildOptions: Sendable, Equatable, Codable {
         }
     }
 
-    static func isHostname(_ name: String) -> Bool {
+    public static func isValidHostname(_ name: String) -> Bool {
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         return !name.isEmpty && name.count <= 253 && labels.allSatisfy { label in
             (1...63).contains(label.count) && label.first != "-" && label.last != "-"

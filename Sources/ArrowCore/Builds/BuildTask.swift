@@ -90,6 +90,8 @@ public protocol BuildTaskRepository: Sendable {
     /// Writes `task` if the row still has `expecting`'s status, attempt and lease token; with `leaseSeconds`, also
     /// extends the lease from the database's now. False when the row moved on.
     func write(_ task: BuildTask, expecting: BuildTaskState, leaseSeconds: Int?) async throws -> Bool
+    /// The task when it is running under exactly this lease and the lease has not ended by the database's clock.
+    func leased(id: BuildTaskID, attempt: Int, token: String, scope: AccessScope) async throws -> BuildTask?
     /// Running tasks whose lease ended before the database's now.
     func expiredLeases(limit: Int) async throws -> [BuildTask]
     /// Tells claimers on other nodes that work arrived, when the transaction commits (PostgreSQL `NOTIFY`; nothing on

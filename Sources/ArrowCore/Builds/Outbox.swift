@@ -9,6 +9,8 @@ public struct OutboxMessage: Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
         /// GitHub `repository_dispatch` to `GITHUB_VM_IMAGING_WEBHOOK_URL`.
         case githubDispatch = "github_dispatch"
+        /// A build event to one of an organization's webhooks (``OrganizationWebhook``), HMAC-signed.
+        case organizationWebhook = "org_webhook"
     }
 
     public enum Status: String, Sendable, Codable, CaseIterable {
@@ -24,6 +26,8 @@ public struct OutboxMessage: Sendable, Equatable {
     public var body: String
     /// What the message is about (a device request or a task), for admins reading the list.
     public var subject: String
+    /// The webhook an ``Kind/organizationWebhook`` message goes to.
+    public var webhookID: WebhookID?
     public var status: Status
     public var attempts: Int
     public var nextAttemptAt: Date
@@ -34,7 +38,7 @@ public struct OutboxMessage: Sendable, Equatable {
 
     public init(
         id: OutboxMessageID = .generate(), kind: Kind, organizationID: OrganizationID?, body: String, subject: String,
-        status: Status = .pending, attempts: Int = 0, nextAttemptAt: Date, lastHTTPStatus: Int? = nil, lastError: String? = nil,
+        webhookID: WebhookID? = nil, status: Status = .pending, attempts: Int = 0, nextAttemptAt: Date, lastHTTPStatus: Int? = nil, lastError: String? = nil,
         createdAt: Date, deliveredAt: Date? = nil
     ) {
         self.id = id
@@ -42,6 +46,7 @@ public struct OutboxMessage: Sendable, Equatable {
         self.organizationID = organizationID
         self.body = body
         self.subject = subject
+        self.webhookID = webhookID
         self.status = status
         self.attempts = attempts
         self.nextAttemptAt = nextAttemptAt

@@ -112,6 +112,9 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case imageUnshared = "image.unshared"
         case imageVisibilityChanged = "image.visibility_changed"
         case defaultImagesChanged = "collection.defaults_changed"
+        case clientConfigUpdated = "client_config.updated"
+        case webhookCreated = "webhook.created"
+        case webhookDeleted = "webhook.deleted"
     }
 
     public var id: Int64?

@@ -73,6 +73,10 @@ public struct Repositories: Sendable {
     public var builders: any BuilderRepository
     public var outbox: any OutboxRepository
     public var taskLogs: any TaskLogRepository
+    public var clientConfigs: any ClientConfigRepository
+    public var buildHistory: any BuildHistoryRepository
+    public var notifications: any NotificationRepository
+    public var webhooks: any WebhookRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
@@ -81,8 +85,13 @@ public struct Repositories: Sendable {
         metadataFiles: any MetadataFileRepository, buildTasks: any BuildTaskRepository,
         deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository,
         serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository,
-        taskLogs: any TaskLogRepository
+        taskLogs: any TaskLogRepository, clientConfigs: any ClientConfigRepository, buildHistory: any BuildHistoryRepository,
+        notifications: any NotificationRepository, webhooks: any WebhookRepository
     ) {
+        self.clientConfigs = clientConfigs
+        self.buildHistory = buildHistory
+        self.notifications = notifications
+        self.webhooks = webhooks
         self.taskLogs = taskLogs
         self.builders = builders
         self.outbox = outbox

@@ -118,6 +118,13 @@ struct SQLBuildTaskRepository: BuildTaskRepository {
         return try await update.returning(Self.columns.map { SQLColumn($0) }).first().map(BuildTaskRow.decode)
     }
 
+    func leased(id: BuildTaskID, attempt: Int, token: String, scope: AccessScope) async throws -> BuildTask? {
+        try await select().where("id", .equal, id.rawValue).scoped(scope)
+            .where("status", .equal, BuildTaskStatus.running.rawValue).where("attempt", .equal, attempt).where("lease_token", .equal, token)
+            .where(SQLColumn("leased_until"), .greaterThan, clock.nowMilliseconds)
+            .first().map(BuildTaskRow.decode)
+    }
+
     func expiredLeases(limit: Int) async throws -> [BuildTask] {
         try await select().where("status", .equal, BuildTaskStatus.running.rawValue)
             .where(SQLColumn("leased_until"), .lessThan, clock.nowMilliseconds)

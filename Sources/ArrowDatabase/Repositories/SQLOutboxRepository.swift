@@ -7,7 +7,7 @@ struct SQLOutboxRepository: OutboxRepository {
 
     static let columns = [
         "id", "kind", "organization_id", "subject", "body", "status", "attempts", "next_attempt_at", "last_http_status",
-        "last_error", "created_at", "delivered_at",
+        "last_error", "created_at", "delivered_at", "webhook_id",
     ]
 
     func add(_ message: OutboxMessage) async throws {
@@ -15,7 +15,8 @@ struct SQLOutboxRepository: OutboxRepository {
             SQLBind(message.id.rawValue), SQLBind(message.kind.rawValue), SQLBind(message.organizationID?.rawValue),
             SQLBind(message.subject), SQLBind(message.body), SQLBind(message.status.rawValue), SQLBind(message.attempts),
             SQLBind(Timestamp.from(message.nextAttemptAt)), SQLBind(message.lastHTTPStatus), SQLBind(message.lastError),
-            SQLBind(Timestamp.from(message.createdAt)), SQLBind(message.deliveredAt.map(Timestamp.from))
+            SQLBind(Timestamp.from(message.createdAt)), SQLBind(message.deliveredAt.map(Timestamp.from)),
+            SQLBind(message.webhookID?.rawValue)
         ).run()
     }
 
@@ -73,7 +74,7 @@ struct SQLOutboxRepository: OutboxRepository {
         return OutboxMessage(
             id: OutboxMessageID(try row.string("id")), kind: kind,
             organizationID: try row.optionalString("organization_id").map { OrganizationID($0) }, body: try row.string("body"),
-            subject: try row.string("subject"), status: status, attempts: Int(try row.int64("attempts")),
+            subject: try row.string("subject"), webhookID: try row.optionalString("webhook_id").map { WebhookID($0) }, status: status, attempts: Int(try row.int64("attempts")),
             nextAttemptAt: Timestamp.date(try row.int64("next_attempt_at")),
             lastHTTPStatus: try row.optionalInt64("last_http_status").map(Int.init), lastError: try row.optionalString("last_error"),
             createdAt: Timestamp.date(try row.int64("created_at")), deliveredAt: try row.optionalInt64("delivered_at").map(Timestamp.date))

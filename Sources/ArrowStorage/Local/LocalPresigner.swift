@@ -19,7 +19,13 @@ public struct LocalPresigner: Sendable {
 
     /// Reads the presign secret from `<directory>/storage.secret`, creating it (32 random bytes, mode 0600) once.
     public static func loadOrCreateSecret(in directory: String) throws -> [UInt8] {
-        let path = secretPath(in: directory)
+        try loadOrCreateKey(at: secretPath(in: directory))
+    }
+
+    /// Reads 32 key bytes from `path`, creating the file (random bytes, mode 0600) when there is none; of two
+    /// processes creating it at once, both end up with the one that landed first.
+    public static func loadOrCreateKey(at path: String) throws -> [UInt8] {
+        let directory = (path as NSString).deletingLastPathComponent
         if let data = FileManager.default.contents(atPath: path), data.count == 32 { return [UInt8](data) }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let bytes = randomSecret()

@@ -230,6 +230,17 @@ enum BuildView {
         if let code = task["error_code"] as? String { lines.append("error     \(code): \(task["error_message"] as? String ?? "")") }
         if let artifact = task["artifact_image_id"] as? String { lines.append("artifact  \(artifact)") }
         if let builder = task["builder_id"] as? String { lines.append("builder   \(builder)") }
+        let timings = task["phase_timings"] as? [[String: Any]] ?? []
+        if !timings.isEmpty { lines.append("phases") }
+        for timing in timings {
+            let seconds = (timing["seconds"] as? NSNumber)?.doubleValue ?? 0
+            let running = timing["finished_at"] == nil ? " (running)" : ""
+            lines.append("  #\(timing["attempt"] as? Int ?? 0) \((timing["phase"] as? String ?? "?").padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%8.1f s", seconds))\(running)")
+        }
+        if let logs = task["logs"] as? [String: String], !logs.isEmpty {
+            lines.append("logs      arrow build logs \(task["id"] as? String ?? "?") --file download|ansible|deploy|summary")
+            for name in ["download.log", "ansible.log", "deploy.log", "summary.log"] { if let url = logs[name] { lines.append("  \(url)") } }
+        }
         return lines.joined(separator: "\n")
     }
 }

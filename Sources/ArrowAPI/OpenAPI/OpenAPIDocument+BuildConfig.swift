@@ -1,0 +1,256 @@
+extension OpenAPIDocument {
+    static let buildConfigPaths = """
+      /api/vm-build/stats:
+        get:
+          summary: Success rate and p50/p95 build time per image and per organization over a window
+          parameters:
+            - {name: window, in: query, description: 'Seconds, or with a unit: 30m, 24h, 7d (default 7d, at most 366d)', schema: {type: string, pattern: '^[0-9]+[smhd]?$'}}
+          responses:
+            '200': {description: Statistics, content: {application/json: {schema: {$ref: '#/components/schemas/BuildStats'}}}}
+      /api/organizations/{org_id}/client-config:
+        parameters: [{name: org_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: The organization's ClientConfig, secrets left out (their paths in secrets_set)
+          responses:
+            '200': {description: The configuration, content: {application/json: {schema: {$ref: '#/components/schemas/ClientConfigView'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        put:
+          summary: Replace the ClientConfig; secrets left out keep their value, an empty string clears one
+          parameters: [{name: If-Match, in: header, description: The revision the change is based on, schema: {type: string}}]
+          requestBody:
+            required: true
+            content: {application/json: {schema: {$ref: '#/components/schemas/ClientConfig'}}}
+          responses:
+            '200': {description: Stored, content: {application/json: {schema: {$ref: '#/components/schemas/ClientConfigView'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/imaging/client-config/{org_id}:
+        parameters:
+          - {name: org_id, in: path, required: true, schema: {type: string}}
+          - {name: X-Arrow-Task, in: header, required: true, schema: {type: string}}
+          - {name: X-Arrow-Lease-Attempt, in: header, required: true, schema: {type: integer}}
+          - {name: X-Arrow-Lease-Token, in: header, required: true, schema: {type: string}}
+        get:
+          summary: For the builder holding a live lease on one of the organization's tasks, the ClientConfig with its secrets
+          responses:
+            '200': {description: The configuration, content: {application/json: {schema: {$ref: '#/components/schemas/BuilderClientConfig'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+      /api/imaging/image-config/{task_id}:
+        parameters:
+          - {name: task_id, in: path, required: true, schema: {type: string}}
+          - {name: X-Arrow-Lease-Attempt, in: header, required: true, schema: {type: integer}}
+          - {name: X-Arrow-Lease-Token, in: header, required: true, schema: {type: string}}
+        get:
+          summary: For the builder holding the task's live lease, its ImageConfig (base image with a presigned download, software, flags, scripts, resources)
+          responses:
+            '200': {description: The configuration, content: {application/json: {schema: {$ref: '#/components/schemas/ImageConfig'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+      /api/notifications:
+        get:
+          summary: The caller's in-app notifications, newest first
+          parameters:
+            - {name: unread, in: query, schema: {type: boolean}}
+            - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 500}}
+          responses:
+            '200': {description: Notifications, content: {application/json: {schema: {$ref: '#/components/schemas/NotificationList'}}}}
+      /api/notifications/read-all:
+        post:
+          summary: Mark all the caller's notifications read
+          responses:
+            '200': {description: Marked, content: {application/json: {schema: {type: object, required: [marked], properties: {marked: {type: integer}}}}}}
+      /api/notifications/{notification_id}/read:
+        parameters: [{name: notification_id, in: path, required: true, schema: {type: string}}]
+        post:
+          summary: Mark one of the caller's notifications read
+          responses:
+            '204': {description: Marked}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/organizations/{org_id}/webhooks:
+        parameters: [{name: org_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: The organization's build-event webhooks (secrets are never shown again)
+          responses:
+            '200': {description: Webhooks, content: {application/json: {schema: {$ref: '#/components/schemas/WebhookList'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        post:
+          summary: Register a webhook; the answer carries its HMAC-SHA256 signing secret, this once
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [url]
+                  properties:
+                    url: {type: string}
+                    events: {type: array, items: {$ref: '#/components/schemas/BuildEvent'}}
+          responses:
+            '201': {description: Registered, content: {application/json: {schema: {$ref: '#/components/schemas/Webhook'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/organizations/{org_id}/webhooks/{webhook_id}:
+        parameters:
+          - {name: org_id, in: path, required: true, schema: {type: string}}
+          - {name: webhook_id, in: path, required: true, schema: {type: string}}
+        delete:
+          summary: Delete a webhook; its undelivered messages are skipped
+          responses:
+            '204': {description: Deleted}
+            '404': {$ref: '#/components/responses/Error'}
+
+    """
+
+    static let buildConfigSchemas = """
+        BuildEvent: {type: string, enum: [build.succeeded, build.failed, build.canceled]}
+        Software:
+          type: object
+          required: [name]
+          properties: {name: {type: string}, version: {type: string}, ansible_role: {type: string}}
+        ClientConfig:
+          type: object
+          additionalProperties: false
+          properties:
+            vpn_config:
+              type: object
+              additionalProperties: false
+              properties:
+                management_url: {type: string}
+                setup_key: {type: string, description: Secret, write-only}
+                package_repository: {type: string}
+                groups: {type: array, items: {type: string}}
+            network_settings:
+              type: object
+              additionalProperties: false
+              properties:
+                hostname: {type: string}
+                domain: {type: string}
+                interface: {type: string}
+                mode: {type: string, enum: [dhcp, static]}
+                address: {type: string, description: CIDR}
+                gateway: {type: string}
+                dns: {type: array, items: {type: string}}
+            branding:
+              type: object
+              additionalProperties: false
+              properties:
+                organization_name: {type: string}
+                motd: {type: string}
+                issue: {type: string}
+                login_banner: {type: string}
+                logo_base64: {type: string}
+                wallpaper_base64: {type: string}
+                primary_color: {type: string}
+            default_software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+            users:
+              type: array
+              items:
+                type: object
+                additionalProperties: false
+                required: [name]
+                properties:
+                  name: {type: string}
+                  password_hash: {type: string, description: 'Secret, write-only; a crypt(3) hash'}
+                  ssh_authorized_keys: {type: array, items: {type: string}}
+                  sudo: {type: boolean}
+                  shell: {type: string}
+            timezone: {type: string}
+        ClientConfigView:
+          type: object
+          required: [organization_id, revision, config, secrets_set]
+          properties:
+            organization_id: {type: string}
+            revision: {type: integer}
+            updated_at: {type: string, format: date-time}
+            config: {$ref: '#/components/schemas/ClientConfig'}
+            secrets_set: {type: array, items: {type: string}}
+        BuilderClientConfig:
+          type: object
+          required: [organization_id, revision, config]
+          properties:
+            organization_id: {type: string}
+            revision: {type: integer}
+            config: {$ref: '#/components/schemas/ClientConfig'}
+        ImageConfig:
+          type: object
+          required: [task_id, attempt, organization_id, image_id, base_image, software, ansible_flags, custom_scripts, hostname, device_type, configuration_hash]
+          properties:
+            task_id: {type: string}
+            attempt: {type: integer}
+            organization_id: {type: string}
+            image_id: {type: string}
+            base_image:
+              type: object
+              required: [id, name, file_name, format, size, virtual_size, sha256, download_url, download_headers, download_expires_at]
+              properties:
+                id: {type: string}
+                name: {type: string}
+                file_name: {type: string}
+                format: {type: string}
+                size: {type: integer}
+                virtual_size: {type: integer}
+                sha256: {type: string}
+                download_url: {type: string}
+                download_headers: {type: object, additionalProperties: {type: string}}
+                download_expires_at: {type: string, format: date-time}
+            software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+            ansible_flags: {type: object, additionalProperties: {type: boolean}}
+            custom_scripts: {type: array, items: {type: string}}
+            resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}
+            hostname: {type: string}
+            vm_name: {type: string}
+            device_type: {type: string, enum: [pvm, vm]}
+            build_server_id: {type: string}
+            configuration_hash: {type: string}
+        Notification:
+          type: object
+          required: [id, event, title, body, created_at]
+          properties:
+            id: {type: string}
+            event: {$ref: '#/components/schemas/BuildEvent'}
+            title: {type: string}
+            body: {type: string}
+            task_id: {type: string}
+            organization_id: {type: string}
+            created_at: {type: string, format: date-time}
+            read_at: {type: string, format: date-time}
+        NotificationList: {type: object, required: [items], properties: {items: {type: array, items: {$ref: '#/components/schemas/Notification'}}}}
+        Webhook:
+          type: object
+          required: [id, organization_id, url, events, created_at]
+          properties:
+            id: {type: string}
+            organization_id: {type: string}
+            url: {type: string}
+            events: {type: array, items: {$ref: '#/components/schemas/BuildEvent'}}
+            created_at: {type: string, format: date-time}
+            secret: {type: string, description: Only in the answer to the create request}
+        WebhookList: {type: object, required: [items], properties: {items: {type: array, items: {$ref: '#/components/schemas/Webhook'}}}}
+        StatsGroup:
+          type: object
+          required: [builds, succeeded, failed, canceled, failures]
+          properties:
+            image_id: {type: string}
+            organization_id: {type: string}
+            builds: {type: integer}
+            succeeded: {type: integer}
+            failed: {type: integer}
+            canceled: {type: integer}
+            success_rate: {type: number}
+            p50_seconds: {type: number}
+            p95_seconds: {type: number}
+            failures: {type: object, additionalProperties: {type: integer}}
+        BuildStats:
+          type: object
+          required: [since, until, truncated, by_image, by_organization]
+          properties:
+            since: {type: string, format: date-time}
+            until: {type: string, format: date-time}
+            truncated: {type: boolean}
+            by_image: {type: array, items: {$ref: '#/components/schemas/StatsGroup'}}
+            by_organization: {type: array, items: {$ref: '#/components/schemas/StatsGroup'}}
+
+    """
+}

@@ -1,0 +1,278 @@
+import Foundation
+
+// The build configuration on the wire: an organization's ClientConfig (admins read and write it, builders holding a
+// lease on one of the organization's tasks read it with its secrets) and a task's ImageConfig (builders only).
+
+/// One piece of software to install: the spec's software list item.
+public struct SoftwareSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var version: String?
+    public var ansibleRole: String?
+
+    public init(name: String, version: String? = nil, ansibleRole: String? = nil) {
+        self.name = name
+        self.version = version
+        self.ansibleRole = ansibleRole
+    }
+}
+
+/// The organization-level configuration every build of its images gets (the spec's ClientConfig, plus the users
+/// and time zone the base configuration step needs). Fields marked *secret* are write-only for people: they are
+/// stored sealed, never shown back, and sent only to a builder holding a lease on one of the organization's tasks.
+public struct ClientConfigDocument: Codable, Sendable, Equatable {
+    public var vpnConfig: VPNConfig?
+    public var networkSettings: NetworkSettings?
+    public var branding: Branding?
+    public var defaultSoftware: [SoftwareSpec]?
+    public var users: [ImageUser]?
+    /// An IANA zone name such as `Europe/Berlin`.
+    public var timezone: String?
+
+    public init(
+        vpnConfig: VPNConfig? = nil, networkSettings: NetworkSettings? = nil, branding: Branding? = nil,
+        defaultSoftware: [SoftwareSpec]? = nil, users: [ImageUser]? = nil, timezone: String? = nil
+    ) {
+        self.vpnConfig = vpnConfig
+        self.networkSettings = networkSettings
+        self.branding = branding
+        self.defaultSoftware = defaultSoftware
+        self.users = users
+        self.timezone = timezone
+    }
+
+    public struct VPNConfig: Codable, Sendable, Equatable {
+        /// The NetBird management URL the device enrolls with at first boot.
+        public var managementUrl: String?
+        /// *Secret.* The NetBird setup key; delivered at deployment, never baked into an image.
+        public var setupKey: String?
+        /// The NetBird package repository the `install_vpn` role installs the client from.
+        public var packageRepository: String?
+        public var groups: [String]?
+
+        public init(managementUrl: String? = nil, setupKey: String? = nil, packageRepository: String? = nil, groups: [String]? = nil) {
+            self.managementUrl = managementUrl
+            self.setupKey = setupKey
+            self.packageRepository = packageRepository
+            self.groups = groups
+        }
+    }
+
+    public struct NetworkSettings: Codable, Sendable, Equatable {
+        /// Overrides the task's `vm_name` as the host name (build options' `hostname` overrides both).
+        public var hostname: String?
+        public var domain: String?
+        /// The interface to configure; default: the image's first Ethernet interface.
+        public var interface: String?
+        /// `dhcp` (default) or `static`.
+        public var mode: String?
+        /// With `static`: the address in CIDR notation (`10.0.0.5/24`).
+        public var address: String?
+        public var gateway: String?
+        public var dns: [String]?
+
+        public init(
+            hostname: String? = nil, domain: String? = nil, interface: String? = nil, mode: String? = nil, address: String? = nil,
+            gateway: String? = nil, dns: [String]? = nil
+        ) {
+            self.hostname = hostname
+            self.domain = domain
+            self.interface = interface
+            self.mode = mode
+            self.address = address
+            self.gateway = gateway
+            self.dns = dns
+        }
+    }
+
+    public struct Branding: Codable, Sendable, Equatable {
+        public var organizationName: String?
+        /// `/etc/motd`.
+        public var motd: String?
+        /// `/etc/issue`.
+        public var issue: String?
+        /// The SSH login banner.
+        public var loginBanner: String?
+        /// A PNG or SVG logo, base64, at most 256 KiB decoded.
+        public var logoBase64: String?
+        /// A wallpaper image, base64, at most 2 MiB decoded.
+        public var wallpaperBase64: String?
+        /// `#rrggbb`.
+        public var primaryColor: String?
+
+        public init(
+            organizationName: String? = nil, motd: String? = nil, issue: String? = nil, loginBanner: String? = nil,
+            logoBase64: String? = nil, wallpaperBase64: String? = nil, primaryColor: String? = nil
+        ) {
+            self.organizationName = organizationName
+            self.motd = motd
+            self.issue = issue
+            self.loginBanner = loginBanner
+            self.logoBase64 = logoBase64
+            self.wallpaperBase64 = wallpaperBase64
+            self.primaryColor = primaryColor
+        }
+    }
+
+    public struct ImageUser: Codable, Sendable, Equatable {
+        public var name: String
+        /// *Secret.* A crypt(3) hash (`$6$…` or `$y$…`); none: the account has no password (key login only).
+        public var passwordHash: String?
+        public var sshAuthorizedKeys: [String]?
+        public var sudo: Bool?
+        public var shell: String?
+
+        public init(name: String, passwordHash: String? = nil, sshAuthorizedKeys: [String]? = nil, sudo: Bool? = nil, shell: String? = nil) {
+            self.name = name
+            self.passwordHash = passwordHash
+            self.sshAuthorizedKeys = sshAuthorizedKeys
+            self.sudo = sudo
+            self.shell = shell
+        }
+    }
+}
+
+/// `GET|PUT /api/organizations/{id}/client-config` for people: secrets left out, the paths of those set listed.
+public struct ClientConfigView: Codable, Sendable, Equatable {
+    public var organizationId: String
+    /// 0 before the first write; send it back as `If-Match` to refuse a lost update.
+    public var revision: Int
+    public var updatedAt: Date?
+    public var config: ClientConfigDocument
+    /// The secret fields that hold a value, as paths (`vpn_config.setup_key`, `users[alice].password_hash`).
+    public var secretsSet: [String]
+
+    public init(organizationId: String, revision: Int, updatedAt: Date?, config: ClientConfigDocument, secretsSet: [String]) {
+        self.organizationId = organizationId
+        self.revision = revision
+        self.updatedAt = updatedAt
+        self.config = config
+        self.secretsSet = secretsSet
+    }
+}
+
+/// `GET /api/imaging/client-config/{org_id}` for a builder holding a lease: the whole document, secrets included.
+public struct BuilderClientConfig: Codable, Sendable, Equatable {
+    public var organizationId: String
+    public var revision: Int
+    public var config: ClientConfigDocument
+
+    public init(organizationId: String, revision: Int, config: ClientConfigDocument) {
+        self.organizationId = organizationId
+        self.revision = revision
+        self.config = config
+    }
+}
+
+/// `GET /api/imaging/image-config/{task_id}`: what to build, composed from the base image's metadata, the
+/// organization's default software and the task's build options.
+public struct ImageConfigDocument: Codable, Sendable, Equatable {
+    public var taskId: String
+    public var attempt: Int
+    public var organizationId: String
+    public var imageId: String
+    public var baseImage: BaseImage
+    /// Default software, then the image's, then the build options' (a later entry of the same name wins).
+    public var software: [SoftwareSpec]
+    /// Every spec flag, on or off: the image's flags with the build options' on top.
+    public var ansibleFlags: [String: Bool]
+    public var customScripts: [String]
+    public var resourceAllocation: ResourceAllocation?
+    /// Build options' `hostname`, else the ClientConfig's network host name, else the task's `vm_name`, else one
+    /// derived from the task id.
+    public var hostname: String
+    public var vmName: String?
+    public var deviceType: String
+    public var buildServerId: String?
+    /// SHA-256 over the ClientConfig revision's document and this configuration: equal hashes, equal inputs
+    /// (provenance, and whether a cached phase output may be reused).
+    public var configurationHash: String
+
+    public init(
+        taskId: String, attempt: Int, organizationId: String, imageId: String, baseImage: BaseImage, software: [SoftwareSpec],
+        ansibleFlags: [String: Bool], customScripts: [String], resourceAllocation: ResourceAllocation?, hostname: String, vmName: String?,
+        deviceType: String, buildServerId: String?, configurationHash: String
+    ) {
+        self.taskId = taskId
+        self.attempt = attempt
+        self.organizationId = organizationId
+        self.imageId = imageId
+        self.baseImage = baseImage
+        self.software = software
+        self.ansibleFlags = ansibleFlags
+        self.customScripts = customScripts
+        self.resourceAllocation = resourceAllocation
+        self.hostname = hostname
+        self.vmName = vmName
+        self.deviceType = deviceType
+        self.buildServerId = buildServerId
+        self.configurationHash = configurationHash
+    }
+
+    public struct BaseImage: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var fileName: String
+        public var format: String
+        public var size: Int64
+        public var virtualSize: Int64
+        public var sha256: String
+        /// A presigned GET for the image's bytes (B2 or this server's local store); fetch the config again for a
+        /// fresh one after `download_expires_at`.
+        public var downloadUrl: String
+        public var downloadHeaders: [String: String]
+        public var downloadExpiresAt: Date
+
+        public init(
+            id: String, name: String, fileName: String, format: String, size: Int64, virtualSize: Int64, sha256: String, downloadUrl: String,
+            downloadHeaders: [String: String], downloadExpiresAt: Date
+        ) {
+            self.id = id
+            self.name = name
+            self.fileName = fileName
+            self.format = format
+            self.size = size
+            self.virtualSize = virtualSize
+            self.sha256 = sha256
+            self.downloadUrl = downloadUrl
+            self.downloadHeaders = downloadHeaders
+            self.downloadExpiresAt = downloadExpiresAt
+        }
+    }
+
+    public struct ResourceAllocation: Codable, Sendable, Equatable {
+        public var cores: Int?
+        public var memoryMb: Int?
+        public var diskGb: Int?
+
+        public init(cores: Int? = nil, memoryMb: Int? = nil, diskGb: Int? = nil) {
+            self.cores = cores
+            self.memoryMb = memoryMb
+            self.diskGb = diskGb
+        }
+    }
+}
+
+/// The lease a builder presents when it reads a task's configuration (`GET` requests have no body): the headers
+/// `X-Arrow-Task`, `X-Arrow-Lease-Attempt` and `X-Arrow-Lease-Token`.
+public enum LeaseHeaders {
+    public static let task = "X-Arrow-Task"
+    public static let attempt = "X-Arrow-Lease-Attempt"
+    public static let token = "X-Arrow-Lease-Token"
+}
+
+/// The body an organization's webhook receives for a build event. The request carries `X-Arrow-Event`,
+/// `X-Arrow-Delivery` (the message id, the same on every retry), `X-Arrow-Timestamp` (Unix seconds) and
+/// `X-Arrow-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>" under the webhook's secret>`.
+public struct BuildEventPayload: Codable, Sendable, Equatable {
+    public var event: String
+    public var occurredAt: Date
+    public var organizationId: String
+    public var task: BuildTaskRecord
+
+    public init(event: String, occurredAt: Date, organizationId: String, task: BuildTaskRecord) {
+        self.event = event
+        self.occurredAt = occurredAt
+        self.organizationId = organizationId
+        self.task = task
+    }
+}
