@@ -183,7 +183,7 @@ public struct ImageConfigDocument: Codable, Sendable, Equatable {
     public var vmName: String?
     public var deviceType: String
     public var buildServerId: String?
-    /// SHA-256 over the ClientConfig revision's document and this configuration: equal hashes, equal inputs
+    /// SHA-256 over the ClientConfig (secrets included) and this configuration: equal hashes, equal inputs
     /// (provenance, and whether a cached phase output may be reused).
     public var configurationHash: String
 

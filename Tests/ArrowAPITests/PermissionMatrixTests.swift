@@ -25,6 +25,7 @@ import Testing
         var path: String
         var json: String?
         var form: ImageFixtures.Form?
+        var headers: HTTPFields = [:]
     }
 
     struct Caller: Sendable, CustomStringConvertible {
@@ -117,6 +118,26 @@ import Testing
             let claim = try #require(try await backends.builds.queue.claim(
                 ClaimRequest(builder: BuilderRegistration(name: "matrix", version: "1", deviceTypes: ["vm"])), principal: builder))
             return #"{"task_id":"\#(claim.task.id)","attempt":\#(claim.lease.attempt),"lease_token":"\#(claim.lease.token)",\#(extra)}"#
+        }
+
+        /// A fresh task claimed by the seeded builder, and its lease as the headers a builder's GET carries.
+        func leaseHeaders() async throws -> (task: String, headers: HTTPFields) {
+            _ = try await task()
+            let builder = try await backends.identity.authenticate(secret: seed.builder)
+            let claim = try #require(try await backends.builds.queue.claim(
+                ClaimRequest(builder: BuilderRegistration(name: "matrix", version: "1", deviceTypes: ["vm"])), principal: builder))
+            var headers = HTTPFields()
+            headers[HTTPField.Name(LeaseHeaders.task)!] = claim.task.id
+            headers[HTTPField.Name(LeaseHeaders.attempt)!] = String(claim.lease.attempt)
+            headers[HTTPField.Name(LeaseHeaders.token)!] = claim.lease.token
+            return (claim.task.id, headers)
+        }
+
+        /// A webhook of alpha (to a public address that is never called: no task of alpha ends in the matrix).
+        func webhook() async throws -> String {
+            let admin = try await backends.identity.authenticate(secret: seed.alphaAdmin)
+            return try await backends.builds.webhooks.create(organization: alpha, url: "https://hooks.example.org/\(PermissionMatrixTests.unique())",
+                                                             events: [], principal: admin).0.id.rawValue
         }
 
         func member() async throws -> String {
@@ -219,6 +240,25 @@ import Testing
         "POST /api/vm-build/task-status": { world, _ in MatrixRequest(path: "/api/vm-build/task-status", json: try await world.leased(#""event":"heartbeat""#)) },
         "POST /api/vm-build/task-logs": { world, _ in MatrixRequest(path: "/api/vm-build/task-logs", json: try await world.leased(#""file":"ansible","sequence":0,"content":"ok\n""#)) },
         "GET /api/build-logs/proxy": { world, _ in MatrixRequest(path: "/api/build-logs/proxy?task=\(try await world.task())&file=download.log") },
+        "GET /api/vm-build/stats": { _, _ in MatrixRequest(path: "/api/vm-build/stats?window=1d") },
+        "GET /api/organizations/:org_id/client-config": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/client-config") },
+        "PUT /api/organizations/:org_id/client-config": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/client-config", json: #"{"timezone":"UTC","vpn_config":{"setup_key":"k"}}"#)
+        },
+        "GET /api/imaging/client-config/:org_id": { world, _ in
+            MatrixRequest(path: "/api/imaging/client-config/\(world.alpha)", headers: try await world.leaseHeaders().headers)
+        },
+        "GET /api/imaging/image-config/:task_id": { world, _ in
+            let (task, headers) = try await world.leaseHeaders()
+            return MatrixRequest(path: "/api/imaging/image-config/\(task)", headers: headers)
+        },
+        "GET /api/organizations/:org_id/webhooks": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks") },
+        "POST /api/organizations/:org_id/webhooks": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks", json: #"{"url":"https://hooks.example.org/m","events":["build.failed"]}"#)
+        },
+        "DELETE /api/organizations/:org_id/webhooks/:webhook_id": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks/\(try await world.webhook())")
+        },
     ]
 
     static func declaredRoutes() async throws -> [DeclaredRoute] {
@@ -238,7 +278,8 @@ import Testing
             "GET /api/storage/objects/**", "PUT /api/storage/uploads/:upload_id/:part_number",
         ])
         #expect(routes.filter { $0.access == .authenticated }.map(\.description).sorted() == [
-            "GET /api/me", "GET /api/organizations", "GET /api/organizations/:org_id", "GET /api/vm-build/tasks", "POST /api/auth/logout",
+            "GET /api/me", "GET /api/notifications", "GET /api/organizations", "GET /api/organizations/:org_id", "GET /api/vm-build/tasks",
+            "POST /api/auth/logout", "POST /api/notifications/:notification_id/read", "POST /api/notifications/read-all",
         ])
     }
 
@@ -297,6 +338,6 @@ import Testing
             if let token { headers[.authorization] = "Bearer \(token)" }
             return try await client.execute(uri: request.path, method: route.method, headers: headers, body: form.body).status
         }
-        return try await client.send(route.method, request.path, token: token, json: request.json).status
+        return try await client.send(route.method, request.path, token: token, json: request.json, headers: request.headers).status
     }
 }

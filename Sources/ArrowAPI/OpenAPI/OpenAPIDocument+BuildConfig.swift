@@ -105,10 +105,6 @@ extension OpenAPIDocument {
 
     static let buildConfigSchemas = """
         BuildEvent: {type: string, enum: [build.succeeded, build.failed, build.canceled]}
-        Software:
-          type: object
-          required: [name]
-          properties: {name: {type: string}, version: {type: string}, ansible_role: {type: string}}
         ClientConfig:
           type: object
           additionalProperties: false

@@ -88,8 +88,7 @@ public struct BuildConfigs: Sendable {
         let client = try await repos.clientConfigs.find(organization: task.organizationID)
         let document = try client.map { try Self.open($0, box) } ?? ClientConfigDocument()
         let download = try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: downloadLifetime)
-        return try ImageConfigComposer.compose(task: task, image: image, client: document, clientRevision: client?.revision ?? 0,
-                                               download: download)
+        return try ImageConfigComposer.compose(task: task, image: image, client: document, download: download)
     }
 
     /// The lease a builder presents on a GET (``LeaseHeaders``).

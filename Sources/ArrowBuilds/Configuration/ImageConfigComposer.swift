@@ -7,7 +7,7 @@ import Foundation
 /// build options. Pure, so every precedence rule is tested without a database.
 enum ImageConfigComposer {
     static func compose(
-        task: BuildTask, image: Image, client: ClientConfigDocument, clientRevision: Int, download: PresignedRequest
+        task: BuildTask, image: Image, client: ClientConfigDocument, download: PresignedRequest
     ) throws -> ImageConfigDocument {
         let options = task.options
         let software = merged(
@@ -28,7 +28,7 @@ enum ImageConfigComposer {
             baseImage: base, software: software, ansibleFlags: flags, customScripts: options.customScripts ?? [],
             resourceAllocation: resources, hostname: hostname(task: task, client: client), vmName: task.vmName,
             deviceType: task.deviceType.rawValue, buildServerId: task.buildServerID, configurationHash: "")
-        config.configurationHash = try hash(config, client: client, clientRevision: clientRevision)
+        config.configurationHash = try hash(config, client: client)
         return config
     }
 
@@ -54,7 +54,7 @@ enum ImageConfigComposer {
 
     /// Over the inputs that decide the image: the ClientConfig (secrets and all, so a changed key counts) and the
     /// ImageConfig without what changes per attempt (download URL, attempt number).
-    static func hash(_ config: ImageConfigDocument, client: ClientConfigDocument, clientRevision: Int) throws -> String {
+    static func hash(_ config: ImageConfigDocument, client: ClientConfigDocument) throws -> String {
         var stable = config
         stable.attempt = 0
         stable.baseImage.downloadUrl = ""
