@@ -151,7 +151,9 @@ public struct BuildQueue: Sendable {
             if let builder = task.builderID {
                 try await repos.builders.seen(id: builder, currentTask: task.status.isOpen ? task.id : nil, at: Date())
             }
-            try await BuildEvents.moved(from: before, to: task, repos, at: Date())
+            if let (phase, duration) = try await BuildEvents.moved(from: before, to: task, repos, at: Date()) {
+                observe(.phaseEnded(phase: phase, status: task.status, duration: duration))
+            }
             if !task.status.isOpen {
                 try await Self.settle(task.deviceRequestID, repos)
                 observe(.finished(status: task.status, code: task.state.errorCode, duration: task.startedAt.map { Date().timeIntervalSince($0) }))

@@ -8,6 +8,8 @@ public enum QueueEvent: Sendable, Equatable {
     case claimed(latency: Duration)
     /// A task ended: its outcome, failure code, and time from first start to end.
     case finished(status: BuildTaskStatus, code: BuildFailureCode?, duration: TimeInterval?)
+    /// A phase of an attempt ended (the next began, or the attempt ended) after running this long.
+    case phaseEnded(phase: BuildPhase, status: BuildTaskStatus, duration: TimeInterval)
     /// A dispatch attempt ended with this HTTP status (nil: no answer).
     case dispatchAttempt(status: Int?)
 }

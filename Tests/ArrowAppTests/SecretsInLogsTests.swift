@@ -81,6 +81,18 @@ import Testing
                                    json: #"{"file_name":"m.raw","file_size":20971520,"name":"multipart"}"#)
         #expect(sign?.0 == 201)
 
+        // A ClientConfig with a VPN setup key and a password hash, read back; a webhook, whose secret is answered once.
+        let setupKey = "NB-SETUP-\(UUID().uuidString.prefix(12))"
+        let passwordHash = "$6$saltsalt$\(UUID().uuidString.replacingOccurrences(of: "-", with: ""))"
+        let config = await HTTP.send("PUT", "\(base)/api/organizations/\(org)/client-config", token: session,
+                                     json: #"{"vpn_config":{"setup_key":"\#(setupKey)"},"users":[{"name":"ops","password_hash":"\#(passwordHash)"}]}"#)
+        #expect(config?.0 == 200, "\(config.map { String(decoding: $0.2, as: UTF8.self) } ?? "")")
+        _ = await HTTP.send("GET", "\(base)/api/organizations/\(org)/client-config", token: session)
+        let hook = try #require(await HTTP.send("POST", "\(base)/api/organizations/\(org)/webhooks", token: session,
+                                                json: #"{"url":"https://hooks.example.org/logged"}"#))
+        let hookSecret = try #require(Self.string(hook.2, "secret"), "\(String(decoding: hook.2, as: UTF8.self))")
+        secrets += [("VPN setup key", setupKey), ("password hash", passwordHash), ("webhook secret", hookSecret)]
+
         let (exit, _) = try server.terminate()
         #expect(exit == 0)
         let log = try String(contentsOfFile: logFile, encoding: .utf8)
@@ -89,6 +101,9 @@ import Testing
         // Secrets the server holds: the local store's signing key, bcrypt hashes and token digests in its database.
         if let signingKey = FileManager.default.contents(atPath: dataDir + "/storage.secret") {
             for spelling in Self.spellings(of: [UInt8](signingKey)) { secrets.append(("storage signing key", spelling)) }
+        }
+        if let sealingKey = FileManager.default.contents(atPath: dataDir + "/secrets.key") {
+            for spelling in Self.spellings(of: [UInt8](sealingKey)) { secrets.append(("secrets sealing key", spelling)) }
         }
         var candidates: [(String, String)] = []
         for (name, secret) in secrets {

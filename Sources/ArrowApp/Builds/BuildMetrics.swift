@@ -4,7 +4,7 @@ import Foundation
 import Metrics
 
 /// The queue's Prometheus series: depth and oldest queued age (sampled by the sweeper), claim latency, build
-/// duration and outcomes by failure code, lease expiries, dispatch attempts.
+/// and phase durations, outcomes by failure code, lease expiries, dispatch attempts.
 enum BuildMetrics {
     static let observe: QueueObserver = { event in
         switch event {
@@ -16,6 +16,9 @@ enum BuildMetrics {
             if let duration {
                 Timer(label: "arrow_build_duration_seconds", dimensions: [("status", status.rawValue)]).recordSeconds(duration)
             }
+        case .phaseEnded(let phase, let status, let duration):
+            Timer(label: "arrow_build_phase_duration_seconds", dimensions: [("phase", phase.rawValue), ("status", status.rawValue)])
+                .recordSeconds(duration)
         case .dispatchAttempt(let status):
             Counter(label: "arrow_dispatch_attempts_total", dimensions: [("status", status.map(String.init) ?? "none")]).increment()
         }

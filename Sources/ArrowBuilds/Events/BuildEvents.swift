@@ -6,13 +6,18 @@ import Foundation
 /// task ends, the requester's in-app notification and one outbox message per subscribed organization webhook (so a
 /// crash never loses one, and the dispatcher delivers them like any other).
 enum BuildEvents {
-    static func moved(from before: BuildTaskState, to task: BuildTask, _ repos: Repositories, at: Date) async throws {
+    /// Returns the phase the move ended and how long it ran, for the metrics.
+    @discardableResult
+    static func moved(from before: BuildTaskState, to task: BuildTask, _ repos: Repositories, at: Date) async throws -> (BuildPhase, TimeInterval)? {
+        var ended: (BuildPhase, TimeInterval)?
         if before.status == .running, task.status != .running || task.state.phase != before.phase || task.state.attempt != before.attempt {
-            try await repos.buildHistory.recordPhaseChange(
+            let started = try await repos.buildHistory.recordPhaseChange(
                 task: task.id, attempt: before.attempt, from: before.phase, fromStartedAt: task.startedAt,
                 to: task.status == .running && task.state.attempt == before.attempt ? task.state.phase : nil, at: at)
+            if let phase = before.phase, let started { ended = (phase, max(0, at.timeIntervalSince(started))) }
         }
         if before.status.isOpen, !task.status.isOpen { try await finished(task, repos, at: at) }
+        return ended
     }
 
     static func finished(_ task: BuildTask, _ repos: Repositories, at: Date) async throws {

@@ -62,8 +62,9 @@ public struct FinishedBuild: Sendable, Equatable {
 
 public protocol BuildHistoryRepository: Sendable {
     /// Closes `from`'s row for the attempt (creating it with `fromStartedAt` when the claim opened it and nothing
-    /// recorded it yet) and opens `to`'s, all at `at`.
-    func recordPhaseChange(task: BuildTaskID, attempt: Int, from: BuildPhase?, fromStartedAt: Date?, to: BuildPhase?, at: Date) async throws
+    /// recorded it yet) and opens `to`'s, all at `at`. Returns when the closed phase started.
+    @discardableResult
+    func recordPhaseChange(task: BuildTaskID, attempt: Int, from: BuildPhase?, fromStartedAt: Date?, to: BuildPhase?, at: Date) async throws -> Date?
     /// Every attempt's phases, oldest first.
     func phases(task: BuildTaskID) async throws -> [PhaseTiming]
     /// Tasks that ended at or after `since` within `scope`, at most `limit`.

@@ -5,21 +5,23 @@ import SQLKit
 struct SQLBuildHistoryRepository: BuildHistoryRepository {
     let db: any SQLDatabase
 
-    func recordPhaseChange(task: BuildTaskID, attempt: Int, from: BuildPhase?, fromStartedAt: Date?, to: BuildPhase?, at: Date) async throws {
+    func recordPhaseChange(task: BuildTaskID, attempt: Int, from: BuildPhase?, fromStartedAt: Date?, to: BuildPhase?, at: Date) async throws -> Date? {
         let now = Timestamp.from(at)
+        var started: Date?
         if let from {
             // The claim starts the first phase of an attempt without a row (claims are the hot path); its row is
             // written here when that phase ends.
-            try await db.insert(into: "vm_build_task_phases").columns("task_id", "attempt", "phase", "started_at", "finished_at")
+            started = try await db.insert(into: "vm_build_task_phases").columns("task_id", "attempt", "phase", "started_at", "finished_at")
                 .values(SQLBind(task.rawValue), SQLBind(attempt), SQLBind(from.rawValue), SQLBind(Timestamp.from(fromStartedAt ?? at)), SQLBind(now))
                 .onConflict(with: ["task_id", "attempt", "phase"]) { $0.set("finished_at", to: now) }
-                .run()
+                .returning("started_at").first().map { Timestamp.date(try $0.int64("started_at")) }
         }
         if let to, to != from {
             try await db.insert(into: "vm_build_task_phases").columns("task_id", "attempt", "phase", "started_at", "finished_at")
                 .values(SQLBind(task.rawValue), SQLBind(attempt), SQLBind(to.rawValue), SQLBind(now), SQLBind(Int64?.none))
                 .ignoringConflicts(with: ["task_id", "attempt", "phase"]).run()
         }
+        return started
     }
 
     func phases(task: BuildTaskID) async throws -> [PhaseTiming] {
