@@ -121,13 +121,7 @@ public struct BuildConfigs: Sendable {
     // MARK: Storage form
 
     func requireAdmin(of organization: String, _ principal: Principal) async throws -> OrganizationID {
-        try principal.requireHuman()
-        let id = OrganizationID(organization)
-        guard principal.scope.includes(id), try await store.repositories.organizations.find(id: id, scope: principal.scope) != nil else {
-            throw ArrowError.notFound("Organization")
-        }
-        try principal.require(.orgAdmin)
-        return id
+        try await OrganizationAdmin.require(of: organization, principal, store)
     }
 
     func view(_ id: OrganizationID, _ stored: StoredClientConfig?) throws -> ClientConfigView {
@@ -151,5 +145,19 @@ public struct BuildConfigs: Sendable {
 
     static func decode(_ text: String) throws -> ClientConfigDocument {
         try WireJSON.decoder().decode(ClientConfigDocument.self, from: Data(text.utf8))
+    }
+}
+
+/// Who may change an organization's build settings: a person holding `org.admin` whose reach includes it. Another
+/// organization is 404, as if it did not exist.
+enum OrganizationAdmin {
+    static func require(of organization: String, _ principal: Principal, _ store: any DataStore) async throws -> OrganizationID {
+        try principal.requireHuman()
+        let id = OrganizationID(organization)
+        guard principal.scope.includes(id), try await store.repositories.organizations.find(id: id, scope: principal.scope) != nil else {
+            throw ArrowError.notFound("Organization")
+        }
+        try principal.require(.orgAdmin)
+        return id
     }
 }

@@ -69,13 +69,7 @@ public struct Webhooks: Sendable {
     }
 
     func requireAdmin(of organization: String, _ principal: Principal) async throws -> OrganizationID {
-        try principal.requireHuman()
-        let id = OrganizationID(organization)
-        guard principal.scope.includes(id), try await store.repositories.organizations.find(id: id, scope: principal.scope) != nil else {
-            throw ArrowError.notFound("Organization")
-        }
-        try principal.require(.orgAdmin)
-        return id
+        try await OrganizationAdmin.require(of: organization, principal, store)
     }
 
     static func context(_ organization: OrganizationID, _ webhook: WebhookID) -> String {
