@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.0"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.0.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.0"),
     ],
     targets: [
         .target(
@@ -65,6 +66,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ArrowBuilder",
+            dependencies: [
+                "ArrowProtocol", "ArrowClient",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -157,6 +169,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowBuildsTests",
             dependencies: [

@@ -66,6 +66,6 @@ enum ImageConfigComposer {
         hasher.update(data: try encoder.encode(client))
         hasher.update(data: Data([0]))
         hasher.update(data: try encoder.encode(stable))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.string(Array(hasher.finalize()))
     }
 }

@@ -19,7 +19,7 @@ public struct SecretBox: Sendable {
             throw ArrowError(.internalError, reason: "secret_key_invalid", "The secrets key must be 32 bytes")
         }
         self.keyBytes = keyBytes
-        keyID = SHA256.hash(data: keyBytes).prefix(4).map { String(format: "%02x", $0) }.joined()
+        keyID = Hex.string(Array(SHA256.hash(data: keyBytes).prefix(4)))
     }
 
     /// A box with a new random key that dies with the process.
@@ -61,6 +61,6 @@ public struct SecretBox: Sendable {
 
     /// HMAC-SHA256 of `message` under `secret`, lowercase hex: the signature of an organization's webhook.
     public static func signature(secret: String, message: Data) -> String {
-        HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        Hex.string(Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))))
     }
 }

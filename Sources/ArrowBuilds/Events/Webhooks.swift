@@ -33,8 +33,7 @@ public struct Webhooks: Sendable {
             kinds.insert(event)
         }
         if kinds.isEmpty { kinds = Set(BuildEvent.allCases) }
-        var generator = SystemRandomNumberGenerator()
-        let secret = "whsec_" + (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+        let secret = "whsec_" + Hex.random(byteCount: 32)
         let webhookID = WebhookID.generate()
         let webhook = OrganizationWebhook(
             id: webhookID, organizationID: id, url: url, sealedSecret: try box.seal(secret, context: Self.context(id, webhookID)),

@@ -22,4 +22,10 @@ public enum Hex {
             }
         }
     }
+
+    /// `byteCount` bytes from the system's secure generator, as hex: lease tokens, webhook secrets.
+    public static func random(byteCount: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return string((0..<byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
 }

@@ -215,7 +215,9 @@ enum BuildTaskRow {
             }
             return value
         }
-        let options = try JSONDecoder().decode(BuildOptions.self, from: Data(try row.string("build_options").utf8))
+        let optionsText = try row.string("build_options")
+        // Most tasks have no options: skip the JSON decoder for them (claims decode a row each).
+        let options = optionsText == "{}" ? BuildOptions() : try JSONDecoder().decode(BuildOptions.self, from: Data(optionsText.utf8))
         var task = BuildTask(
             id: BuildTaskID(try row.string("id")), organizationID: OrganizationID(try row.string("organization_id")),
             imageID: ImageID(try row.string("image_id")),
