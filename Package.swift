@@ -69,11 +69,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CArrowLinux"),
         .target(
             name: "ArrowBuilder",
             dependencies: [
-                "ArrowProtocol", "ArrowClient",
+                "ArrowProtocol", "ArrowClient", "CArrowLinux",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,84 @@
+import ArrowProtocol
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The builder API, typed: what `arrow builder` says to the server, in ``ArrowProtocol``'s wire types only.
+extension APIClient {
+    /// A lease as the configuration reads present it (``LeaseHeaders``).
+    public struct Lease: Sendable, Equatable {
+        public var taskID: String
+        public var attempt: Int
+        public var token: String
+
+        public init(taskID: String, attempt: Int, token: String) {
+            self.taskID = taskID
+            self.attempt = attempt
+            self.token = token
+        }
+
+        var headers: [(String, String)] {
+            [(LeaseHeaders.task, taskID), (LeaseHeaders.attempt, String(attempt)), (LeaseHeaders.token, token)]
+        }
+    }
+
+    /// The oldest task this builder can build, waiting up to `request.wait` seconds; nil when none came.
+    public func claim(_ request: ClaimRequest) async throws -> ClaimResponse? {
+        try await wire(.POST, "/api/vm-build/tasks/claim", body: request, timeout: .seconds(Int64(request.wait ?? 0) + 30), as: ClaimResponse.self)
+    }
+
+    public func report(_ report: TaskStatusReport) async throws -> TaskStatusReply {
+        guard let reply = try await wire(.POST, "/api/vm-build/task-status", body: report, as: TaskStatusReply.self) else {
+            throw APIError(status: 204, code: "empty_reply", message: "The server answered the status report with no body")
+        }
+        return reply
+    }
+
+    public func appendLog(_ chunk: TaskLogUpload) async throws {
+        _ = try await wire(.POST, "/api/vm-build/task-logs", body: chunk, as: TaskLogReceipt.self)
+    }
+
+    public func clientConfig(organization: String, lease: Lease) async throws -> BuilderClientConfig {
+        try await required(wire(.GET, "/api/imaging/client-config/\(Self.segment(organization))", body: Empty?.none, headers: lease.headers,
+                                as: BuilderClientConfig.self))
+    }
+
+    public func imageConfig(lease: Lease) async throws -> ImageConfigDocument {
+        try await required(wire(.GET, "/api/imaging/image-config/\(Self.segment(lease.taskID))", body: Empty?.none, headers: lease.headers,
+                                as: ImageConfigDocument.self))
+    }
+
+    struct Empty: Encodable {}
+
+    /// Sends `body` as JSON and decodes the answer as `Reply`; nil for 204. Error statuses throw ``APIError``.
+    func wire<Body: Encodable, Reply: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Body?, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(60), as: Reply.Type
+    ) async throws -> Reply? {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try WireJSON.encoder().encode(body)))
+        }
+        let response = try await http.execute(request, timeout: timeout)
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        guard (200..<300).contains(response.status.code) else {
+            _ = try Self.decode(status: Int(response.status.code), bytes)
+            return nil
+        }
+        if response.status.code == 204 || bytes.readableBytes == 0 { return nil }
+        return try WireJSON.decoder().decode(Reply.self, from: Data(bytes.readableBytesView))
+    }
+
+    func required<Reply>(_ reply: Reply?) throws -> Reply {
+        guard let reply else { throw APIError(status: 204, code: "empty_reply", message: "The server answered with no body") }
+        return reply
+    }
+
+    static func segment(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+    }
+}
