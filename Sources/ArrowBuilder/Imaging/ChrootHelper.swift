@@ -16,8 +16,28 @@ public enum ChrootHelper {
         public var description: String
     }
 
+    /// Inside the image's root (so a symlink in the image resolves inside it, never onto the host): writes
+    /// standard input to `path` with `mode`, replacing it atomically, and exits.
+    public static func write(root: String, path: String, mode: mode_t) throws -> Never {
+        guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else { throw Failure(description: "internal-chroot: bad path \(path)") }
+        let content = FileHandle.standardInput.readDataToEndOfFile()
+        guard chroot(root) == 0, chdir("/") == 0 else { throw failure("chroot \(root)") }
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let temporary = path + ".arrow-new"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw failure("creating \(path)") }
+        let written = content.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == content.count, fchmod(fd, mode) == 0, fsync(fd) == 0, close(fd) == 0 else { throw failure("writing \(path)") }
+        guard rename(temporary, path) == 0 else { throw failure("replacing \(path)") }
+        exit(0)
+    }
+
     /// Sets up the namespace and execs `arguments`; returns only by throwing.
-    public static func exec(root: String, binds: [(host: String, guest: String)], arguments: [String]) throws -> Never {
+    /// With `enterRoot` false the command runs on the host inside the namespace (ansible-playbook, whose chroot
+    /// connection enters the image itself and so finds /proc, /dev and the rest mounted).
+    public static func exec(root: String, binds: [(host: String, guest: String)], arguments: [String], enterRoot: Bool = true) throws -> Never {
         guard let command = arguments.first else { throw Failure(description: "internal-chroot: no command given") }
         guard arrow_unshare_mount_namespace() == 0 else { throw failure("unshare(CLONE_NEWNS)") }
         // Nothing mounted from here on propagates back to the host.
@@ -31,7 +51,12 @@ public enum ChrootHelper {
             try FileManager.default.createDirectory(atPath: root + guest, withIntermediateDirectories: true)
             try bind(host, at: root + guest, recursive: false)
         }
-        guard chroot(root) == 0, chdir("/") == 0 else { throw failure("chroot \(root)") }
+        guard !enterRoot || (chroot(root) == 0 && chdir("/") == 0) else { throw failure("chroot \(root)") }
+        if !enterRoot {
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            execvp(command, &argv)
+            throw failure("exec \(command)")
+        }
         setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1)
         setenv("DEBIAN_FRONTEND", "noninteractive", 1)
         setenv("LC_ALL", "C.UTF-8", 1)

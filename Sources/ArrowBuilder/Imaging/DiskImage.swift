@@ -1,0 +1,111 @@
+import Foundation
+
+/// A disk image opened for customization: converted to raw, attached to a loop device with its partitions, its
+/// root file system found (the one with /etc/os-release) and mounted. ``close()`` undoes all of it and is safe
+/// to call on any path, after any failure, more than once.
+public actor DiskImage {
+    let runner: any CommandRunner
+    let log: @Sendable (String) async -> Void
+    public let raw: String
+    let mountPoint: String
+    private(set) var loop: String?
+    private(set) var mounted: [String] = []
+
+    public init(raw: String, mountPoint: String, runner: any CommandRunner, log: @escaping @Sendable (String) async -> Void) {
+        self.raw = raw
+        self.mountPoint = mountPoint
+        self.runner = runner
+        self.log = log
+    }
+
+    /// `qemu-img convert` from the base image's format to raw (sparse), growing it to `diskGB` when larger.
+    public static func convert(_ source: String, format: String, to raw: String, diskGB: Int?, runner: any CommandRunner,
+                               log: @escaping @Sendable (String) async -> Void) async throws {
+        guard ["qcow2", "raw", "vmdk", "vhd", "vhdx", "vpc"].contains(format) else {
+            throw BuildFailure(.imageUnavailable, "a \(format) image cannot be customized (ISO installers are not disk images)", log: "ansible")
+        }
+        let input = format == "vhd" ? "vpc" : format
+        try await step(.mountFailed, "converting the base image to raw", log) {
+            try await runner.output(Command("qemu-img", ["convert", "-f", input, "-O", "raw", "--", source, raw], timeout: .seconds(1800)))
+        }
+        if let diskGB {
+            let size = (try? FileManager.default.attributesOfItem(atPath: raw)[.size] as? NSNumber)?.int64Value ?? 0
+            let wanted = Int64(diskGB) << 30
+            if wanted > size {
+                await log("growing the disk from \(size >> 20) MiB to \(diskGB) GiB")
+                try await step(.mountFailed, "growing the disk", log) {
+                    try await runner.output(Command("qemu-img", ["resize", "-f", "raw", "--", raw, "\(diskGB)G"]))
+                }
+            }
+        }
+    }
+
+    /// Attaches the raw image and mounts its root file system at the mount point; returns the root device.
+    @discardableResult
+    public func open() async throws -> String {
+        let device = try await Self.step(.mountFailed, "attaching a loop device", log) {
+            try await runner.output(Command("losetup", ["--find", "--show", "--partscan", "--", raw])).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        loop = device
+        await log("attached \(raw) as \(device)")
+        let candidates = try await partitions(of: device)
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        for candidate in candidates {
+            let type = (try? await runner.output(Command("blkid", ["-o", "value", "-s", "TYPE", "--", candidate])))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            guard ["ext4", "ext3", "ext2", "xfs", "btrfs"].contains(type) else { continue }
+            guard try await runner.run(Command("mount", ["-t", type, "--", candidate, mountPoint])).succeeded else { continue }
+            mounted.append(mountPoint)
+            if FileManager.default.fileExists(atPath: mountPoint + "/etc/os-release") || FileManager.default.fileExists(atPath: mountPoint + "/usr/lib/os-release") {
+                await log("root file system: \(candidate) (\(type))")
+                return candidate
+            }
+            try await unmount(mountPoint)
+        }
+        throw BuildFailure(.mountFailed, "no partition of the image holds a Linux root file system (/etc/os-release)", log: "ansible")
+    }
+
+    /// The partitions of `device` (waiting for the kernel's nodes to appear), or the whole device when it has none.
+    func partitions(of device: String) async throws -> [String] {
+        let name = (device as NSString).lastPathComponent
+        for attempt in 0..<50 {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/sys/block/\(name)")) ?? []
+            let parts = entries.filter { $0.hasPrefix(name + "p") }.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
+            if !parts.isEmpty, parts.allSatisfy({ FileManager.default.fileExists(atPath: "/dev/" + $0) }) { return parts.map { "/dev/" + $0 } }
+            if attempt == 10 { _ = try? await runner.run(Command("partx", ["-a", "--", device])) }
+            if attempt > 20 && parts.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return [device]
+    }
+
+    func unmount(_ path: String) async throws {
+        if try await runner.run(Command("umount", ["--", path])).succeeded == false {
+            // Something still holds it: detach it lazily so the loop device can go.
+            _ = try await runner.run(Command("umount", ["--lazy", "--", path]))
+        }
+        mounted.removeAll { $0 == path }
+    }
+
+    /// Unmounts and detaches everything this image attached; errors are logged, never thrown.
+    public func close() async {
+        for path in mounted.reversed() { try? await unmount(path) }
+        if let loop {
+            _ = try? await runner.run(Command("losetup", ["--detach", loop]))
+            self.loop = nil
+            await log("detached \(loop)")
+        }
+    }
+
+    static func step<T: Sendable>(_ code: BuildFailure.Code, _ what: String, _ log: @Sendable (String) async -> Void,
+                                  _ body: @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let failure as BuildFailure {
+            throw failure
+        } catch {
+            await log("\(what) failed: \(error)")
+            throw BuildFailure(code, "\(what) failed: \(error)", log: "ansible")
+        }
+    }
+}
