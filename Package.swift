@@ -159,8 +159,9 @@ let package = Package(
         .executableTarget(
             name: "arrow",
             dependencies: [
-                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient", "ArrowBuilds", "ArrowProtocol",
+                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient", "ArrowBuilds", "ArrowProtocol", "ArrowBuilder",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

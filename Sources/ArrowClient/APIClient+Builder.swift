@@ -82,3 +82,18 @@ extension APIClient {
         value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
     }
 }
+
+extension APIClient {
+    /// Streams a built image to the server under the task's lease; the server inspects it like any upload and
+    /// answers with the image record it became.
+    public func uploadArtifact(lease: Lease, path: String, fileName: String, sha256: String) async throws -> ArtifactReceipt {
+        let file = try LocalFile(path: path)
+        let headers = lease.headers + [
+            ("Content-Type", "application/octet-stream"), ("X-Arrow-Artifact-SHA256", sha256), ("X-Arrow-Artifact-Name", fileName),
+        ]
+        let answer = try await stream(.PUT, url: baseURL + "/api/vm-build/tasks/\(Self.segment(lease.taskID))/artifact", headers: headers,
+                                      body: file.chunks(), length: file.size, authorized: true)
+        let data = try JSONSerialization.data(withJSONObject: answer ?? [:])
+        return try WireJSON.decoder().decode(ArtifactReceipt.self, from: data)
+    }
+}

@@ -276,3 +276,81 @@ public struct BuildEventPayload: Codable, Sendable, Equatable {
         self.task = task
     }
 }
+
+/// `PUT /api/vm-build/tasks/{task_id}/artifact` (the builder holding the lease, the qcow2's bytes as the body):
+/// the image record the artifact became.
+public struct ArtifactReceipt: Codable, Sendable, Equatable {
+    public var imageId: String
+    public var sha256: String
+    public var size: Int64
+
+    public init(imageId: String, sha256: String, size: Int64) {
+        self.imageId = imageId
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+/// Where a built image came from and what it contains, sent with the `succeeded` report and kept with the image
+/// (`GET /api/vm_images/{id}/contents`).
+public struct BuildProvenance: Codable, Sendable, Equatable {
+    public struct Package: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+        public var architecture: String
+
+        public init(name: String, version: String, architecture: String) {
+            self.name = name
+            self.version = version
+            self.architecture = architecture
+        }
+    }
+
+    public struct Change: Codable, Sendable, Equatable {
+        public var name: String
+        public var from: String
+        public var to: String
+
+        public init(name: String, from: String, to: String) {
+            self.name = name
+            self.from = from
+            self.to = to
+        }
+    }
+
+    public var taskId: String
+    public var baseImageId: String
+    public var baseSha256: String
+    public var configurationHash: String
+    public var software: [SoftwareSpec]
+    public var ansibleFlags: [String: Bool]
+    /// Role name → version (the role's `meta/arrow-version`, or `unversioned`).
+    public var roles: [String: String]
+    public var builderVersion: String
+    /// Phase → seconds, this attempt.
+    public var phaseSeconds: [String: Double]
+    public var packages: [Package]
+    public var added: [Package]
+    public var removed: [Package]
+    public var changed: [Change]
+
+    public init(
+        taskId: String, baseImageId: String, baseSha256: String, configurationHash: String, software: [SoftwareSpec], ansibleFlags: [String: Bool],
+        roles: [String: String], builderVersion: String, phaseSeconds: [String: Double], packages: [Package], added: [Package],
+        removed: [Package], changed: [Change]
+    ) {
+        self.taskId = taskId
+        self.baseImageId = baseImageId
+        self.baseSha256 = baseSha256
+        self.configurationHash = configurationHash
+        self.software = software
+        self.ansibleFlags = ansibleFlags
+        self.roles = roles
+        self.builderVersion = builderVersion
+        self.phaseSeconds = phaseSeconds
+        self.packages = packages
+        self.added = added
+        self.removed = removed
+        self.changed = changed
+    }
+}

@@ -140,11 +140,14 @@ public struct TaskStatusReport: Codable, Sendable, Equatable {
     /// With `failed`: a ``BuildFailureCode`` wire name.
     public var errorCode: String?
     public var message: String?
+    /// With `succeeded`: where the artifact came from and what it contains.
+    public var provenance: BuildProvenance?
 
     public init(
         taskId: String, attempt: Int, leaseToken: String, event: Event, phase: String? = nil, progress: Int? = nil,
-        artifactImageId: String? = nil, errorCode: String? = nil, message: String? = nil
+        artifactImageId: String? = nil, errorCode: String? = nil, message: String? = nil, provenance: BuildProvenance? = nil
     ) {
+        self.provenance = provenance
         self.taskId = taskId
         self.attempt = attempt
         self.leaseToken = leaseToken

@@ -11,7 +11,8 @@ struct ArrowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arrow",
         abstract: "ARROW VM imaging: API server, builder and admin CLI in one binary.",
-        subcommands: [Serve.self, Admin.self, Storage.self, Image.self, Build.self, Builders.self, DeviceRequest.self, Bench.self])
+        subcommands: [Serve.self, BuilderCommand.self, Admin.self, Storage.self, Image.self, Build.self, Builders.self, DeviceRequest.self, Bench.self,
+                      InternalChroot.self])
 
     /// Usage errors exit 2, as `arrow image inspect` documents (ArgumentParser's default is 64).
     static func main() async {

@@ -1,3 +1,4 @@
+import ArrowProtocol
 import Foundation
 
 /// System packages with the image's own package manager, non-interactive, with daemons kept from starting and
@@ -52,16 +53,11 @@ struct Packages {
 
 /// What an image contains: its package list read offline from the dpkg or rpm database.
 public enum Contents {
-    public struct Package: Codable, Sendable, Equatable, Hashable {
-        public var name: String
-        public var version: String
-        public var architecture: String
-    }
+    public typealias Package = BuildProvenance.Package
 
     static func list(_ root: ImageRoot) async throws -> [Package] {
-        let text: String
         if try await root.exists("/usr/bin/dpkg-query") {
-            text = try await root.output(["dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n"])
+            let text = try await root.output(["dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\t${Architecture}\n"])
             return text.split(separator: "\n").compactMap { line in
                 let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
                 guard fields.count == 4, fields[0].hasPrefix("ii") else { return nil }
@@ -69,7 +65,7 @@ public enum Contents {
             }.sorted { $0.name < $1.name }
         }
         if try await root.exists("/usr/bin/rpm") {
-            text = try await root.output(["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n"])
+            let text = try await root.output(["rpm", "-qa", "--qf", "%{NAME}\t%{VERSION}-%{RELEASE}\t%{ARCH}\n"])
             return text.split(separator: "\n").compactMap { line in
                 let fields = line.split(separator: "\t").map(String.init)
                 return fields.count == 3 ? Package(name: fields[0], version: fields[1], architecture: fields[2]) : nil
@@ -79,27 +75,15 @@ public enum Contents {
     }
 
     /// Added, removed and changed packages between two lists.
-    public static func difference(from base: [Package], to built: [Package]) -> ImageContentsDiff {
-        let before = Dictionary(base.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let after = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        return ImageContentsDiff(
-            added: built.filter { before[$0.name] == nil },
-            removed: base.filter { after[$0.name] == nil },
-            changed: built.compactMap { package in
+    public static func difference(from base: [Package], to built: [Package]) -> (added: [Package], removed: [Package], changed: [BuildProvenance.Change]) {
+        let before = Dictionary(base.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let after = Dictionary(built.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return (
+            built.filter { before[$0.name] == nil },
+            base.filter { after[$0.name] == nil },
+            built.compactMap { package in
                 guard let old = before[package.name], old.version != package.version else { return nil }
-                return .init(name: package.name, from: old.version, to: package.version)
+                return BuildProvenance.Change(name: package.name, from: old.version, to: package.version)
             })
     }
-}
-
-public struct ImageContentsDiff: Codable, Sendable, Equatable {
-    public struct Change: Codable, Sendable, Equatable {
-        public var name: String
-        public var from: String
-        public var to: String
-    }
-
-    public var added: [Contents.Package]
-    public var removed: [Contents.Package]
-    public var changed: [Change]
 }

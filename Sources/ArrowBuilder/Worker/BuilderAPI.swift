@@ -9,6 +9,7 @@ public protocol BuilderAPI: TaskLogSink {
     func report(_ report: TaskStatusReport) async throws -> TaskStatusReply
     func clientConfig(organization: String, lease: APIClient.Lease) async throws -> BuilderClientConfig
     func imageConfig(lease: APIClient.Lease) async throws -> ImageConfigDocument
+    func uploadArtifact(lease: APIClient.Lease, path: String, fileName: String, sha256: String) async throws -> ArtifactReceipt
 }
 
 extension APIClient: BuilderAPI {}

@@ -1,0 +1,202 @@
+import ArrowClient
+import ArrowProtocol
+import Foundation
+
+/// What preparation hands on: the configurations and the verified base image.
+struct Prepared: Sendable {
+    var client: ClientConfigDocument
+    var clientRevision: Int
+    var image: ImageConfigDocument
+    var basePath: String
+}
+
+/// Phase 1 (`download.log`): the configurations, free space, the base image from the cache or the network.
+struct Preparation {
+    let run: BuildRun
+    let log: TaskLog
+    let workspace: Workspace
+
+    func run() async throws -> Prepared {
+        let lease = run.lease
+        await log.line(.download, "fetching ClientConfig and ImageConfig")
+        let (client, image): (BuilderClientConfig, ImageConfigDocument)
+        do {
+            client = try await run.api.clientConfig(organization: run.claim.task.organizationId, lease: lease)
+            image = try await run.api.imageConfig(lease: lease)
+        } catch let error as APIError {
+            throw BuildFailure(error.status == 409 ? .imageUnavailable : .apiTimeout, "reading the build configuration: \(error)", log: "download")
+        } catch {
+            throw BuildFailure(.apiTimeout, "reading the build configuration: \(error)", log: "download")
+        }
+        await log.redact([client.config.vpnConfig?.setupKey].compactMap { $0 } + (client.config.users ?? []).compactMap(\.passwordHash))
+        let base = image.baseImage
+        await log.line(.download, "base image \(base.name) (\(base.format), \(ImageCache.mebibytes(base.size)), sha256 \(base.sha256))")
+        await log.line(.download, "software: \(image.software.map(\.name).joined(separator: ", ")); flags: "
+            + image.ansibleFlags.filter(\.value).keys.sorted().joined(separator: ", "))
+        // The download, the raw disk (up to its virtual size, grown to disk_gb) and the compressed artifact.
+        let rawSize = max(base.virtualSize, Int64(image.resourceAllocation?.diskGb ?? 0) << 30)
+        try DiskSpace.require(base.size, at: workspace.imageCache, for: "the base image")
+        try DiskSpace.require(rawSize + base.size, at: workspace.root, for: "the raw disk and the artifact")
+        let cache = try ImageCache(directory: workspace.imageCache, limitBytes: run.settings.cacheLimitBytes, http: run.http)
+        let fetched = try await cache.fetch(sha256: base.sha256, size: base.size, url: base.downloadUrl, headers: base.downloadHeaders) { line in
+            await log.line(.download, line)
+        }
+        return Prepared(client: client.config, clientRevision: client.revision, image: image, basePath: fetched.path)
+    }
+}
+
+/// Phase 2 (`ansible.log`): the disk converted and mounted, base configuration, packages, Ansible roles, custom
+/// scripts and branding, then released.
+struct Customization {
+    let run: BuildRun
+    let log: TaskLog
+    let workspace: Workspace
+    let prepared: Prepared
+
+    func run() async throws {
+        try Privileges.requireImaging()
+        workspace.clearMarkers()
+        let say: @Sendable (String) async -> Void = { [log] line in await log.line(.ansible, line) }
+        await say("converting the base image to raw")
+        try await DiskImage.convert(prepared.basePath, format: prepared.image.baseImage.format, to: workspace.raw,
+                                    diskGB: prepared.image.resourceAllocation?.diskGb, runner: run.runner, log: say)
+        let disk = DiskImage(raw: workspace.raw, mountPoint: workspace.mountPoint, runner: run.runner, log: say)
+        do {
+            try await disk.open()
+            let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper,
+                                 binds: [(workspace.aptArchives, "/var/cache/apt/archives")], log: say)
+            try await customize(root)
+            try await StrayProcesses.kill(under: workspace.mountPoint, log: say)
+            await disk.close()
+        } catch {
+            try? await StrayProcesses.kill(under: workspace.mountPoint, log: say)
+            await disk.close()
+            throw error
+        }
+        workspace.markCustomized(prepared.image.configurationHash)
+    }
+
+    func customize(_ root: ImageRoot) async throws {
+        let image = prepared.image, client = prepared.client
+        try await BaseConfiguration(root: root).apply(hostname: image.hostname, client: client)
+        // Software without a role is a system package; software with one is that role's to install.
+        let packages = image.software.filter { $0.ansibleRole == nil }.map(\.name)
+        try await Packages(root: root).install(packages)
+        let plays = AnsiblePlan.plays(software: image.software, flags: image.ansibleFlags, client: client)
+        if !plays.isEmpty {
+            try await Packages(root: root).withDaemonsStopped {
+                try await Ansible(root: root, playbook: run.settings.ansiblePlaybook, rolesDirectory: run.settings.rolesDirectory,
+                                  workDirectory: workspace.root).run(plays)
+            }
+        }
+        for (index, script) in image.customScripts.enumerated() {
+            let path = "/root/arrow-script-\(index).sh"
+            try await root.write(path, script, mode: "0700")
+            do {
+                try await root.run(["/bin/sh", path])
+            } catch let failure as CommandFailure {
+                throw BuildFailure(.scriptFailed, "custom script \(index + 1) \(failure.description.dropFirst("/bin/sh ".count))", log: "ansible")
+            }
+            try await root.run(["rm", "-f", path], quiet: true)
+        }
+        if image.ansibleFlags["apply_branding"] == true, let branding = client.branding {
+            try await Branding(root: root).apply(branding)
+        }
+    }
+}
+
+/// Phase 3 (`summary.log`): what the image contains, the seal, the compressed qcow2, its checksum, the upload.
+struct Finalization {
+    let run: BuildRun
+    let log: TaskLog
+    let workspace: Workspace
+    let prepared: Prepared
+
+    func run(timings: [String: Double]) async throws -> (ArtifactReceipt, BuildProvenance) {
+        try Privileges.requireImaging()
+        let say: @Sendable (String) async -> Void = { [log] line in await log.line(.summary, line) }
+        let disk = DiskImage(raw: workspace.raw, mountPoint: workspace.mountPoint, runner: run.runner, log: say)
+        var packages: [Contents.Package] = []
+        do {
+            try await disk.open()
+            let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper, log: say)
+            packages = try await Contents.list(root)
+            try await Seal(root: root).run()
+            try await StrayProcesses.kill(under: workspace.mountPoint, log: say)
+            await disk.close()
+        } catch {
+            await disk.close()
+            throw error
+        }
+        let basePackages = try await baseContents(say)
+        await say("compressing to qcow2")
+        do {
+            try await run.runner.output(Command("qemu-img", ["convert", "-c", "-O", "qcow2", "--", workspace.raw, workspace.artifact],
+                                                timeout: .seconds(3600)))
+        } catch {
+            throw BuildFailure(.sealFailed, "compressing the artifact: \(error)", log: "summary")
+        }
+        let sha256 = try ImageCache.sha256(of: workspace.artifact)
+        await say("artifact sha256 \(sha256), \(ImageCache.mebibytes(ImageCache.size(of: workspace.artifact) ?? 0))")
+        let image = prepared.image
+        let receipt: ArtifactReceipt
+        do {
+            let name = (image.vmName ?? image.hostname) + ".qcow2"
+            receipt = try await run.api.uploadArtifact(lease: run.lease, path: workspace.artifact, fileName: name, sha256: sha256)
+        } catch {
+            throw BuildFailure(.uploadFailed, "uploading the artifact: \(error)", log: "summary")
+        }
+        let diff = Contents.difference(from: basePackages, to: packages)
+        let provenance = BuildProvenance(
+            taskId: image.taskId, baseImageId: image.baseImage.id, baseSha256: image.baseImage.sha256, configurationHash: image.configurationHash,
+            software: image.software, ansibleFlags: image.ansibleFlags, roles: Ansible.roleVersions(run.settings.rolesDirectory),
+            builderVersion: run.settings.version, phaseSeconds: timings, packages: packages, added: diff.added, removed: diff.removed,
+            changed: diff.changed)
+        return (receipt, provenance)
+    }
+
+    /// The base image's package list (read from the cached base image, attached read-only by a second loop device).
+    func baseContents(_ say: @escaping @Sendable (String) async -> Void) async throws -> [Contents.Package] {
+        let raw = workspace.root + "/base.raw", mountPoint = workspace.root + "/base-mnt"
+        defer { try? FileManager.default.removeItem(atPath: raw) }
+        try await DiskImage.convert(prepared.basePath, format: prepared.image.baseImage.format, to: raw, diskGB: nil, runner: run.runner, log: say)
+        let disk = DiskImage(raw: raw, mountPoint: mountPoint, runner: run.runner, log: { _ in })
+        do {
+            try await disk.open()
+            let packages = try await Contents.list(ImageRoot(path: mountPoint, runner: run.runner, helper: run.settings.helper, log: { _ in }))
+            await disk.close()
+            return packages
+        } catch {
+            await disk.close()
+            throw error
+        }
+    }
+}
+
+/// Image work needs root (loop devices, mounts, chroot): said plainly, before anything is attached.
+enum Privileges {
+    static func requireImaging() throws {
+        guard getuid() == 0 else {
+            throw BuildFailure(.mountFailed, "customizing an image needs root (loop devices, mount, chroot); run the builder as root", log: "ansible")
+        }
+        guard FileManager.default.fileExists(atPath: "/dev/loop-control") else {
+            throw BuildFailure(.mountFailed, "this host has no loop devices (/dev/loop-control is missing); load the loop module", log: "ansible")
+        }
+    }
+}
+
+/// Processes left running inside an image (a daemon a package started, a script's background job) keep its file
+/// systems busy; they are killed before the image is unmounted.
+enum StrayProcesses {
+    static func kill(under root: String, log: @Sendable (String) async -> Void) async throws {
+        let resolvedRoot = (root as NSString).resolvingSymlinksInPath
+        var killed: [String] = []
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != getpid() else { continue }
+            guard let processRoot = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/root"),
+                  processRoot == resolvedRoot || processRoot.hasPrefix(resolvedRoot + "/") else { continue }
+            if Glibc.kill(pid, SIGKILL) == 0 { killed.append(entry) }
+        }
+        if !killed.isEmpty { await log("killed \(killed.count) process(es) still running inside the image: \(killed.joined(separator: ", "))") }
+    }
+}

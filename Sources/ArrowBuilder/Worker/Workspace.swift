@@ -1,0 +1,43 @@
+import Foundation
+
+/// One task's files on the builder: `<work>/<task>/` holds the raw disk, its mount point and the artifact. The
+/// customized disk stays after a failure, marked with its configuration hash, so a retried attempt on this builder
+/// resumes after customization instead of starting over.
+struct Workspace {
+    let root: String
+    let cache: String
+
+    var raw: String { root + "/disk.raw" }
+    var mountPoint: String { root + "/mnt" }
+    var artifact: String { root + "/artifact.qcow2" }
+    var imageCache: String { cache + "/images" }
+    /// apt's downloaded packages, shared by every build on this host.
+    var aptArchives: String { cache + "/apt/archives" }
+
+    func prepare() throws {
+        for directory in [root, mountPoint, imageCache, aptArchives + "/partial"] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+    }
+
+    func marker(_ hash: String) -> String { root + "/customized." + hash }
+
+    func hasCustomizedDisk(for hash: String) -> Bool {
+        FileManager.default.fileExists(atPath: marker(hash)) && FileManager.default.fileExists(atPath: raw)
+    }
+
+    func markCustomized(_ hash: String) {
+        _ = FileManager.default.createFile(atPath: marker(hash), contents: Data())
+    }
+
+    func clearMarkers() {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasPrefix("customized.") {
+            try? FileManager.default.removeItem(atPath: root + "/" + name)
+        }
+    }
+
+    /// Removes the task's files (after success; a failed task's stay for its retry).
+    func clean() {
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
