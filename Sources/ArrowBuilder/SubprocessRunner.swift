@@ -30,20 +30,25 @@ public struct SubprocessRunner: CommandRunner {
             ) { execution in
                 let stdout = execution.standardOutput, stderr = execution.standardError
                 let teardown = options.teardownSequence, timeout = command.timeout
-                return try await withThrowingTaskGroup(of: Bool.self) { group in
-                    group.addTask { try await Self.drain(stdout, .stdout, tail, onLine); return false }
-                    group.addTask { try await Self.drain(stderr, .stderr, tail, onLine); return false }
+                return try await withThrowingTaskGroup(of: Event.self) { group in
+                    group.addTask { try await Self.drain(stdout, .stdout, tail, onLine); return .drained }
+                    group.addTask { try await Self.drain(stderr, .stderr, tail, onLine); return .drained }
                     if let timeout {
                         group.addTask {
-                            try await Task.sleep(for: timeout)
+                            // Canceled once both streams end: the command finished in time.
+                            guard (try? await Task.sleep(for: timeout)) != nil else { return .timerStopped }
                             await execution.teardown(using: teardown)
-                            return true
+                            return .timedOut
                         }
                     }
                     var timedOut = false
                     var drained = 0
-                    while let finished = try await group.next() {
-                        if finished { timedOut = true } else { drained += 1 }
+                    while let event = try await group.next() {
+                        switch event {
+                        case .timedOut: timedOut = true
+                        case .drained: drained += 1
+                        case .timerStopped: break
+                        }
                         if drained == 2 { group.cancelAll() }
                     }
                     return timedOut
@@ -59,6 +64,8 @@ public struct SubprocessRunner: CommandRunner {
         case .signaled(let signal): return CommandResult(exitCode: nil, signal: signal, tail: await tail.lines)
         }
     }
+
+    enum Event: Sendable { case drained, timedOut, timerStopped }
 
     static func drain(
         _ sequence: SubprocessOutputSequence, _ stream: CommandOutputLine.Stream, _ tail: Tail,

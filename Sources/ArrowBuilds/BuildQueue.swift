@@ -133,6 +133,11 @@ public struct BuildQueue: Sendable {
                     let artifact = try await Self.artifact(report.artifactImageId, of: task, repos)
                     try task.state.succeed(artifact: artifact, lease: lease)
                     extend = nil
+                    if let artifact, let provenance = report.provenance {
+                        try await repos.imageBuilds.record(ImageBuildRecord(
+                            imageID: artifact, taskID: task.id, organizationID: task.organizationID,
+                            provenance: String(decoding: try WireJSON.encoder().encode(provenance), as: UTF8.self), createdAt: Date()))
+                    }
                 case .failed:
                     guard let name = report.errorCode, let code = BuildFailureCode(rawValue: name) else {
                         throw ArrowError(.unprocessable, reason: "invalid_error_code",

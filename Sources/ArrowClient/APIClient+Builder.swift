@@ -97,3 +97,36 @@ extension APIClient {
         return try WireJSON.decoder().decode(ArtifactReceipt.self, from: data)
     }
 }
+
+extension APIClient {
+    /// Downloads an image's bytes (through the presigned URL the API redirects to) into `path`; returns the size.
+    public func downloadImage(id: String, to path: String, progress: (@Sendable (Int64, Int64?) -> Void)? = nil) async throws -> Int64 {
+        var request = HTTPClientRequest(url: baseURL + "/api/vm_images/\(Self.segment(id))/download")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .hours(6))
+        guard (200..<300).contains(response.status.code) else {
+            _ = try Self.decode(status: Int(response.status.code), try await response.body.collect(upTo: 1 << 20))
+            throw APIError(status: Int(response.status.code), code: "http_\(response.status.code)", message: "download failed")
+        }
+        let total = response.headers.first(name: "Content-Length").flatMap(Int64.init)
+        guard FileManager.default.createFile(atPath: path + ".part", contents: nil) else {
+            throw LocalFileError(message: "cannot write \(path)")
+        }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path + ".part"))
+        var written: Int64 = 0
+        do {
+            for try await chunk in response.body {
+                try handle.write(contentsOf: Data(chunk.readableBytesView))
+                written += Int64(chunk.readableBytes)
+                progress?(written, total)
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            try? FileManager.default.removeItem(atPath: path + ".part")
+            throw error
+        }
+        guard rename(path + ".part", path) == 0 else { throw LocalFileError(message: "cannot write \(path)") }
+        return written
+    }
+}

@@ -75,3 +75,10 @@ import Testing
         return false
     }
 }
+
+extension CommandRunnerTests {
+    @Test func aCommandThatEndsInTimeIsNotDisturbedByItsTimeout() async throws {
+        let result = try await runner.run(Command("sh", ["-c", "echo done"], timeout: .seconds(30)))
+        #expect(result.succeeded && result.tail == ["done"])
+    }
+}

@@ -34,3 +34,16 @@ ensure_pip() {
 require_swift() {
     command -v swift >/dev/null || { echo "swift is not on PATH (expected Swift 6.1 or newer)" >&2; exit 2; }
 }
+
+# ensure_ansible: ansible-playbook (with community.general, which PyPI's `ansible` bundles) in a virtual environment
+# the builder finds through ARROW_ANSIBLE_PLAYBOOK; prints its path.
+ensure_ansible() {
+    local venv=${ARROW_ANSIBLE_VENV:-/opt/arrow-ansible}
+    if [ ! -x "$venv/bin/ansible-playbook" ]; then
+        ensure_packages python3-venv >&2
+        echo "installing Ansible into $venv (PyPI ansible)…" >&2
+        python3 -m venv "$venv" >&2
+        "$venv/bin/pip" install -q "ansible>=9" >&2
+    fi
+    echo "$venv/bin/ansible-playbook"
+}

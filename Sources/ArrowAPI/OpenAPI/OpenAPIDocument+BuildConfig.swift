@@ -47,6 +47,29 @@ extension OpenAPIDocument {
             '200': {description: The configuration, content: {application/json: {schema: {$ref: '#/components/schemas/ImageConfig'}}}}
             '403': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}
+      /api/vm-build/tasks/{task_id}/artifact:
+        parameters:
+          - {name: task_id, in: path, required: true, schema: {type: string}}
+          - {name: X-Arrow-Lease-Attempt, in: header, required: true, schema: {type: integer}}
+          - {name: X-Arrow-Lease-Token, in: header, required: true, schema: {type: string}}
+          - {name: X-Arrow-Artifact-SHA256, in: header, required: true, schema: {type: string}}
+          - {name: X-Arrow-Artifact-Name, in: header, schema: {type: string}}
+        put:
+          summary: The builder holding the task's lease uploads the built image (inspected like any upload) as a new image of the task's organization
+          requestBody:
+            required: true
+            content: {application/octet-stream: {schema: {type: string, format: binary}}}
+          responses:
+            '201': {description: Stored, content: {application/json: {schema: {type: object, required: [image_id, sha256, size], properties: {image_id: {type: string}, sha256: {type: string}, size: {type: integer}}}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/contents:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: What a built image contains (packages, and added/removed/changed against its base) and where it came from
+          responses:
+            '200': {description: Provenance and contents, content: {application/json: {schema: {$ref: '#/components/schemas/Provenance'}}}}
+            '404': {$ref: '#/components/responses/Error'}
       /api/notifications:
         get:
           summary: The caller's in-app notifications, newest first
@@ -105,6 +128,33 @@ extension OpenAPIDocument {
 
     static let buildConfigSchemas = """
         BuildEvent: {type: string, enum: [build.succeeded, build.failed, build.canceled]}
+        SoftwareSpec:
+          type: object
+          required: [name]
+          properties: {name: {type: string}, version: {type: string}, ansible_role: {type: string}}
+        Package:
+          type: object
+          required: [name, version, architecture]
+          properties: {name: {type: string}, version: {type: string}, architecture: {type: string}}
+        Provenance:
+          type: object
+          required: [task_id, base_image_id, base_sha256, configuration_hash, software, ansible_flags, roles, builder_version, phase_seconds, packages, added, removed, changed]
+          properties:
+            task_id: {type: string}
+            base_image_id: {type: string}
+            base_sha256: {type: string}
+            configuration_hash: {type: string}
+            software: {type: array, items: {$ref: '#/components/schemas/SoftwareSpec'}}
+            ansible_flags: {type: object, additionalProperties: {type: boolean}}
+            roles: {type: object, additionalProperties: {type: string}}
+            builder_version: {type: string}
+            phase_seconds: {type: object, additionalProperties: {type: number}}
+            packages: {type: array, items: {$ref: '#/components/schemas/Package'}}
+            added: {type: array, items: {$ref: '#/components/schemas/Package'}}
+            removed: {type: array, items: {$ref: '#/components/schemas/Package'}}
+            changed:
+              type: array
+              items: {type: object, required: [name, from, to], properties: {name: {type: string}, from: {type: string}, to: {type: string}}}
         ClientConfig:
           type: object
           additionalProperties: false
@@ -139,7 +189,7 @@ extension OpenAPIDocument {
                 logo_base64: {type: string}
                 wallpaper_base64: {type: string}
                 primary_color: {type: string}
-            default_software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+            default_software: {type: array, items: {$ref: '#/components/schemas/SoftwareSpec'}}
             users:
               type: array
               items:
@@ -191,7 +241,7 @@ extension OpenAPIDocument {
                 download_url: {type: string}
                 download_headers: {type: object, additionalProperties: {type: string}}
                 download_expires_at: {type: string, format: date-time}
-            software: {type: array, items: {$ref: '#/components/schemas/Software'}}
+            software: {type: array, items: {$ref: '#/components/schemas/SoftwareSpec'}}
             ansible_flags: {type: object, additionalProperties: {type: boolean}}
             custom_scripts: {type: array, items: {type: string}}
             resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}

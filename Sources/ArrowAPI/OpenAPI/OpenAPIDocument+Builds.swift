@@ -131,7 +131,7 @@ extension OpenAPIDocument {
         Phase: {type: string, enum: [preparation, customization, finalization, deployment]}
         FailureCode:
           type: string
-          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, seal_failed, upload_failed, deploy_failed, verification_failed, config_invalid, missing_heartbeat, internal_error]
+          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, verification_failed, config_invalid, missing_heartbeat, internal_error]
         ImagingTrigger:
           type: object
           required: [request_id, device_type, images, organization, client, timestamp]
@@ -259,6 +259,7 @@ extension OpenAPIDocument {
             artifact_image_id: {type: string}
             error_code: {$ref: '#/components/schemas/FailureCode'}
             message: {type: string}
+            provenance: {$ref: '#/components/schemas/Provenance'}
         StatusReply:
           type: object
           required: [status, cancel, lease_expires_in]

@@ -47,7 +47,10 @@ struct BaseConfiguration {
         let name = user.name
         let passwd = try await root.read("/etc/passwd") ?? ""
         if !passwd.split(separator: "\n").contains(where: { $0.hasPrefix(name + ":") }) {
-            try await root.run(["useradd", "--create-home", "--user-group", "--shell", user.shell ?? "/bin/bash", "--", name])
+            // A group of that name may exist already (Debian has "operator", "games", …): then it is the user's group.
+            let groups = try await root.read("/etc/group") ?? ""
+            let group = groups.split(separator: "\n").contains(where: { $0.hasPrefix(name + ":") }) ? ["--gid", name] : ["--user-group"]
+            try await root.run(["useradd", "--create-home", "--shell", user.shell ?? "/bin/bash"] + group + ["--", name])
         }
         if let hash = user.passwordHash, !hash.isEmpty {
             // On standard input, never in an argument list another process could read.
@@ -62,9 +65,10 @@ struct BaseConfiguration {
             let entry = try await root.output(["getent", "passwd", name]).split(separator: ":", omittingEmptySubsequences: false)
             guard entry.count >= 6 else { throw BuildFailure(.configInvalid, "user \(name) has no home directory", log: "ansible") }
             let home = String(entry[5])
-            try await root.run(["install", "-d", "-m", "0700", "-o", name, "-g", name, "--", home + "/.ssh"], quiet: true)
+            try await root.run(["install", "-d", "-m", "0700", "--", home + "/.ssh"], quiet: true)
             try await root.write(home + "/.ssh/authorized_keys", keys.joined(separator: "\n") + "\n", mode: "0600")
-            try await root.run(["chown", "\(name):\(name)", "--", home + "/.ssh/authorized_keys"], quiet: true)
+            // "name:" is the user and their login group, whatever that group is called.
+            try await root.run(["chown", "\(name):", "--", home + "/.ssh", home + "/.ssh/authorized_keys"], quiet: true)
         }
         await root.log("user \(name): \(user.passwordHash?.isEmpty == false ? "password set" : "no password"), "
             + "\(user.sshAuthorizedKeys?.count ?? 0) SSH key(s)\(user.sudo == true ? ", sudo" : "")")

@@ -78,12 +78,18 @@ struct Customization {
 
     func customize(_ root: ImageRoot) async throws {
         let image = prepared.image, client = prepared.client
-        try await BaseConfiguration(root: root).apply(hostname: image.hostname, client: client)
+        do {
+            try await BaseConfiguration(root: root).apply(hostname: image.hostname, client: client)
+        } catch let failure as CommandFailure {
+            throw BuildFailure(.configInvalid, "base configuration: \(failure)", log: "ansible")
+        }
         // Software without a role is a system package; software with one is that role's to install.
         let packages = image.software.filter { $0.ansibleRole == nil }.map(\.name)
         try await Packages(root: root).install(packages)
         let plays = AnsiblePlan.plays(software: image.software, flags: image.ansibleFlags, client: client)
         if !plays.isEmpty {
+            // Ansible's modules run on the image's own Python.
+            if try await !root.exists("/usr/bin/python3") { try await Packages(root: root).install(["python3"]) }
             try await Packages(root: root).withDaemonsStopped {
                 try await Ansible(root: root, playbook: run.settings.ansiblePlaybook, rolesDirectory: run.settings.rolesDirectory,
                                   workDirectory: workspace.root).run(plays)

@@ -106,7 +106,7 @@ public struct BuildConfigs: Sendable {
 
     /// The running task the lease is live for (by the database's clock), else 403 `lease_required`: configuration
     /// secrets go only to the worker doing that organization's build right now.
-    func requireLease(_ lease: PresentedLease, _ principal: Principal) async throws -> BuildTask {
+    public func requireLease(_ lease: PresentedLease, _ principal: Principal) async throws -> BuildTask {
         try BuildQueue.requireBuilder(principal)
         guard let taskID = lease.taskID else {
             throw ArrowError(.forbidden, reason: "lease_required", "Present the task's lease (\(LeaseHeaders.task), \(LeaseHeaders.attempt), \(LeaseHeaders.token))")
@@ -116,6 +116,17 @@ public struct BuildConfigs: Sendable {
             throw ArrowError(.forbidden, reason: "lease_required", "No live lease on that task matches the one presented")
         }
         return task
+    }
+
+    /// The task a builder uploads an artifact for, under its live lease, and the base image it was built from.
+    public func artifactTarget(task id: String, lease: PresentedLease, principal: Principal) async throws -> (BuildTask, Image?) {
+        guard lease.taskID == nil || lease.taskID == id else {
+            throw ArrowError(.forbidden, reason: "lease_required", "The lease presented is for another task")
+        }
+        var lease = lease
+        lease.taskID = id
+        let task = try await requireLease(lease, principal)
+        return (task, try await store.repositories.images.find(id: task.imageID, scope: .all))
     }
 
     // MARK: Storage form

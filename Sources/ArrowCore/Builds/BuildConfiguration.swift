@@ -70,3 +70,26 @@ public protocol BuildHistoryRepository: Sendable {
     /// Tasks that ended at or after `since` within `scope`, at most `limit`.
     func finished(since: Date, scope: AccessScope, limit: Int) async throws -> [FinishedBuild]
 }
+
+/// A built image's provenance and contents as the builder reported them (JSON; its shape is the wire's).
+public struct ImageBuildRecord: Sendable, Equatable {
+    public var imageID: ImageID
+    public var taskID: BuildTaskID
+    public var organizationID: OrganizationID
+    public var provenance: String
+    public var createdAt: Date
+
+    public init(imageID: ImageID, taskID: BuildTaskID, organizationID: OrganizationID, provenance: String, createdAt: Date) {
+        self.imageID = imageID
+        self.taskID = taskID
+        self.organizationID = organizationID
+        self.provenance = provenance
+        self.createdAt = createdAt
+    }
+}
+
+public protocol ImageBuildRepository: Sendable {
+    /// Records it; a second report for the same image replaces the first (a retried `succeeded` report).
+    func record(_ build: ImageBuildRecord) async throws
+    func find(image: ImageID) async throws -> ImageBuildRecord?
+}

@@ -19,6 +19,7 @@ public enum BuildFailureCode: String, Sendable, Codable, CaseIterable {
     case imageUnavailable = "image_unavailable"
     case mountFailed = "mount_failed"
     case packageInstallFailed = "package_install_failed"
+    case scriptFailed = "script_failed"
     case sealFailed = "seal_failed"
     case uploadFailed = "upload_failed"
     case deployFailed = "deploy_failed"

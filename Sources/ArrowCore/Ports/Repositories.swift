@@ -77,6 +77,7 @@ public struct Repositories: Sendable {
     public var buildHistory: any BuildHistoryRepository
     public var notifications: any NotificationRepository
     public var webhooks: any WebhookRepository
+    public var imageBuilds: any ImageBuildRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
@@ -86,8 +87,9 @@ public struct Repositories: Sendable {
         deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository,
         serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository,
         taskLogs: any TaskLogRepository, clientConfigs: any ClientConfigRepository, buildHistory: any BuildHistoryRepository,
-        notifications: any NotificationRepository, webhooks: any WebhookRepository
+        notifications: any NotificationRepository, webhooks: any WebhookRepository, imageBuilds: any ImageBuildRepository
     ) {
+        self.imageBuilds = imageBuilds
         self.clientConfigs = clientConfigs
         self.buildHistory = buildHistory
         self.notifications = notifications

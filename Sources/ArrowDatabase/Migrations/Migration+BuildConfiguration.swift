@@ -54,3 +54,20 @@ extension Migrations {
         ]
     }
 }
+
+extension Migrations {
+    /// Built images' provenance and contents (the builder's `succeeded` report), one row per artifact.
+    static let imageBuilds = Migration(version: 9, name: "image_builds") { _ in
+        [
+            """
+            CREATE TABLE image_builds (
+                image_id TEXT PRIMARY KEY REFERENCES images(id),
+                task_id TEXT NOT NULL REFERENCES vm_build_tasks(id),
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                provenance TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ]
+    }
+}

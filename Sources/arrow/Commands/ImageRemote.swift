@@ -145,13 +145,32 @@ extension ArrowCommand.Image {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one image's record (JSON).")
+        static let configuration = CommandConfiguration(abstract: "Show one image's record (JSON); for a built image, also what it contains and where it came from.")
         @OptionGroup var server: ServerOptions
         @Argument var id: String
 
         func run() async throws {
             let client = try server.client()
-            try await remote { try printJSON(try await client.json(.GET, "/api/vm_images/\(try pathSegment(id))") ?? [:]) }
+            try await remote {
+                try printJSON(try await client.json(.GET, "/api/vm_images/\(try pathSegment(id))") ?? [:])
+                guard let provenance = try? await client.json(.GET, "/api/vm_images/\(try pathSegment(id))/contents") as? [String: Any] else { return }
+                print(ImageContentsView.render(provenance))
+            }
+        }
+    }
+
+    struct Download: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Download an image's file.")
+        @OptionGroup var server: ServerOptions
+        @Argument var id: String
+        @Option(help: "Where to write it.") var output: String
+
+        func run() async throws {
+            let client = try server.client()
+            try await remote {
+                let size = try await client.downloadImage(id: id, to: output)
+                print("\(output) (\(size) bytes)")
+            }
         }
     }
 

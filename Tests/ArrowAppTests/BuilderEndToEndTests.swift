@@ -1,0 +1,202 @@
+import ArrowTesting
+import Foundation
+import Testing
+
+/// The builder on the real Debian base image (scripts/base-image.sh, made once per run and passed in as
+/// ARROW_TEST_BASE_IMAGE): upload → trigger → `arrow builder --once` → artifact, then the artifact opened read-only
+/// and checked. Needs root and loop devices, as CI has; missing prerequisites fail the test instead of skipping it.
+@Suite(.serialized) struct BuilderEndToEndTests {
+    static let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl operator@arrow.test"
+    static let setupKey = "NB-E2E-PLANTED-SETUP-KEY-41d7"
+
+    struct World {
+        let installation: TestInstallation
+        let server: ArrowProcess
+        let image: String
+        let builderToken: String
+        let organization: String
+        var env: [String: String] { ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token] }
+
+        /// Starts a server, configures the organization and uploads the base image.
+        static func make() async throws -> World {
+            let base = try #require(ProcessInfo.processInfo.environment["ARROW_TEST_BASE_IMAGE"], "scripts/base-image.sh's image, in ARROW_TEST_BASE_IMAGE")
+            try #require(getuid() == 0, "the builder's tests run as root (loop devices, mount, chroot)")
+            let installation = try TestInstallation()
+            let server = try await installation.serve(stderrFile: installation.dataDir + "/serve.log")
+            let env = ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token]
+            let me = try JSONSerialization.jsonObject(with: await HTTP.send("GET", "\(installation.base)/api/me", token: installation.token)?.2 ?? Data()) as? [String: Any]
+            let org = try #require((me?["organization"] as? [String: Any])?["id"] as? String)
+            let config = #"""
+            {"vpn_config":{"management_url":"https://netbird.example.org","setup_key":"\#(setupKey)"},
+             "users":[{"name":"operator","ssh_authorized_keys":["\#(key)"],"sudo":true}],
+             "branding":{"motd":"Welcome to the Arrow lab","issue":"Arrow lab image","login_banner":"Authorized use only"},
+             "timezone":"Europe/Berlin"}
+            """#
+            let put = await HTTP.send("PUT", "\(installation.base)/api/organizations/\(org)/client-config", token: installation.token, json: config)
+            try #require(put?.0 == 200, "\(String(decoding: put?.2 ?? Data(), as: UTF8.self))")
+            let (status, uploaded, err) = try ArrowProcess.run(["image", "upload", base, "--name", "debian-base"], environment: env)
+            try #require(status == 0, "\(err)")
+            let image = try #require(uploaded.split(separator: "\n").last.map(String.init))
+            let account = await HTTP.send("POST", "\(installation.base)/api/organizations/\(org)/service-accounts", token: installation.token,
+                                          json: #"{"name":"e2e-builder"}"#)
+            let token = try #require((try JSONSerialization.jsonObject(with: account?.2 ?? Data()) as? [String: Any])?["token"] as? String)
+            return World(installation: installation, server: server, image: image, builderToken: token, organization: org)
+        }
+
+        func trigger(_ options: String, vmName: String) throws -> String {
+            let (status, out, err) = try ArrowProcess.run(["build", "trigger", image, "--vm-name", vmName, "--options", options], environment: env)
+            try #require(status == 0, "\(err)")
+            return try #require(out.split(separator: "\n").last.map(String.init))
+        }
+
+        /// `arrow builder --once` as CI's workflow runs it; its output, and its exit status.
+        func runBuilder(name: String = "e2e") throws -> (Int32, String) {
+            let (status, out, err) = try ArrowProcess.run(
+                ["builder", "--once", "--poll", "5", "--name", name, "--work-dir", installation.dataDir + "/work",
+                 "--cache-dir", installation.dataDir + "/builder-cache", "--roles-dir", Repository.root + "/imaging/roles"],
+                environment: ["ARROW_API": installation.base, "ARROW_TOKEN": builderToken, "ARROW_ANSIBLE_PLAYBOOK": try Self.ansiblePlaybook()])
+            return (status, out + err)
+        }
+
+        /// scripts/lib/deps.sh's ensure_ansible, passed in by scripts/test.sh.
+        static func ansiblePlaybook() throws -> String {
+            try #require(ProcessInfo.processInfo.environment["ARROW_ANSIBLE_PLAYBOOK"], "ansible-playbook's path, in ARROW_ANSIBLE_PLAYBOOK")
+        }
+
+        func task(_ id: String) async throws -> [String: Any] {
+            let answer = await HTTP.send("GET", "\(installation.base)/api/vm-build/tasks/\(id)", token: installation.token)
+            return try #require(try JSONSerialization.jsonObject(with: answer?.2 ?? Data()) as? [String: Any])
+        }
+    }
+
+    @Test func aBuildCustomizesSealsAndStoresTheImage() async throws {
+        let world = try await World.make()
+        defer { _ = try? world.server.terminate() }
+        let options = #"{"software":[{"name":"nmap","ansible_role":"security-tools"},{"name":"curl"}],"ansible_flags":{"harden_ssh":true,"apply_branding":true}}"#
+        let taskID = try world.trigger(options, vmName: "lab-01")
+        let (status, output) = try world.runBuilder()
+        #expect(status == 0, "\(output.suffix(4000))")
+        #expect(!output.contains(Self.setupKey), "the setup key reached the builder's output")
+        let task = try await world.task(taskID)
+        #expect(task["status"] as? String == "succeeded", "\(task)")
+        let artifact = try #require(task["artifact_image_id"] as? String)
+
+        // The artifact, opened read-only.
+        let path = world.installation.dataDir + "/artifact.qcow2"
+        try await Self.download(artifact, world: world, to: path)
+        try await ArtifactInspection.open(path) { root in
+            #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "lab-01\n")
+            #expect(try String(contentsOfFile: root + "/etc/hosts", encoding: .utf8).contains("127.0.1.1\tlab-01"))
+            let passwd = try String(contentsOfFile: root + "/etc/passwd", encoding: .utf8)
+            #expect(passwd.contains("\noperator:"))
+            #expect(try String(contentsOfFile: root + "/home/operator/.ssh/authorized_keys", encoding: .utf8) == Self.key + "\n")
+            #expect(FileManager.default.fileExists(atPath: root + "/etc/sudoers.d/90-arrow-operator"))
+            #expect(FileManager.default.fileExists(atPath: root + "/usr/bin/nmap"), "nmap installed by the security-tools role")
+            #expect(FileManager.default.fileExists(atPath: root + "/usr/bin/curl"), "curl installed as a system package")
+            let hardening = try String(contentsOfFile: root + "/etc/ssh/sshd_config.d/10-arrow-hardening.conf", encoding: .utf8)
+            #expect(hardening.contains("PermitRootLogin no") && hardening.contains("PasswordAuthentication no"))
+            #expect(try String(contentsOfFile: root + "/etc/motd", encoding: .utf8) == "Welcome to the Arrow lab\n")
+            #expect(try String(contentsOfFile: root + "/etc/issue.net", encoding: .utf8) == "Authorized use only\n")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/localtime").hasSuffix("Europe/Berlin"))
+            let machineID = try FileManager.default.attributesOfItem(atPath: root + "/etc/machine-id")
+            #expect((machineID[.size] as? NSNumber)?.intValue == 0, "machine-id empty, not deleted")
+            let hostKeys = try FileManager.default.contentsOfDirectory(atPath: root + "/etc/ssh").filter { $0.hasPrefix("ssh_host_") }
+            #expect(hostKeys.isEmpty, "SSH host keys left: \(hostKeys)")
+            #expect(!FileManager.default.fileExists(atPath: root + "/etc/netbird") && !FileManager.default.fileExists(atPath: root + "/var/lib/netbird/config.json"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/usr/sbin/policy-rc.d"))
+            let everything = try Self.grep(Self.setupKey, under: root + "/etc")
+            #expect(everything.isEmpty, "the setup key is in the image: \(everything)")
+        }
+
+        // The four logs, the contents and the provenance.
+        for file in ["download", "ansible", "summary"] {
+            let log = try ArrowProcess.run(["build", "logs", taskID, "--file", file], environment: world.env)
+            #expect(log.0 == 0 && !log.1.isEmpty, "\(file).log: \(log.2)")
+            #expect(!log.1.contains(Self.setupKey))
+        }
+        let ansible = try ArrowProcess.run(["build", "logs", taskID, "--file", "ansible"], environment: world.env).1
+        #expect(ansible.contains("TASK [harden_ssh : sshd accepts the configuration]"), "every Ansible task's result is in ansible.log")
+        let contents = await HTTP.send("GET", "\(world.installation.base)/api/vm_images/\(artifact)/contents", token: world.installation.token)
+        let provenance = try #require(try JSONSerialization.jsonObject(with: contents?.2 ?? Data()) as? [String: Any])
+        let added = (provenance["added"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(added.contains("nmap") && added.contains("curl"), "added: \(added)")
+        #expect(provenance["base_image_id"] as? String == world.image && (provenance["configuration_hash"] as? String)?.count == 64)
+        #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
+    }
+
+    static func download(_ image: String, world: World, to path: String) async throws {
+        let (status, _, err) = try ArrowProcess.run(["image", "download", image, "--output", path], environment: world.env)
+        try #require(status == 0, "\(err)")
+    }
+
+    /// Files under `directory` that contain `text`.
+    static func grep(_ text: String, under directory: String) throws -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: directory)
+        var found: [String] = []
+        while let name = enumerator?.nextObject() as? String {
+            let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path), data.count < 4 << 20 else { continue }
+            if data.range(of: Data(text.utf8)) != nil { found.append(path) }
+        }
+        return found
+    }
+}
+
+/// The repository the tests run in (for the roles).
+enum Repository {
+    static var root: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+}
+
+/// Opens an artifact read-only: converted to raw, attached with `losetup --read-only`, its root mounted read-only.
+enum ArtifactInspection {
+    static func open(_ qcow2: String, _ body: (String) async throws -> Void) async throws {
+        let raw = qcow2 + ".raw", mountPoint = qcow2 + ".mnt"
+        try run("qemu-img", ["convert", "-O", "raw", qcow2, raw])
+        defer { try? FileManager.default.removeItem(atPath: raw) }
+        let loop = try run("losetup", ["--find", "--show", "--read-only", "--partscan", raw]).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? run("losetup", ["--detach", loop]) }
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        var partition = loop + "p1"
+        for attempt in 0..<50 where !FileManager.default.fileExists(atPath: partition) {
+            if attempt == 10 { _ = try? run("partx", ["-a", loop]) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if !FileManager.default.fileExists(atPath: partition) { partition = loop }
+        try run("mount", ["-o", "ro,noload", partition, mountPoint])
+        defer { _ = try? run("umount", [mountPoint]) }
+        try await body(mountPoint)
+    }
+
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ArrowProcessError.failed("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+enum ArrowProcessError: Error { case failed(String) }
+
+/// What the builder must never leave behind: a loop device or a mount of its work directories.
+enum Mounts {
+    static func clean() -> Bool { describe().isEmpty }
+
+    static func describe() -> String {
+        let loops = (try? ArtifactInspection.run("losetup", ["-a"])) ?? ""
+        let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let ours = mounts.split(separator: "\n").filter { $0.contains("/work/") || $0.contains(".mnt") || $0.contains("arrow-builder") }
+        return (loops.split(separator: "\n").map(String.init) + ours.map(String.init)).joined(separator: "\n")
+    }
+}
