@@ -11,7 +11,7 @@ source scripts/lib/schemathesis.sh
 
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
-    grub-rescue-pc ipxe memtest86+ prometheus
+    grub-rescue-pc ipxe memtest86+ prometheus util-linux mount e2fsprogs
 # The workflow is checked against GitHub's published workflow schema (vendored by check-jsonschema; actionlint's
 # PyPI package fetches its binary from GitHub at install time, which this machine cannot reach).
 ensure_pip check_jsonschema:check-jsonschema
@@ -46,6 +46,13 @@ s3_retry_checks "$ARROW_BIN" "$work/cli"
 [ "$cli_failures" -eq 0 ] || { echo "$cli_failures CLI check(s) failed" >&2; exit 1; }
 echo "fuzzing the API against its OpenAPI document (schemathesis)…"
 schemathesis_check "$ARROW_BIN" "$work/schemathesis" "${ARROW_TEST_SCHEMATHESIS_PORT:-54370}"
+
+# The builder's tests: the real Debian base image (cached between runs) and Ansible (in a virtual environment).
+echo "preparing the builder's base image and Ansible…"
+export ARROW_TEST_BASE_IMAGE
+ARROW_TEST_BASE_IMAGE=$(bash scripts/base-image.sh)
+export ARROW_ANSIBLE_PLAYBOOK
+ARROW_ANSIBLE_PLAYBOOK=$(ensure_ansible)
 
 echo "testing…"
 set +e

@@ -18,11 +18,11 @@ import Testing
         var env: [String: String] { ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token] }
 
         /// Starts a server, configures the organization and uploads the base image.
-        static func make() async throws -> World {
+        static func make(serverEnvironment: [String: String] = [:]) async throws -> World {
             let base = try #require(ProcessInfo.processInfo.environment["ARROW_TEST_BASE_IMAGE"], "scripts/base-image.sh's image, in ARROW_TEST_BASE_IMAGE")
             try #require(getuid() == 0, "the builder's tests run as root (loop devices, mount, chroot)")
             let installation = try TestInstallation()
-            let server = try await installation.serve(stderrFile: installation.dataDir + "/serve.log")
+            let server = try await installation.serve(stderrFile: installation.dataDir + "/serve.log", extraEnvironment: serverEnvironment)
             let env = ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token]
             let me = try JSONSerialization.jsonObject(with: await HTTP.send("GET", "\(installation.base)/api/me", token: installation.token)?.2 ?? Data()) as? [String: Any]
             let org = try #require((me?["organization"] as? [String: Any])?["id"] as? String)
@@ -50,12 +50,18 @@ import Testing
         }
 
         /// `arrow builder --once` as CI's workflow runs it; its output, and its exit status.
-        func runBuilder(name: String = "e2e") throws -> (Int32, String) {
-            let (status, out, err) = try ArrowProcess.run(
-                ["builder", "--once", "--poll", "5", "--name", name, "--work-dir", installation.dataDir + "/work",
-                 "--cache-dir", installation.dataDir + "/builder-cache", "--roles-dir", Repository.root + "/imaging/roles"],
-                environment: ["ARROW_API": installation.base, "ARROW_TOKEN": builderToken, "ARROW_ANSIBLE_PLAYBOOK": try Self.ansiblePlaybook()])
+        func runBuilder(name: String = "e2e", roles: String = Repository.root + "/imaging/roles") throws -> (Int32, String) {
+            let (status, out, err) = try ArrowProcess.run(builderArguments(name: name, roles: roles), environment: try builderEnvironment())
             return (status, out + err)
+        }
+
+        func builderArguments(name: String, roles: String = Repository.root + "/imaging/roles") -> [String] {
+            ["builder", "--once", "--poll", "5", "--name", name, "--work-dir", installation.dataDir + "/work",
+             "--cache-dir", installation.dataDir + "/builder-cache", "--roles-dir", roles]
+        }
+
+        func builderEnvironment() throws -> [String: String] {
+            ["ARROW_API": installation.base, "ARROW_TOKEN": builderToken, "ARROW_ANSIBLE_PLAYBOOK": try Self.ansiblePlaybook()]
         }
 
         /// scripts/lib/deps.sh's ensure_ansible, passed in by scripts/test.sh.
@@ -121,6 +127,66 @@ import Testing
         let added = (provenance["added"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(added.contains("nmap") && added.contains("curl"), "added: \(added)")
         #expect(provenance["base_image_id"] as? String == world.image && (provenance["configuration_hash"] as? String)?.count == 64)
+        #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
+    }
+
+    @Test func aFailingPlaybookEndsAsAnsibleFailedNamingTheTask() async throws {
+        let world = try await World.make()
+        defer { _ = try? world.server.terminate() }
+        let roles = world.installation.dataDir + "/roles"
+        try FileManager.default.createDirectory(atPath: roles + "/failing-role/tasks", withIntermediateDirectories: true)
+        try """
+        ---
+        - name: Look around first
+          ansible.builtin.command: "true"
+          changed_when: false
+        - name: Refuse on purpose
+          ansible.builtin.fail:
+            msg: a planted failure
+        """.write(toFile: roles + "/failing-role/tasks/main.yml", atomically: true, encoding: .utf8)
+        let taskID = try world.trigger(#"{"software":[{"name":"anything","ansible_role":"failing-role"}]}"#, vmName: "doomed")
+        let (status, output) = try world.runBuilder(roles: roles)
+        #expect(status == 1, "\(output.suffix(3000))")
+        let task = try await world.task(taskID)
+        #expect(task["status"] as? String == "failed" && task["error_code"] as? String == "ansible_failed", "\(task)")
+        #expect((task["error_message"] as? String)?.contains("'failing-role : Refuse on purpose'") == true, "\(task["error_message"] ?? "")")
+        let ansible = try ArrowProcess.run(["build", "logs", taskID, "--file", "ansible"], environment: world.env).1
+        #expect(ansible.contains("TASK [failing-role : Refuse on purpose]") && ansible.contains("a planted failure"), "\(ansible.suffix(2000))")
+        #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
+    }
+
+    @Test func aBuilderKilledMidCustomizationIsReplacedAndLeavesNothing() async throws {
+        // Short leases, so the killed builder's runs out within seconds.
+        let world = try await World.make(serverEnvironment: [
+            "ARROW_BUILDS_LEASE_SECONDS": "4", "ARROW_BUILDS_HEARTBEAT_INTERVAL": "1", "ARROW_BUILDS_SWEEP_INTERVAL": "1",
+        ])
+        defer { _ = try? world.server.terminate() }
+        let taskID = try world.trigger(#"{"software":[{"name":"nmap"}]}"#, vmName: "phoenix")
+        let first = try ArrowProcess(world.builderArguments(name: "first"), environment: try world.builderEnvironment(),
+                                     stderrFile: world.installation.dataDir + "/first.log")
+        var phase: String?
+        for _ in 0..<600 where phase != "customization" {
+            try await Task.sleep(for: .milliseconds(100))
+            phase = try await world.task(taskID)["phase"] as? String
+        }
+        try #require(phase == "customization", "the first builder never reached customization")
+        // Mid-customization: the disk converted and mounted, packages on their way.
+        try await Task.sleep(for: .milliseconds(2500))
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+
+        var requeued = false
+        for _ in 0..<300 where !requeued {
+            try await Task.sleep(for: .milliseconds(100))
+            let task = try await world.task(taskID)
+            requeued = task["status"] as? String == "queued"
+        }
+        try #require(requeued, "the killed builder's lease never expired")
+        let (status, output) = try world.runBuilder(name: "second")
+        #expect(status == 0, "\(output.suffix(3000))")
+        #expect(output.contains("left over from a builder that stopped mid-build"), "the second builder cleared the first's mounts")
+        let task = try await world.task(taskID)
+        #expect(task["status"] as? String == "succeeded" && task["attempt"] as? Int == 2, "\(task)")
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
     }
 

@@ -22,6 +22,16 @@ public struct BuildWorker: Sendable {
         self.echo = echo
     }
 
+    /// Takes the work directory for this process (one builder process per directory) and clears what a builder
+    /// killed mid-build left in it. Call once, before the workers start; keep the lock for the process's life.
+    public func takeWorkDirectory() async throws -> AnyObject {
+        let lock = try WorkDirectoryLock(settings.workDirectory)
+        for line in await Leftovers.clear(under: settings.workDirectory, runner: runner) {
+            echo("left over from a builder that stopped mid-build: \(line)")
+        }
+        return lock
+    }
+
     /// Set by a signal handler: no new claims after the current build.
     public final class Drain: Sendable {
         private let state = Mutex((requested: false, building: false))

@@ -66,10 +66,10 @@ struct Customization {
             let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper,
                                  binds: [(workspace.aptArchives, "/var/cache/apt/archives")], log: say)
             try await customize(root)
-            try await StrayProcesses.kill(under: workspace.mountPoint, log: say)
+            await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
         } catch {
-            try? await StrayProcesses.kill(under: workspace.mountPoint, log: say)
+            await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
             throw error
         }
@@ -128,9 +128,10 @@ struct Finalization {
             let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper, log: say)
             packages = try await Contents.list(root)
             try await Seal(root: root).run()
-            try await StrayProcesses.kill(under: workspace.mountPoint, log: say)
+            await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
         } catch {
+            await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
             throw error
         }
@@ -194,7 +195,7 @@ enum Privileges {
 /// Processes left running inside an image (a daemon a package started, a script's background job) keep its file
 /// systems busy; they are killed before the image is unmounted.
 enum StrayProcesses {
-    static func kill(under root: String, log: @Sendable (String) async -> Void) async throws {
+    static func kill(under root: String, log: (String) async -> Void) async {
         let resolvedRoot = (root as NSString).resolvingSymlinksInPath
         var killed: [String] = []
         for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {

@@ -37,6 +37,8 @@ struct BuilderCommand: AsyncParsableCommand {
         let drain = BuildWorker.Drain()
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let worker = BuildWorker(api: client, settings: settings, http: http) { line in print(line) }
+        let lock = try await worker.takeWorkDirectory()
+        defer { withExtendedLifetime(lock) {} }
         print("builder \(settings.name) \(settings.version): \(client.baseURL), \(settings.deviceTypes.joined(separator: ",")), "
             + "cache \(settings.cacheDirectory), roles \(settings.rolesDirectory)")
         let workers = Task {
