@@ -174,7 +174,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol"], swiftSettings: swiftSettings),
+        .testTarget(name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol", "ArrowClient"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowBuildsTests",
             dependencies: [
