@@ -125,6 +125,7 @@ let package = Package(
             name: "ArrowApp",
             dependencies: [
                 "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats", "ArrowRegistry", "ArrowBuilds", "ArrowProtocol",
+                "ArrowBuilder", "ArrowClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import ArrowBuilder
 import ArrowAPI
 import ArrowBuilds
 import ArrowCore
@@ -18,7 +19,7 @@ import ServiceLifecycle
 /// try await app.runService()
 /// ```
 /// - Throws: ``ConfigurationError``, or ``DatabaseError`` when the database cannot be opened or migrated.
-public func buildApplication(_ config: AppConfiguration, logger: Logger) async throws -> some ApplicationProtocol {
+public func buildApplication(_ config: AppConfiguration, logger: Logger, builder: BuilderSettings? = nil) async throws -> some ApplicationProtocol {
     ArrowMetrics.bootstrap()
     let backends = try await Backends.open(config, logger: logger)
     let dependencies = APIDependencies(
@@ -39,6 +40,7 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger) async t
         services: [DatabaseService(client: backends.database),
                    UploadJanitor(registry: backends.images, instance: backends.instance, localStore: backends.localStore, logger: logger)]
             + buildServices(config, backends: backends, logger: logger)
+            + (builder.map { [EmbeddedBuilder(config: config, backends: backends, settings: $0, logger: logger)] } ?? [])
             + (backends.localStore.map {
             [StorageJanitor(store: $0, interval: .seconds(3600), maxAge: 24 * 3600, logger: logger)]
         } ?? []),

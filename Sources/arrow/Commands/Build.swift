@@ -131,6 +131,7 @@ extension ArrowCommand.Build {
         @OptionGroup var server: ServerOptions
         @Argument(help: "The task id.") var id: String
         @Flag(help: "Redraw every 2 seconds until the task has finished; exits 1 unless it succeeded.") var watch = false
+        @Option(help: "With --watch: the last N lines of the running phase's log under the status.") var tail = 0
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
@@ -139,6 +140,9 @@ extension ArrowCommand.Build {
                 while true {
                     let task = try await client.json(.GET, "/api/vm-build/tasks/\(query(id))") as? [String: Any] ?? [:]
                     if json { try printJSON(task) } else { print(BuildView.detail(task)) }
+                    if tail > 0, !json, let lines = try? await BuildView.logTail(client, task: task, lines: tail), !lines.isEmpty {
+                        print(lines.map { "  │ " + $0 }.joined(separator: "\n"))
+                    }
                     let status = task["status"] as? String ?? ""
                     guard watch, status == "queued" || status == "running" else {
                         if watch, status != "succeeded" { throw ExitCode(1) }
@@ -215,6 +219,15 @@ enum BuildView {
         [task["id"] as? String ?? "?", task["status"] as? String ?? "?", task["phase"] as? String ?? "-",
          "\(task["progress"] as? Int ?? 0)%", "attempt \(task["attempt"] as? Int ?? 0)", task["image_id"] as? String ?? "?",
          task["error_code"] as? String ?? ""].joined(separator: "\t")
+    }
+
+    /// The last `lines` lines of the log the task's current phase writes.
+    static func logTail(_ client: APIClient, task: [String: Any], lines: Int) async throws -> [String] {
+        let files = ["preparation": "download", "customization": "ansible", "finalization": "summary", "deployment": "deploy"]
+        guard let id = task["id"] as? String, let file = files[task["phase"] as? String ?? "preparation"] else { return [] }
+        var all: [String] = []
+        for try await line in client.lines("/api/build-logs/proxy?task=\(query(id))&file=\(file).log") { all.append(line) }
+        return Array(all.suffix(lines))
     }
 
     static func detail(_ task: [String: Any]) -> String {

@@ -12,28 +12,13 @@ struct BuilderCommand: AsyncParsableCommand {
         abstract: "Run the imaging worker: claim build tasks and run them (needs root). SIGTERM finishes the current build, then exits.")
 
     @OptionGroup var server: ServerOptions
+    @OptionGroup var options: BuilderOptions
     @Flag(help: "Handle one task (waiting up to --poll seconds for it) and exit: the GitHub Actions workflow.") var once = false
     @Option(help: "Builds run at once (each needs its own loop device and disk space).") var concurrency = 1
-    @Option(help: "Base images, packages and checkpoints (ARROW_BUILDER_CACHE).") var cacheDir: String?
-    @Option(help: "Per-task scratch space (ARROW_BUILDER_WORK).") var workDir: String?
-    @Option(help: "The most the base image cache may hold, in GiB.") var cacheLimitGb = 20
-    @Option(help: "This builder's name (default: the host name).") var name: String?
-    @Option(help: "Device types it builds, comma-separated.") var deviceTypes = "vm,pvm"
-    @Option(help: "Build servers it runs on, comma-separated.") var buildServers = ""
-    @Option(help: "The Ansible roles directory (ARROW_ROLES_DIR; default ./imaging/roles).") var rolesDir: String?
-    @Option(help: "ansible-playbook to run (ARROW_ANSIBLE_PLAYBOOK; default: on PATH).") var ansiblePlaybook: String?
-    @Option(help: "Seconds each claim waits for work.") var poll = 30
 
     func run() async throws {
-        let env = ProcessInfo.processInfo.environment
         let client = try server.client()
-        let settings = BuilderSettings(
-            name: name ?? ProcessInfo.processInfo.hostName, version: ArrowVersion.current,
-            deviceTypes: deviceTypes.split(separator: ",").map(String.init), buildServers: buildServers.split(separator: ",").map(String.init),
-            workDirectory: workDir ?? env["ARROW_BUILDER_WORK"] ?? "/var/tmp/arrow-builder",
-            cacheDirectory: cacheDir ?? env["ARROW_BUILDER_CACHE"] ?? "/var/cache/arrow-builder", cacheLimitBytes: Int64(cacheLimitGb) << 30,
-            helper: Self.executablePath(), ansiblePlaybook: ansiblePlaybook ?? env["ARROW_ANSIBLE_PLAYBOOK"],
-            rolesDirectory: rolesDir ?? env["ARROW_ROLES_DIR"] ?? FileManager.default.currentDirectoryPath + "/imaging/roles", pollSeconds: poll)
+        let settings = options.settings(defaultWork: "/var/tmp/arrow-builder", defaultCache: "/var/cache/arrow-builder")
         let drain = BuildWorker.Drain()
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let worker = BuildWorker(api: client, settings: settings, http: http) { line in print(line) }
@@ -63,6 +48,30 @@ struct BuilderCommand: AsyncParsableCommand {
     /// This binary (it carries the chroot helper).
     static func executablePath() -> String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// The options `arrow builder` and `arrow serve --with-builder` share.
+struct BuilderOptions: ParsableArguments {
+    @Option(help: "Base images, packages and checkpoints (ARROW_BUILDER_CACHE).") var cacheDir: String?
+    @Option(help: "Per-task scratch space (ARROW_BUILDER_WORK).") var workDir: String?
+    @Option(help: "The most the base image cache may hold, in GiB.") var cacheLimitGb = 20
+    @Option(help: "This builder's name (default: the host name).") var name: String?
+    @Option(help: "Device types it builds, comma-separated.") var deviceTypes = "vm,pvm"
+    @Option(help: "Build servers it runs on, comma-separated.") var buildServers = ""
+    @Option(help: "The Ansible roles directory (ARROW_ROLES_DIR; default ./imaging/roles).") var rolesDir: String?
+    @Option(help: "ansible-playbook to run (ARROW_ANSIBLE_PLAYBOOK; default: on PATH).") var ansiblePlaybook: String?
+    @Option(help: "Seconds each claim waits for work.") var poll = 30
+
+    func settings(defaultWork: String, defaultCache: String) -> BuilderSettings {
+        let env = ProcessInfo.processInfo.environment
+        return BuilderSettings(
+            name: name ?? ProcessInfo.processInfo.hostName, version: ArrowVersion.current,
+            deviceTypes: deviceTypes.split(separator: ",").map(String.init), buildServers: buildServers.split(separator: ",").map(String.init),
+            workDirectory: workDir ?? env["ARROW_BUILDER_WORK"] ?? defaultWork,
+            cacheDirectory: cacheDir ?? env["ARROW_BUILDER_CACHE"] ?? defaultCache, cacheLimitBytes: Int64(cacheLimitGb) << 30,
+            helper: BuilderCommand.executablePath(), ansiblePlaybook: ansiblePlaybook ?? env["ARROW_ANSIBLE_PLAYBOOK"],
+            rolesDirectory: rolesDir ?? env["ARROW_ROLES_DIR"] ?? FileManager.default.currentDirectoryPath + "/imaging/roles", pollSeconds: poll)
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArrowApp
 import Hummingbird
+import ArrowBuilder
 import Logging
 
 extension ArrowCommand {
@@ -16,6 +17,11 @@ extension ArrowCommand {
         @Option(help: "Port to listen on (ARROW_PORT; default 8080).")
         var port: Int?
 
+        @Flag(help: "Also run one builder in this process (the embedded default; needs root for image work).")
+        var withBuilder = false
+
+        @OptionGroup var builder: BuilderOptions
+
         func run() async throws {
             var extra: [String: String] = [:]
             extra["host"] = host
@@ -23,7 +29,10 @@ extension ArrowCommand {
             let config = try await global.load(extra: extra)
             var logger = Logger(label: "arrow")
             logger.logLevel = config.logLevel
-            let app = try await reporting { try await buildApplication(config, logger: logger) }
+            let settings = withBuilder
+                ? builder.settings(defaultWork: config.dataDirectory + "/builder-work", defaultCache: config.dataDirectory + "/builder-cache")
+                : nil
+            let app = try await reporting { try await buildApplication(config, logger: logger, builder: settings) }
             logger.info("arrow serving", metadata: ["url": .string(config.baseURL)])
             try await app.runService()
         }
