@@ -78,7 +78,7 @@ import Testing
     @Test func aBuildCustomizesSealsAndStoresTheImage() async throws {
         let world = try await World.make()
         defer { _ = try? world.server.terminate() }
-        let options = #"{"software":[{"name":"nmap","ansible_role":"security-tools"},{"name":"curl"}],"ansible_flags":{"harden_ssh":true,"apply_branding":true}}"#
+        let options = #"{"software":[{"name":"nmap","ansible_role":"security-tools"},{"name":"curl"}],"ansible_flags":{"harden_ssh":true,"apply_branding":true},"resource_allocation":{"disk_gb":3}}"#
         let taskID = try world.trigger(options, vmName: "lab-01")
         let (status, output) = try world.runBuilder()
         #expect(status == 0, "\(output.suffix(4000))")
@@ -92,6 +92,9 @@ import Testing
         try await Self.download(artifact, world: world, to: path)
         try await ArtifactInspection.open(path) { root in
             #expect(try String(contentsOfFile: root + "/etc/hostname", encoding: .utf8) == "lab-01\n")
+            var stats = statvfs()
+            #expect(statvfs(root, &stats) == 0 && Int64(stats.f_blocks) * Int64(stats.f_frsize) > 2_600_000_000,
+                    "the root file system grew with disk_gb 3 (the base image's disk is 2 GiB)")
             #expect(try String(contentsOfFile: root + "/etc/hosts", encoding: .utf8).contains("127.0.1.1\tlab-01"))
             let passwd = try String(contentsOfFile: root + "/etc/passwd", encoding: .utf8)
             #expect(passwd.contains("\noperator:"))

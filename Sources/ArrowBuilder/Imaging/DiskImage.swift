@@ -65,6 +65,41 @@ public actor DiskImage {
         throw BuildFailure(.mountFailed, "no partition of the image holds a Linux root file system (/etc/os-release)", log: "ansible")
     }
 
+    /// Grows the mounted root partition to the end of the disk and its file system with it (after ``convert``
+    /// made the disk larger). A root that is not the disk's last partition, or not a partition, is left as it is.
+    public func growRoot(_ device: String) async throws {
+        guard let loop, device != loop, let number = device.split(separator: "p").last.flatMap({ Int($0) }) else { return }
+        let siblings = try await partitions(of: loop)
+        guard siblings.last == device else {
+            await log("the root partition is not the disk's last; the extra space is left unallocated")
+            return
+        }
+        let type = try await runner.output(Command("blkid", ["-o", "value", "-s", "TYPE", "--", device])).trimmingCharacters(in: .whitespacesAndNewlines)
+        let mountPoint = self.mountPoint
+        try await Self.step(.mountFailed, "growing the root partition", log) {
+            try await runner.output(Command("sfdisk", ["--no-reread", "--force", "-N", String(number), "--", loop], input: ", +\n"))
+            try await runner.output(Command("partx", ["--update", "--nr", String(number), "--", loop]))
+        }
+        // Offline for ext* (an online resize needs privileges a container may not grant), online for XFS (the only
+        // way it grows).
+        if type.hasPrefix("ext") {
+            try await unmount(mountPoint)
+            try await Self.step(.mountFailed, "growing the root file system", log) {
+                _ = try await runner.run(Command("e2fsck", ["-f", "-p", "--", device], timeout: .seconds(1800)))
+                try await runner.output(Command("resize2fs", ["--", device], timeout: .seconds(1800)))
+            }
+            try await Self.step(.mountFailed, "mounting the grown root file system", log) {
+                try await runner.output(Command("mount", ["-t", type, "--", device, mountPoint]))
+            }
+            mounted.append(mountPoint)
+        } else if type == "xfs" {
+            try await Self.step(.mountFailed, "growing the root file system", log) {
+                try await runner.output(Command("xfs_growfs", ["--", mountPoint]))
+            }
+        }
+        await log("grew the root partition \(device) and its \(type) file system to the end of the disk")
+    }
+
     /// The partitions of `device` (waiting for the kernel's nodes to appear), or the whole device when it has none.
     func partitions(of device: String) async throws -> [String] {
         let name = (device as NSString).lastPathComponent

@@ -74,7 +74,9 @@ struct BuildRun {
         let prepared = try await timed("preparation") { try await Preparation(run: self, log: log, workspace: workspace).run() }
 
         // Customization: its checkpoint is the customized disk of this configuration in the task's work directory.
-        let customization = Customization(run: self, log: log, workspace: workspace, prepared: prepared)
+        let customization = Customization(run: self, log: log, workspace: workspace, prepared: prepared) { percent in
+            try? await keeper.enter(Phase.customization.rawValue, progress: percent)
+        }
         if start <= .customization {
             try await keeper.enter(Phase.customization.rawValue, progress: 20)
             try await timed("customization") { try await customization.run() }
@@ -85,7 +87,9 @@ struct BuildRun {
             try await timed("customization") { try await customization.run() }
         }
         try await keeper.enter(Phase.finalization.rawValue, progress: 80)
-        let finalization = Finalization(run: self, log: log, workspace: workspace, prepared: prepared)
+        let finalization = Finalization(run: self, log: log, workspace: workspace, prepared: prepared) { percent in
+            try? await keeper.enter(Phase.finalization.rawValue, progress: percent)
+        }
         let (receipt, provenance) = try await timed("finalization") { try await finalization.run(timings: timings) }
         var report = TaskStatusReport(taskId: task.id, attempt: lease.attempt, leaseToken: lease.token, event: .succeeded,
                                       artifactImageId: receipt.imageId)

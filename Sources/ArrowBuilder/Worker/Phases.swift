@@ -52,6 +52,8 @@ struct Customization {
     let log: TaskLog
     let workspace: Workspace
     let prepared: Prepared
+    /// Progress within the phase, reported to the server (and so to whoever watches the task).
+    let progress: @Sendable (Int) async -> Void
 
     func run() async throws {
         try Privileges.requireImaging()
@@ -60,9 +62,11 @@ struct Customization {
         await say("converting the base image to raw")
         try await DiskImage.convert(prepared.basePath, format: prepared.image.baseImage.format, to: workspace.raw,
                                     diskGB: prepared.image.resourceAllocation?.diskGb, runner: run.runner, log: say)
+        await progress(25)
         let disk = DiskImage(raw: workspace.raw, mountPoint: workspace.mountPoint, runner: run.runner, log: say)
         do {
-            try await disk.open()
+            let device = try await disk.open()
+            if prepared.image.resourceAllocation?.diskGb != nil { try await disk.growRoot(device) }
             let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper,
                                  binds: [(workspace.aptArchives, "/var/cache/apt/archives")], log: say)
             try await customize(root)
@@ -78,14 +82,18 @@ struct Customization {
 
     func customize(_ root: ImageRoot) async throws {
         let image = prepared.image, client = prepared.client
+        // What the base image holds, before anything changes it: the artifact's contents are compared with it.
+        try JSONEncoder().encode(try await Contents.list(root)).write(to: URL(fileURLWithPath: workspace.basePackages))
         do {
             try await BaseConfiguration(root: root).apply(hostname: image.hostname, client: client)
         } catch let failure as CommandFailure {
             throw BuildFailure(.configInvalid, "base configuration: \(failure)", log: "ansible")
         }
+        await progress(35)
         // Software without a role is a system package; software with one is that role's to install.
         let packages = image.software.filter { $0.ansibleRole == nil }.map(\.name)
         try await Packages(root: root).install(packages)
+        await progress(45)
         let plays = AnsiblePlan.plays(software: image.software, flags: image.ansibleFlags, client: client)
         if !plays.isEmpty {
             // Ansible's modules run on the image's own Python.
@@ -95,6 +103,7 @@ struct Customization {
                                   workDirectory: workspace.root).run(plays)
             }
         }
+        await progress(65)
         for (index, script) in image.customScripts.enumerated() {
             let path = "/root/arrow-script-\(index).sh"
             try await root.write(path, script, mode: "0700")
@@ -117,6 +126,7 @@ struct Finalization {
     let log: TaskLog
     let workspace: Workspace
     let prepared: Prepared
+    let progress: @Sendable (Int) async -> Void
 
     func run(timings: [String: Double]) async throws -> (ArtifactReceipt, BuildProvenance) {
         try Privileges.requireImaging()
@@ -128,6 +138,7 @@ struct Finalization {
             let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper, log: say)
             packages = try await Contents.list(root)
             try await Seal(root: root).run()
+            await progress(85)
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
         } catch {
@@ -135,14 +146,23 @@ struct Finalization {
             await disk.close()
             throw error
         }
-        let basePackages = try await baseContents(say)
-        await say("compressing to qcow2")
+        let basePackages: [Contents.Package]
+        if let saved = FileManager.default.contents(atPath: workspace.basePackages),
+           let list = try? JSONDecoder().decode([Contents.Package].self, from: saved) {
+            basePackages = list
+        } else {
+            basePackages = try await baseContents(say)
+        }
+        await say("compressing to qcow2 (zstd)")
         do {
-            try await run.runner.output(Command("qemu-img", ["convert", "-c", "-O", "qcow2", "--", workspace.raw, workspace.artifact],
-                                                timeout: .seconds(3600)))
+            // zstd compresses several times faster than qcow2's default zlib, and every current QEMU (Proxmox VE's
+            // included) reads it; -W writes out of order, which lets qemu-img overlap reading and compressing.
+            try await run.runner.output(Command("qemu-img", ["convert", "-c", "-W", "-m", "4", "-O", "qcow2", "-o", "compression_type=zstd",
+                                                             "--", workspace.raw, workspace.artifact], timeout: .seconds(3600)))
         } catch {
             throw BuildFailure(.sealFailed, "compressing the artifact: \(error)", log: "summary")
         }
+        await progress(92)
         let sha256 = try ImageCache.sha256(of: workspace.artifact)
         await say("artifact sha256 \(sha256), \(ImageCache.mebibytes(ImageCache.size(of: workspace.artifact) ?? 0))")
         let image = prepared.image

@@ -10,6 +10,8 @@ struct Workspace {
     var raw: String { root + "/disk.raw" }
     var mountPoint: String { root + "/mnt" }
     var artifact: String { root + "/artifact.qcow2" }
+    /// The base image's package list, taken before customization changed anything.
+    var basePackages: String { root + "/base-packages.json" }
     var imageCache: String { cache + "/images" }
     /// apt's downloaded packages, shared by every build on this host.
     var aptArchives: String { cache + "/apt/archives" }

@@ -137,14 +137,28 @@ extension ArrowCommand.Build {
         func run() async throws {
             let client = try server.client()
             try await remote {
+                // Watching: the task in full at the start and at the end; in between, a line when its phase or
+                // progress moves, and the log lines that are new since the last look.
+                var first = true, lastState = "", shown: [String] = []
                 while true {
                     let task = try await client.json(.GET, "/api/vm-build/tasks/\(query(id))") as? [String: Any] ?? [:]
-                    if json { try printJSON(task) } else { print(BuildView.detail(task)) }
-                    if tail > 0, !json, let lines = try? await BuildView.logTail(client, task: task, lines: tail), !lines.isEmpty {
-                        print(lines.map { "  │ " + $0 }.joined(separator: "\n"))
-                    }
                     let status = task["status"] as? String ?? ""
-                    guard watch, status == "queued" || status == "running" else {
+                    let running = status == "queued" || status == "running"
+                    if json {
+                        try printJSON(task)
+                    } else if first || !watch || !running {
+                        print(BuildView.detail(task))
+                    } else if BuildView.line(task) != lastState {
+                        print(BuildView.progressLine(task))
+                    }
+                    lastState = BuildView.line(task)
+                    first = false
+                    if watch, tail > 0, !json, running, let lines = try? await BuildView.logTail(client, task: task, lines: tail) {
+                        let fresh = lines.count > shown.count || lines != shown ? BuildView.unseen(lines, after: shown) : []
+                        if !fresh.isEmpty { print(fresh.map { "  │ " + $0 }.joined(separator: "\n")) }
+                        shown = lines
+                    }
+                    guard watch, running else {
                         if watch, status != "succeeded" { throw ExitCode(1) }
                         return
                     }
@@ -219,6 +233,23 @@ enum BuildView {
         [task["id"] as? String ?? "?", task["status"] as? String ?? "?", task["phase"] as? String ?? "-",
          "\(task["progress"] as? Int ?? 0)%", "attempt \(task["attempt"] as? Int ?? 0)", task["image_id"] as? String ?? "?",
          task["error_code"] as? String ?? ""].joined(separator: "\t")
+    }
+
+    /// One line for a watched task: time, status, phase and progress.
+    static func progressLine(_ task: [String: Any]) -> String {
+        let progress = task["progress"] as? Int ?? 0
+        let bar = String(repeating: "█", count: progress / 5) + String(repeating: "░", count: 20 - progress / 5)
+        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withTime, .withColonSeparatorInTime])
+        return "\(time)  \(task["status"] as? String ?? "?") · \(task["phase"] as? String ?? "-")  \(bar) \(progress)%"
+    }
+
+    /// The lines of `lines` that come after the overlap with `previous` (two tails of one growing log).
+    static func unseen(_ lines: [String], after previous: [String]) -> [String] {
+        for overlap in stride(from: min(lines.count, previous.count), through: 1, by: -1)
+        where Array(previous.suffix(overlap)) == Array(lines.prefix(overlap)) {
+            return Array(lines.dropFirst(overlap))
+        }
+        return lines
     }
 
     /// The last `lines` lines of the log the task's current phase writes.
