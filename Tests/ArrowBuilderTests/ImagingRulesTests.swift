@@ -124,3 +124,13 @@ import Testing
         #expect(chunks.count == 1 && chunks[0].sequence == 0 && chunks[0].content == "first\nsecond\n")
     }
 }
+
+@Suite struct OSReleaseTests {
+    @Test func theCacheKeyNamesTheReleaseSafely() {
+        let debian = OSRelease.parse("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n")
+        #expect(debian == OSRelease(id: "debian", versionID: "12", prettyName: "Debian GNU/Linux 12 (bookworm)"))
+        #expect(debian.cacheKey == "debian-12")
+        #expect(OSRelease.parse("ID=../../etc\nVERSION_ID=1/2").cacheKey == ".._.._etc-1_2")
+        #expect(OSRelease.parse("").cacheKey == "unknown-rolling")
+    }
+}

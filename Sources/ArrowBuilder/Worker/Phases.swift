@@ -67,8 +67,7 @@ struct Customization {
         do {
             let device = try await disk.open()
             if prepared.image.resourceAllocation?.diskGb != nil { try await disk.growRoot(device) }
-            let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper,
-                                 binds: [(workspace.aptArchives, "/var/cache/apt/archives")], log: say)
+            let root = try await packageCacheRoot(say)
             try await customize(root)
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
@@ -78,6 +77,18 @@ struct Customization {
             throw error
         }
         workspace.markCustomized(prepared.image.configurationHash)
+    }
+
+    /// The image's root with the builder's package caches bound in: downloaded packages (shared) and apt's lists
+    /// (per distribution release), so a second build of the same software downloads nothing but freshness checks.
+    func packageCacheRoot(_ say: @escaping @Sendable (String) async -> Void) async throws -> ImageRoot {
+        let plain = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper, log: say)
+        let release = OSRelease.parse(try await plain.read("/etc/os-release") ?? "")
+        let lists = workspace.cache + "/apt/lists/" + release.cacheKey
+        try FileManager.default.createDirectory(atPath: lists + "/partial", withIntermediateDirectories: true)
+        await say("image: \(release.prettyName ?? release.cacheKey)")
+        return ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper,
+                         binds: [(workspace.aptArchives, "/var/cache/apt/archives"), (lists, "/var/lib/apt/lists")], log: say)
     }
 
     func customize(_ root: ImageRoot) async throws {
@@ -225,5 +236,28 @@ enum StrayProcesses {
             if Glibc.kill(pid, SIGKILL) == 0 { killed.append(entry) }
         }
         if !killed.isEmpty { await log("killed \(killed.count) process(es) still running inside the image: \(killed.joined(separator: ", "))") }
+    }
+}
+
+/// The fields of an image's /etc/os-release the builder uses.
+struct OSRelease: Equatable {
+    var id: String?
+    var versionID: String?
+    var prettyName: String?
+
+    static func parse(_ text: String) -> OSRelease {
+        var fields: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            fields[parts[0]] = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+        }
+        return OSRelease(id: fields["ID"], versionID: fields["VERSION_ID"], prettyName: fields["PRETTY_NAME"])
+    }
+
+    /// A directory name for this release's package lists: letters, digits, dots and dashes only.
+    var cacheKey: String {
+        let raw = "\(id ?? "unknown")-\(versionID ?? "rolling")"
+        return String(raw.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
     }
 }
