@@ -1,4 +1,5 @@
 import ArrowTesting
+import Crypto
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -18,6 +19,11 @@ enum ImageFixtures {
         var bytes = try qemuImage("qcow2")
         if bytes.count < size { bytes += [UInt8](repeating: 0, count: size - bytes.count) }
         return bytes
+    }
+
+    /// Lower-case hex SHA-256.
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
     /// A raw disk of `size` bytes with a recognisable pattern.

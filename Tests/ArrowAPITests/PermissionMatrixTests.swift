@@ -25,6 +25,8 @@ import Testing
         var path: String
         var json: String?
         var form: ImageFixtures.Form?
+        /// Raw bytes (an artifact upload).
+        var body: [UInt8]?
         var headers: HTTPFields = [:]
     }
 
@@ -131,6 +133,26 @@ import Testing
             headers[HTTPField.Name(LeaseHeaders.attempt)!] = String(claim.lease.attempt)
             headers[HTTPField.Name(LeaseHeaders.token)!] = claim.lease.token
             return (claim.task.id, headers)
+        }
+
+        /// A built image of alpha: a task claimed, an artifact uploaded under its lease, the task reported succeeded
+        /// with its provenance.
+        func builtImage() async throws -> String {
+            let (task, headers) = try await leaseHeaders()
+            let bytes = ImageFixtures.raw(1 << 20)
+            var request = headers
+            request[HTTPField.Name("X-Arrow-Artifact-SHA256")!] = ImageFixtures.sha256(bytes)
+            request[HTTPField.Name("X-Arrow-Artifact-Name")!] = "built.raw"
+            request[.contentType] = "application/octet-stream"
+            request[.authorization] = "Bearer \(seed.builder)"
+            let upload = try await client.execute(uri: "/api/vm-build/tasks/\(task)/artifact", method: .put, headers: request, body: ByteBuffer(bytes: bytes))
+            let artifact = try #require(try upload.json()["image_id"] as? String, "\(upload.text)")
+            let attempt = headers[HTTPField.Name(LeaseHeaders.attempt)!] ?? "1", token = headers[HTTPField.Name(LeaseHeaders.token)!] ?? ""
+            let provenance = #"{"task_id":"\#(task)","base_image_id":"\#(alphaImage)","base_sha256":"0","configuration_hash":"0","software":[],"ansible_flags":{},"roles":{},"builder_version":"1","phase_seconds":{},"packages":[],"added":[],"removed":[],"changed":[]}"#
+            let done = try await client.send(.post, "/api/vm-build/task-status", token: seed.builder,
+                                             json: #"{"task_id":"\#(task)","attempt":\#(attempt),"lease_token":"\#(token)","event":"succeeded","artifact_image_id":"\#(artifact)","provenance":\#(provenance)}"#)
+            #expect(done.status == .ok, "\(done.text)")
+            return artifact
         }
 
         /// A webhook of alpha (to a public address that is never called: no task of alpha ends in the matrix).
@@ -252,6 +274,15 @@ import Testing
             let (task, headers) = try await world.leaseHeaders()
             return MatrixRequest(path: "/api/imaging/image-config/\(task)", headers: headers)
         },
+        "PUT /api/vm-build/tasks/:task_id/artifact": { world, _ in
+            // The lease is checked before a byte is stored; a 1 MiB raw image the inspector accepts.
+            let (task, headers) = try await world.leaseHeaders()
+            var withHash = headers
+            withHash[HTTPField.Name("X-Arrow-Artifact-SHA256")!] = ImageFixtures.sha256(ImageFixtures.raw(1 << 20))
+            withHash[HTTPField.Name("X-Arrow-Artifact-Name")!] = "built.raw"
+            return MatrixRequest(path: "/api/vm-build/tasks/\(task)/artifact", body: ImageFixtures.raw(1 << 20), headers: withHash)
+        },
+        "GET /api/vm_images/:image_id/contents": { world, _ in MatrixRequest(path: "/api/vm_images/\(try await world.builtImage())/contents") },
         "GET /api/organizations/:org_id/webhooks": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks") },
         "POST /api/organizations/:org_id/webhooks": { world, _ in
             MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks", json: #"{"url":"https://hooks.example.org/m","events":["build.failed"]}"#)
@@ -337,6 +368,12 @@ import Testing
             var headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(form.boundary)"]
             if let token { headers[.authorization] = "Bearer \(token)" }
             return try await client.execute(uri: request.path, method: route.method, headers: headers, body: form.body).status
+        }
+        if let body = request.body {
+            var headers = request.headers
+            headers[.contentType] = "application/octet-stream"
+            if let token { headers[.authorization] = "Bearer \(token)" }
+            return try await client.execute(uri: request.path, method: route.method, headers: headers, body: ByteBuffer(bytes: body)).status
         }
         return try await client.send(route.method, request.path, token: token, json: request.json, headers: request.headers).status
     }

@@ -41,7 +41,8 @@ import Testing
             try await runner.run(Command("sh", ["-c", "sleep 300 & echo $!; wait"], timeout: .seconds(1))) { await lines.add($0) }
         }
         #expect(error == .timedOut("sh", after: .seconds(1)))
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Seconds, not the grandchild's five minutes (generous: the full suite loads both cores).
+        #expect(ContinuousClock.now - started < .seconds(90))
         let grandchild = try #require(await lines.all.first.flatMap { Int32($0.text) })
         #expect(await Self.gone(grandchild))
     }
