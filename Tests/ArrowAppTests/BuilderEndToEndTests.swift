@@ -173,8 +173,15 @@ import Testing
             phase = try await world.task(taskID)["phase"] as? String
         }
         try #require(phase == "customization", "the first builder never reached customization")
-        // Mid-customization: the disk converted and mounted, packages on their way.
-        try await Task.sleep(for: .milliseconds(2500))
+        // Mid-customization: killed once the image is mounted (packages on their way), whatever the machine's load.
+        let work = world.installation.dataDir + "/work/"
+        var mounted = false
+        for _ in 0..<1200 where !mounted {
+            try await Task.sleep(for: .milliseconds(50))
+            mounted = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").contains(work)
+        }
+        try #require(mounted, "the first builder never mounted the image")
+        try await Task.sleep(for: .milliseconds(300))
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
 
