@@ -122,16 +122,25 @@ public actor DiskImage {
         mounted.removeAll { $0 == path }
     }
 
-    /// Unmounts and detaches everything this image attached; errors are logged, never thrown.
+    /// Unmounts and detaches everything this image attached; errors are logged, never thrown. Runs to its end even
+    /// when the build was canceled (an unstructured task does not inherit the cancellation that would otherwise
+    /// stop `umount` before it started).
     public func close() async {
-        for path in mounted.reversed() { try? await unmount(path) }
-        if let loop {
-            _ = try? await runner.run(Command("losetup", ["--detach", loop]))
-            self.loop = nil
-            await log("detached \(loop)")
-        }
+        let paths = Array(mounted.reversed()), loop = self.loop, runner = self.runner, log = self.log
+        mounted.removeAll()
+        self.loop = nil
+        _ = await Task {
+            for path in paths where try await runner.run(Command("umount", ["--", path])).succeeded == false {
+                _ = try await runner.run(Command("umount", ["--lazy", "--", path]))
+            }
+            if let loop {
+                _ = try await runner.run(Command("losetup", ["--detach", loop]))
+                await log("detached \(loop)")
+            }
+        }.result
     }
 
+    @discardableResult
     static func step<T: Sendable>(_ code: BuildFailure.Code, _ what: String, _ log: @Sendable (String) async -> Void,
                                   _ body: @Sendable () async throws -> T) async throws -> T {
         do {
