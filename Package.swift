@@ -206,7 +206,8 @@ let package = Package(
         .testTarget(
             name: "ArrowAppTests",
             dependencies: [
-                "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", "ArrowRegistry",
+                "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", "ArrowRegistry", "ArrowBuilder",
+                "ArrowProtocol",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),

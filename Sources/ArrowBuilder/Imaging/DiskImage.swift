@@ -114,30 +114,54 @@ public actor DiskImage {
         return [device]
     }
 
+    /// Unmounts one file system this image mounted, waiting out a process that is still exiting; never lazily (a
+    /// lazily detached file system may not have written everything back).
     func unmount(_ path: String) async throws {
-        if try await runner.run(Command("umount", ["--", path])).succeeded == false {
-            // Something still holds it: detach it lazily so the loop device can go.
-            _ = try await runner.run(Command("umount", ["--lazy", "--", path]))
+        for attempt in 0..<10 {
+            if try await runner.run(Command("umount", ["--", path])).succeeded {
+                mounted.removeAll { $0 == path }
+                return
+            }
+            await StrayProcesses.kill(under: path, log: log)
+            try await Task.sleep(for: .milliseconds(200 * (attempt + 1)))
         }
-        mounted.removeAll { $0 == path }
+        throw BuildFailure(.mountFailed, "\(path) stayed busy and could not be unmounted", log: "ansible")
     }
 
-    /// Unmounts and detaches everything this image attached; errors are logged, never thrown. Runs to its end even
-    /// when the build was canceled (an unstructured task does not inherit the cancellation that would otherwise
-    /// stop `umount` before it started).
-    public func close() async {
+    /// Unmounts and detaches everything this image attached; false when a file system stayed busy (then it is
+    /// detached lazily and the disk must not be used: its last writes may not have reached it). Runs to its end even
+    /// when the build was canceled (an unstructured task does not inherit the cancellation that would otherwise stop
+    /// `umount` before it started).
+    @discardableResult
+    public func close() async -> Bool {
         let paths = Array(mounted.reversed()), loop = self.loop, runner = self.runner, log = self.log
         mounted.removeAll()
         self.loop = nil
-        _ = await Task {
-            for path in paths where try await runner.run(Command("umount", ["--", path])).succeeded == false {
-                _ = try await runner.run(Command("umount", ["--lazy", "--", path]))
+        let clean = await Task { () -> Bool in
+            var clean = true
+            for path in paths {
+                var unmounted = false
+                // A process that is still exiting (a daemon killed a moment ago) keeps the file system busy briefly.
+                for attempt in 0..<10 where !unmounted {
+                    unmounted = (try? await runner.run(Command("umount", ["--", path])).succeeded) ?? false
+                    if !unmounted {
+                        await StrayProcesses.kill(under: path, log: log)
+                        try? await Task.sleep(for: .milliseconds(200 * (attempt + 1)))
+                    }
+                }
+                if !unmounted {
+                    clean = false
+                    await log("\(path) stayed busy; detached lazily")
+                    _ = try? await runner.run(Command("umount", ["--lazy", "--", path]))
+                }
             }
             if let loop {
-                _ = try await runner.run(Command("losetup", ["--detach", loop]))
+                _ = try? await runner.run(Command("losetup", ["--detach", loop]))
                 await log("detached \(loop)")
             }
-        }.result
+            return clean
+        }.value
+        return clean
     }
 
     @discardableResult

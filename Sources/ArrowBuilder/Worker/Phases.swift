@@ -70,7 +70,9 @@ struct Customization {
             let root = try await packageCacheRoot(say)
             try await customize(root)
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
-            await disk.close()
+            guard await disk.close() else {
+                throw BuildFailure(.mountFailed, "the image's file system stayed busy after customization; its last writes may be missing", log: "ansible")
+            }
         } catch {
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
@@ -151,7 +153,9 @@ struct Finalization {
             try await Seal(root: root).run()
             await progress(85)
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
-            await disk.close()
+            guard await disk.close() else {
+                throw BuildFailure(.sealFailed, "the image's file system stayed busy after the seal; not compressing a disk that may miss writes", log: "summary")
+            }
         } catch {
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             await disk.close()
