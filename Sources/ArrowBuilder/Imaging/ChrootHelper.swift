@@ -52,18 +52,18 @@ public enum ChrootHelper {
             try bind(host, at: root + guest, recursive: false)
         }
         guard !enterRoot || (chroot(root) == 0 && chdir("/") == 0) else { throw failure("chroot \(root)") }
-        if !enterRoot {
-            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-            execvp(command, &argv)
-            throw failure("exec \(command)")
-        }
+        if enterRoot { setChrootEnvironment() }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        execvp(command, &argv)
+        throw failure("exec \(command)")
+    }
+
+    /// The environment a command inside the image gets (the host's PATH and locale may not exist there).
+    static func setChrootEnvironment() {
         setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1)
         setenv("DEBIAN_FRONTEND", "noninteractive", 1)
         setenv("LC_ALL", "C.UTF-8", 1)
         setenv("HOME", "/root", 1)
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        execvp(command, &argv)
-        throw failure("exec \(command)")
     }
 
     static func mountPseudo(_ source: String, type: String, at target: String, options: String? = nil) throws {

@@ -114,18 +114,24 @@ public actor DiskImage {
         return [device]
     }
 
-    /// Unmounts one file system this image mounted, waiting out a process that is still exiting; never lazily (a
-    /// lazily detached file system may not have written everything back).
+    /// Unmounts one file system this image mounted; never lazily (a lazily detached file system may not have
+    /// written everything back).
     func unmount(_ path: String) async throws {
-        for attempt in 0..<10 {
-            if try await runner.run(Command("umount", ["--", path])).succeeded {
-                mounted.removeAll { $0 == path }
-                return
-            }
-            await StrayProcesses.kill(under: path, log: log)
-            try await Task.sleep(for: .milliseconds(200 * (attempt + 1)))
+        guard await Self.unmountPatiently(path, runner: runner, log: log) else {
+            throw BuildFailure(.mountFailed, "\(path) stayed busy and could not be unmounted", log: "ansible")
         }
-        throw BuildFailure(.mountFailed, "\(path) stayed busy and could not be unmounted", log: "ansible")
+        mounted.removeAll { $0 == path }
+    }
+
+    /// `umount`, waiting out a process that is still exiting (a daemon killed a moment ago keeps the file system
+    /// busy briefly); false when it stayed busy.
+    static func unmountPatiently(_ path: String, runner: any CommandRunner, log: @escaping @Sendable (String) async -> Void) async -> Bool {
+        for attempt in 0..<10 {
+            if (try? await runner.run(Command("umount", ["--", path])).succeeded) == true { return true }
+            await StrayProcesses.kill(under: path, log: log)
+            try? await Task.sleep(for: .milliseconds(200 * (attempt + 1)))
+        }
+        return false
     }
 
     /// Unmounts and detaches everything this image attached; false when a file system stayed busy (then it is
@@ -140,16 +146,7 @@ public actor DiskImage {
         let clean = await Task { () -> Bool in
             var clean = true
             for path in paths {
-                var unmounted = false
-                // A process that is still exiting (a daemon killed a moment ago) keeps the file system busy briefly.
-                for attempt in 0..<10 where !unmounted {
-                    unmounted = (try? await runner.run(Command("umount", ["--", path])).succeeded) ?? false
-                    if !unmounted {
-                        await StrayProcesses.kill(under: path, log: log)
-                        try? await Task.sleep(for: .milliseconds(200 * (attempt + 1)))
-                    }
-                }
-                if !unmounted {
+                if await !Self.unmountPatiently(path, runner: runner, log: log) {
                     clean = false
                     await log("\(path) stayed busy; detached lazily")
                     _ = try? await runner.run(Command("umount", ["--lazy", "--", path]))

@@ -50,9 +50,12 @@ public struct ImageRoot: Sendable {
 
     /// A file's text inside the image, or nil when it does not exist.
     public func read(_ file: String) async throws -> String? {
-        let result = try await runner.run(chrootCommand(["cat", "--", file], input: nil, timeout: .seconds(60)))
-        guard result.succeeded else { return nil }
-        return try await output(["cat", "--", file])
+        // One `cat`: its output when it succeeds, nil when the file is not there.
+        do {
+            return try await output(["cat", "--", file])
+        } catch is CommandFailure {
+            return nil
+        }
     }
 
     /// Whether `file` exists inside the image (following the image's own links).

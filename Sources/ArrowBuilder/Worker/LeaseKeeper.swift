@@ -12,8 +12,6 @@ actor LeaseKeeper {
     let lease: APIClient.Lease
     let interval: Duration
     private(set) var stopped: Stop?
-    private var phase: String?
-    private var progress: Int?
     private var loop: Task<Void, Never>?
 
     init(api: any BuilderAPI, lease: APIClient.Lease, interval: Duration) {
@@ -54,10 +52,8 @@ actor LeaseKeeper {
         return stopped
     }
 
-    /// Reports the phase now running (and, from then on, with each heartbeat nothing else is needed).
+    /// Reports the phase now running and the progress within it.
     func enter(_ phase: String, progress: Int) async throws {
-        self.phase = phase
-        self.progress = progress
         _ = try await report(TaskStatusReport(taskId: lease.taskID, attempt: lease.attempt, leaseToken: lease.token, event: .phase,
                                               phase: phase, progress: progress))
     }
