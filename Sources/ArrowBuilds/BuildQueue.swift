@@ -189,9 +189,18 @@ public struct BuildQueue: Sendable {
         return try await store.repositories.buildTasks.list(filter, scope: principal.scope, limit: limit)
     }
 
+    /// The task's summary.log says who canceled it and when (a builder's own lines stop with its lease, which the
+    /// cancel ends), in the line after every sequence a builder may use.
     public func cancel(_ id: String, principal: Principal) async throws -> BuildTask {
-        try await change(id, principal: principal) { (state: inout BuildTaskState) throws(BuildTransitionError) in try state.cancel() }
+        try await change(id, principal: principal, { (state: inout BuildTaskState) throws(BuildTransitionError) in try state.cancel() }) { task, repos in
+            let line = "canceled by an administrator (\(principal.user.email)) at \(Date().formatted(.iso8601))\n"
+            _ = try await repos.taskLogs.append(TaskLogChunk(
+                taskID: task.id, attempt: task.state.attempt, file: .summary, sequence: Self.serverLogSequence, content: line, createdAt: Date()))
+        }
     }
+
+    /// The log sequence the server writes its own line at: above every sequence a builder may send (0…10,000,000).
+    static let serverLogSequence = 10_000_001
 
     /// A new attempt of a failed or canceled task, resuming after its last completed phase unless `fresh`.
     public func retry(_ id: String, fresh: Bool, principal: Principal) async throws -> BuildTask {
@@ -201,7 +210,8 @@ public struct BuildQueue: Sendable {
     }
 
     private func change(
-        _ id: String, principal: Principal, _ transition: @escaping @Sendable (inout BuildTaskState) throws(BuildTransitionError) -> Void
+        _ id: String, principal: Principal, _ transition: @escaping @Sendable (inout BuildTaskState) throws(BuildTransitionError) -> Void,
+        then record: @escaping @Sendable (BuildTask, Repositories) async throws -> Void = { _, _ in }
     ) async throws -> BuildTask {
         try principal.requireHuman()
         try principal.require(.buildTrigger)
@@ -214,6 +224,7 @@ public struct BuildQueue: Sendable {
                 throw ArrowError(.conflict, reason: "task_changed", "The task changed while this request ran; read it and try again")
             }
             try await BuildEvents.moved(from: before, to: task, repos, at: Date())
+            try await record(task, repos)
             try await Self.settle(task.deviceRequestID, repos)
             return try await repos.buildTasks.find(id: task.id, scope: .all) ?? task
         }

@@ -27,10 +27,11 @@ struct ArrowProcess {
     var stdinPipe: Pipe?
 
     /// Starts `arrow ARGS…` with `environment` added to a minimal environment. With `stderrFile`, standard error goes
-    /// to that file (a server logging at trace fills a pipe nobody drains, and then blocks).
+    /// to that file (a server logging at trace fills a pipe nobody drains, and then blocks); `stdoutToo` sends standard
+    /// output there as well.
     init(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, keepStdinOpen: Bool = false,
-        stderrFile: String? = nil
+        stderrFile: String? = nil, stdoutToo: Bool = false
     ) throws {
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -41,6 +42,8 @@ struct ArrowProcess {
         if let stderrFile {
             _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrFile))
+            // A long-running child that prints much (a builder) would block on a pipe nobody reads.
+            if stdoutToo { process.standardOutput = process.standardError }
         } else {
             process.standardError = stderr
         }

@@ -55,8 +55,8 @@ import Testing
             return (status, out + err)
         }
 
-        func builderArguments(name: String, roles: String = Repository.root + "/imaging/roles") -> [String] {
-            ["builder", "--once", "--poll", "5", "--name", name, "--work-dir", installation.dataDir + "/work",
+        func builderArguments(name: String, roles: String = Repository.root + "/imaging/roles", once: Bool = true) -> [String] {
+            ["builder"] + (once ? ["--once"] : []) + ["--poll", "5", "--name", name, "--work-dir", installation.dataDir + "/work",
              "--cache-dir", installation.dataDir + "/builder-cache", "--roles-dir", roles]
         }
 
@@ -102,8 +102,10 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: root + "/etc/sudoers.d/90-arrow-operator"))
             #expect(FileManager.default.fileExists(atPath: root + "/usr/bin/nmap"), "nmap installed by the security-tools role")
             #expect(FileManager.default.fileExists(atPath: root + "/usr/bin/curl"), "curl installed as a system package")
-            let hardening = try String(contentsOfFile: root + "/etc/ssh/sshd_config.d/10-arrow-hardening.conf", encoding: .utf8)
-            #expect(hardening.contains("PermitRootLogin no") && hardening.contains("PasswordAuthentication no"))
+            let effective = try await ArtifactInspection.sshdSettings(root)
+            for setting in ["permitrootlogin no", "passwordauthentication no", "kbdinteractiveauthentication no", "banner /etc/issue.net"] {
+                #expect(effective.contains(setting + "\n"), "sshd -T in the artifact: \(setting)")
+            }
             #expect(try String(contentsOfFile: root + "/etc/motd", encoding: .utf8) == "Welcome to the Arrow lab\n")
             #expect(try String(contentsOfFile: root + "/etc/issue.net", encoding: .utf8) == "Authorized use only\n")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: root + "/etc/localtime").hasSuffix("Europe/Berlin"))
@@ -166,7 +168,7 @@ import Testing
         defer { _ = try? world.server.terminate() }
         let taskID = try world.trigger(#"{"software":[{"name":"nmap"}]}"#, vmName: "phoenix")
         let first = try ArrowProcess(world.builderArguments(name: "first"), environment: try world.builderEnvironment(),
-                                     stderrFile: world.installation.dataDir + "/first.log")
+                                     stderrFile: world.installation.dataDir + "/first.log", stdoutToo: true)
         var phase: String?
         for _ in 0..<600 where phase != "customization" {
             try await Task.sleep(for: .milliseconds(100))
@@ -245,6 +247,19 @@ enum ArtifactInspection {
         try run("mount", ["-o", "ro,noload", partition, mountPoint])
         defer { _ = try? run("umount", [mountPoint]) }
         try await body(mountPoint)
+    }
+
+    /// `sshd -t` (it must pass) then `sshd -T` (the effective settings) inside the read-only artifact. The seal
+    /// removed the host keys: a throwaway one is made on a tmpfs over /run, with /dev bound for sshd.
+    static func sshdSettings(_ root: String) async throws -> String {
+        try run("mount", ["-t", "tmpfs", "tmpfs", root + "/run"])
+        defer { _ = try? run("umount", [root + "/run"]) }
+        try run("mount", ["--bind", "/dev", root + "/dev"])
+        defer { _ = try? run("umount", [root + "/dev"]) }
+        try FileManager.default.createDirectory(atPath: root + "/run/sshd", withIntermediateDirectories: true)
+        try run("chroot", [root, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "/run/host-key"])
+        try run("chroot", [root, "/usr/sbin/sshd", "-t", "-h", "/run/host-key"])
+        return try run("chroot", [root, "/usr/sbin/sshd", "-T", "-h", "/run/host-key"])
     }
 
     @discardableResult

@@ -43,13 +43,35 @@ import Testing
                         SoftwareSpec(name: "masscan", ansibleRole: "security-tools")]
         let client = ClientConfigDocument(vpnConfig: .init(managementUrl: "https://nb.example.org", setupKey: "SECRET-KEY", packageRepository: "http://repo/ stable main"))
         let plays = AnsiblePlan.plays(software: software, flags: ["harden_ssh": true, "install_vpn": true, "install_monitoring": false,
-                                                                  "apply_branding": true], client: client)
-        #expect(plays.map(\.role) == ["security-tools", "web-testing", "harden_ssh", "install_vpn"])
+                                                                  "apply_branding": true], client: client,
+                                      branding: ["branding_login_banner": .bool(true)])
+        #expect(plays.map(\.role) == ["security-tools", "web-testing", "harden_ssh", "install_vpn", "apply_branding"])
+        #expect(plays[4].vars == ["branding_login_banner": .bool(true)], "branding runs last, with the staged files")
         #expect(plays[0].vars["arrow_software"] == .array([
             .object(["name": .string("nmap"), "version": .string("latest")]), .object(["name": .string("masscan"), "version": .string("latest")]),
         ]))
         #expect(plays[3].vars["netbird_repository"] == .string("http://repo/ stable main"))
         #expect(!plays.contains { "\($0.vars)".contains("SECRET-KEY") }, "no setup key reaches a role: enrollment happens at first boot")
+    }
+
+    @Test func brandingBecomesFilesForTheRole() throws {
+        let png = Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3])
+        let branding = ClientConfigDocument.Branding(organizationName: "O'Neil Labs", motd: "Welcome", loginBanner: "Authorized use only\n",
+                                                     logoBase64: png.base64EncodedString(), wallpaperBase64: "not base64!")
+        let files = Branding.files(branding)
+        #expect(files.map(\.destination) == ["/etc/motd", "/etc/issue.net", "/usr/share/arrow/branding/logo.png",
+                                             "/usr/share/arrow/branding/branding.env"], "no issue given, a wallpaper that does not decode is left out")
+        #expect(files[0].bytes == Data("Welcome\n".utf8) && files[1].bytes == Data("Authorized use only\n".utf8) && files[2].bytes == png)
+        #expect(String(decoding: files[3].bytes, as: UTF8.self)
+            == "ORGANIZATION='O'\\''Neil Labs'\nPRIMARY_COLOR=''\nLOGO=/usr/share/arrow/branding/logo.png\n")
+
+        let staging = FileManager.default.temporaryDirectory.appendingPathComponent("branding-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: staging) }
+        let vars = try Branding.stage(branding, into: staging)
+        #expect(vars["branding_login_banner"] == .bool(true))
+        guard case .array(let staged)? = vars["branding_files"], case .object(let logo) = staged[2] else { Issue.record("\(vars)"); return }
+        #expect(logo == ["src": .string(staging + "/logo.png"), "dest": .string("/usr/share/arrow/branding/logo.png")])
+        #expect(FileManager.default.contents(atPath: staging + "/logo.png") == png)
     }
 
     @Test func failingTasksAreNamed() async {

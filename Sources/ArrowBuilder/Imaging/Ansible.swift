@@ -2,17 +2,19 @@ import ArrowProtocol
 import Foundation
 
 /// Which roles a build runs, with which variables: one per role named by the software list (with the software
-/// that names it), then one per spec flag that is on.
+/// that names it), then one per spec flag that is on, branding last.
 enum AnsiblePlan {
     struct Play: Equatable {
         var role: String
         var vars: [String: JSONValue]
     }
 
-    /// The spec's flags and the role each runs (apply_branding is the builder's own branding step).
-    static let flagRoles = ["install_vpn": "install_vpn", "harden_ssh": "harden_ssh", "install_monitoring": "install_monitoring"]
+    /// The spec's flags, in the order their roles run; each runs the role of its name.
+    static let flagRoles = ["harden_ssh", "install_monitoring", "install_vpn", "apply_branding"]
 
-    static func plays(software: [SoftwareSpec], flags: [String: Bool], client: ClientConfigDocument) -> [Play] {
+    /// `branding`: the `apply_branding` role's variables (``Branding/stage(_:into:)``), when the flag is on.
+    static func plays(software: [SoftwareSpec], flags: [String: Bool], client: ClientConfigDocument,
+                      branding: [String: JSONValue] = [:]) -> [Play] {
         var plays: [Play] = []
         var order: [String] = []
         var byRole: [String: [SoftwareSpec]] = [:]
@@ -27,11 +29,12 @@ enum AnsiblePlan {
                 .object(["name": .string(item.name), "version": .string(item.version ?? "latest")])
             })]))
         }
-        for flag in flagRoles.keys.sorted() where flags[flag] == true {
+        for flag in flagRoles where flags[flag] == true {
             var vars: [String: JSONValue] = [:]
             if flag == "install_vpn", let repository = client.vpnConfig?.packageRepository { vars["netbird_repository"] = .string(repository) }
             if flag == "install_vpn", let url = client.vpnConfig?.managementUrl { vars["netbird_management_url"] = .string(url) }
-            plays.append(Play(role: flagRoles[flag]!, vars: vars))
+            if flag == "apply_branding" { vars = branding }
+            plays.append(Play(role: flag, vars: vars))
         }
         return plays
     }
@@ -45,6 +48,10 @@ struct Ansible {
     let playbook: String?
     let rolesDirectory: String
     let workDirectory: String
+    /// The builder host's role variables (`--role-vars`), a YAML or JSON file: download URLs, package repositories
+    /// and the like. They become the image host's `host_vars`, so they override the roles' defaults and the build's own
+    /// variables (a ClientConfig's package repository, say) override them.
+    var variablesFile: String? = nil
 
     func run(_ plays: [AnsiblePlan.Play]) async throws {
         let missing = plays.map(\.role).filter { !FileManager.default.fileExists(atPath: "\(rolesDirectory)/\($0)/tasks/main.yml") }
@@ -66,6 +73,15 @@ struct Ansible {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(book).write(to: URL(fileURLWithPath: directory + "/playbook.json"))
         try encoder.encode(inventory).write(to: URL(fileURLWithPath: directory + "/inventory.json"))
+        try? FileManager.default.removeItem(atPath: directory + "/host_vars")
+        if let variablesFile {
+            do {
+                try FileManager.default.createDirectory(atPath: directory + "/host_vars", withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: variablesFile, toPath: directory + "/host_vars/image.yml")
+            } catch {
+                throw BuildFailure(.ansibleFailed, "the role variables file \(variablesFile) could not be read", log: "ansible")
+            }
+        }
         await root.log("ansible roles: \(plays.map(\.role).joined(separator: ", "))")
 
         let executable = playbook ?? "ansible-playbook"

@@ -1,34 +1,45 @@
 import ArrowProtocol
 import Foundation
 
-/// The organization's branding in the image: message of the day, the console's issue, the SSH login banner, and
-/// the logo and wallpaper files under /usr/share/arrow/branding.
-struct Branding {
-    let root: ImageRoot
+/// The organization's branding as files for the `apply_branding` role: message of the day, the console's issue, the
+/// SSH login banner, and the logo, wallpaper and `branding.env` under /usr/share/arrow/branding. The builder stages
+/// them on its host; the role copies them into the image (so a second run changes nothing).
+enum Branding {
+    struct File: Equatable {
+        var name: String
+        var bytes: Data
+        var destination: String
+    }
 
-    func apply(_ branding: ClientConfigDocument.Branding) async throws {
-        if let motd = branding.motd { try await root.write("/etc/motd", Self.line(motd)) }
-        if let issue = branding.issue { try await root.write("/etc/issue", Self.line(issue)) }
+    static let directory = "/usr/share/arrow/branding"
+
+    static func files(_ branding: ClientConfigDocument.Branding) -> [File] {
+        var files: [File] = []
+        if let motd = branding.motd { files.append(File(name: "motd", bytes: Data(line(motd).utf8), destination: "/etc/motd")) }
+        if let issue = branding.issue { files.append(File(name: "issue", bytes: Data(line(issue).utf8), destination: "/etc/issue")) }
         if let banner = branding.loginBanner {
-            try await root.write("/etc/issue.net", Self.line(banner))
-            if try await root.exists("/etc/ssh/sshd_config.d") {
-                try await root.write("/etc/ssh/sshd_config.d/80-arrow-banner.conf", "Banner /etc/issue.net\n")
-            }
+            files.append(File(name: "issue.net", bytes: Data(line(banner).utf8), destination: "/etc/issue.net"))
         }
-        var info = ["ORGANIZATION=\(Self.quoted(branding.organizationName ?? ""))", "PRIMARY_COLOR=\(Self.quoted(branding.primaryColor ?? ""))"]
+        var info = ["ORGANIZATION=\(quoted(branding.organizationName ?? ""))", "PRIMARY_COLOR=\(quoted(branding.primaryColor ?? ""))"]
         for (data, name) in [(branding.logoBase64, "logo"), (branding.wallpaperBase64, "wallpaper")] {
             guard let data, let bytes = Data(base64Encoded: data), !bytes.isEmpty else { continue }
-            let file = "/usr/share/arrow/branding/\(name).\(Self.fileExtension(bytes))"
-            try await root.run(["install", "-d", "-m", "0755", "/usr/share/arrow/branding"], quiet: true)
-            // Base64 through the chroot helper's stdin, decoded inside the image.
-            try await root.write(file + ".b64", data)
-            try await root.run(["sh", "-c", "base64 -d < \"$1\" > \"$2\" && rm -f \"$1\"", "arrow", file + ".b64", file], quiet: true)
-            info.append("\(name.uppercased())=\(file)")
+            let file = "\(name).\(fileExtension(bytes))"
+            files.append(File(name: file, bytes: bytes, destination: "\(directory)/\(file)"))
+            info.append("\(name.uppercased())=\(directory)/\(file)")
         }
-        try await root.write("/usr/share/arrow/branding/branding.env", info.joined(separator: "\n") + "\n")
-        await root.log("branding applied: " + [branding.motd.map { _ in "motd" }, branding.issue.map { _ in "issue" },
-                                               branding.loginBanner.map { _ in "login banner" }, branding.logoBase64.map { _ in "logo" },
-                                               branding.wallpaperBase64.map { _ in "wallpaper" }].compactMap { $0 }.joined(separator: ", "))
+        files.append(File(name: "branding.env", bytes: Data((info.joined(separator: "\n") + "\n").utf8), destination: "\(directory)/branding.env"))
+        return files
+    }
+
+    /// Writes the files under `staging` and answers the role's variables.
+    static func stage(_ branding: ClientConfigDocument.Branding, into staging: String) throws -> [String: JSONValue] {
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        let files = files(branding)
+        for file in files { try file.bytes.write(to: URL(fileURLWithPath: "\(staging)/\(file.name)")) }
+        return [
+            "branding_files": .array(files.map { .object(["src": .string("\(staging)/\($0.name)"), "dest": .string($0.destination)]) }),
+            "branding_login_banner": .bool(branding.loginBanner != nil),
+        ]
     }
 
     static func line(_ text: String) -> String { text.hasSuffix("\n") ? text : text + "\n" }

@@ -17,13 +17,15 @@ public struct BuilderSettings: Sendable {
     public var ansiblePlaybook: String?
     /// The roles Ansible runs (`imaging/roles` of the repository by default).
     public var rolesDirectory: String
+    /// The host's role variables (YAML or JSON), e.g. `web_testing_downloads`; nil: the roles' defaults.
+    public var roleVariables: String?
     /// Seconds a claim waits for work before asking again.
     public var pollSeconds: Int
 
     public init(
         name: String, version: String, deviceTypes: [String] = ["vm", "pvm"], buildServers: [String] = [], workDirectory: String,
         cacheDirectory: String, cacheLimitBytes: Int64 = 20 << 30, helper: String, ansiblePlaybook: String? = nil, rolesDirectory: String,
-        pollSeconds: Int = 30
+        roleVariables: String? = nil, pollSeconds: Int = 30
     ) {
         self.name = name
         self.version = version
@@ -35,6 +37,7 @@ public struct BuilderSettings: Sendable {
         self.helper = helper
         self.ansiblePlaybook = ansiblePlaybook
         self.rolesDirectory = rolesDirectory
+        self.roleVariables = roleVariables
         self.pollSeconds = pollSeconds
     }
 }

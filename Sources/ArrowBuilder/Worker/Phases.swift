@@ -107,13 +107,17 @@ struct Customization {
         let packages = image.software.filter { $0.ansibleRole == nil }.map(\.name)
         try await Packages(root: root).install(packages)
         await progress(45)
-        let plays = AnsiblePlan.plays(software: image.software, flags: image.ansibleFlags, client: client)
+        var branding: [String: JSONValue] = [:]
+        if image.ansibleFlags["apply_branding"] == true, let organization = client.branding {
+            branding = try Branding.stage(organization, into: workspace.root + "/branding")
+        }
+        let plays = AnsiblePlan.plays(software: image.software, flags: image.ansibleFlags, client: client, branding: branding)
         if !plays.isEmpty {
             // Ansible's modules run on the image's own Python.
             if try await !root.exists("/usr/bin/python3") { try await Packages(root: root).install(["python3"]) }
             try await Packages(root: root).withDaemonsStopped {
                 try await Ansible(root: root, playbook: run.settings.ansiblePlaybook, rolesDirectory: run.settings.rolesDirectory,
-                                  workDirectory: workspace.root).run(plays)
+                                  workDirectory: workspace.root, variablesFile: run.settings.roleVariables).run(plays)
             }
         }
         await progress(65)
@@ -126,9 +130,6 @@ struct Customization {
                 throw BuildFailure(.scriptFailed, "custom script \(index + 1) \(failure.description.dropFirst("/bin/sh ".count))", log: "ansible")
             }
             try await root.run(["rm", "-f", path], quiet: true)
-        }
-        if image.ansibleFlags["apply_branding"] == true, let branding = client.branding {
-            try await Branding(root: root).apply(branding)
         }
     }
 }

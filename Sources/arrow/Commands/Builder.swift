@@ -18,7 +18,7 @@ struct BuilderCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try server.client()
-        let settings = options.settings(defaultWork: "/var/tmp/arrow-builder", defaultCache: "/var/cache/arrow-builder")
+        let settings = try options.settings(defaultWork: "/var/tmp/arrow-builder", defaultCache: "/var/cache/arrow-builder")
         // Two Ansible runs at once on one host were seen to leave a role's copied file empty in one of the images;
         // until that is understood, one build at a time per process (run more builder processes, each with its own
         // --work-dir, on separate hosts).
@@ -65,18 +65,23 @@ struct BuilderOptions: ParsableArguments {
     @Option(help: "Device types it builds, comma-separated.") var deviceTypes = "vm,pvm"
     @Option(help: "Build servers it runs on, comma-separated.") var buildServers = ""
     @Option(help: "The Ansible roles directory (ARROW_ROLES_DIR; default ./imaging/roles).") var rolesDir: String?
+    @Option(help: "A YAML or JSON file of role variables for every build (ARROW_ROLE_VARS), e.g. web_testing_downloads.") var roleVars: String?
     @Option(help: "ansible-playbook to run (ARROW_ANSIBLE_PLAYBOOK; default: on PATH).") var ansiblePlaybook: String?
     @Option(help: "Seconds each claim waits for work.") var poll = 30
 
-    func settings(defaultWork: String, defaultCache: String) -> BuilderSettings {
+    func settings(defaultWork: String, defaultCache: String) throws -> BuilderSettings {
         let env = ProcessInfo.processInfo.environment
+        if let file = roleVars ?? env["ARROW_ROLE_VARS"], !FileManager.default.isReadableFile(atPath: file) {
+            throw ValidationError("the role variables file \(file) cannot be read")
+        }
         return BuilderSettings(
             name: name ?? ProcessInfo.processInfo.hostName, version: ArrowVersion.current,
             deviceTypes: deviceTypes.split(separator: ",").map(String.init), buildServers: buildServers.split(separator: ",").map(String.init),
             workDirectory: workDir ?? env["ARROW_BUILDER_WORK"] ?? defaultWork,
             cacheDirectory: cacheDir ?? env["ARROW_BUILDER_CACHE"] ?? defaultCache, cacheLimitBytes: Int64(cacheLimitGb) << 30,
             helper: BuilderCommand.executablePath(), ansiblePlaybook: ansiblePlaybook ?? env["ARROW_ANSIBLE_PLAYBOOK"],
-            rolesDirectory: rolesDir ?? env["ARROW_ROLES_DIR"] ?? FileManager.default.currentDirectoryPath + "/imaging/roles", pollSeconds: poll)
+            rolesDirectory: rolesDir ?? env["ARROW_ROLES_DIR"] ?? FileManager.default.currentDirectoryPath + "/imaging/roles",
+            roleVariables: roleVars ?? env["ARROW_ROLE_VARS"], pollSeconds: poll)
     }
 }
 

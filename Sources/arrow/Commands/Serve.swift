@@ -30,7 +30,7 @@ extension ArrowCommand {
             var logger = Logger(label: "arrow")
             logger.logLevel = config.logLevel
             let settings = withBuilder
-                ? builder.settings(defaultWork: config.dataDirectory + "/builder-work", defaultCache: config.dataDirectory + "/builder-cache")
+                ? try builder.settings(defaultWork: config.dataDirectory + "/builder-work", defaultCache: config.dataDirectory + "/builder-cache")
                 : nil
             let app = try await reporting { try await buildApplication(config, logger: logger, builder: settings) }
             logger.info("arrow serving", metadata: ["url": .string(config.baseURL)])

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+
+/// Serves a directory over HTTP on loopback (Hummingbird's file middleware): a local package repository or a
+/// download for the builder's roles, which reach it from inside the image (the chroot shares the host's network).
+public final class StaticFileServer: Sendable {
+    public let port: Int
+    private let task: Mutex<Task<Void, any Error>?>
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    public static func start(directory: String) async throws -> StaticFileServer {
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let router = Router()
+        router.middlewares.add(FileMiddleware(directory, searchForIndexHtml: false))
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: Logger(label: "static-files", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var bound = 0
+        for await value in stream { bound = value; break }
+        return StaticFileServer(port: bound, task: running)
+    }
+
+    private init(port: Int, task: Task<Void, any Error>) {
+        self.port = port
+        self.task = Mutex(task)
+    }
+
+    public func stop() async {
+        let running = task.withLock { task -> Task<Void, any Error>? in defer { task = nil }; return task }
+        running?.cancel()
+        _ = await running?.result
+    }
+}
