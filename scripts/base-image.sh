@@ -70,9 +70,11 @@ iface ens3 inet dhcp
 allow-hotplug eth0
 iface eth0 inet dhcp
 EOF
-# cloud-init: NoCloud (a seed disk at deployment) or nothing; never wait for a metadata service.
+# cloud-init: NoCloud (a seed disk at deployment) or nothing; never wait for a metadata service. minbase has no
+# `locales`, so cloud-init's locale module would fail and leave the system degraded: it is skipped (C.UTF-8 is built in).
 cat >"$work/root/etc/cloud/cloud.cfg.d/90-arrow.cfg" <<'EOF'
 datasource_list: [NoCloud, None]
+locale: false
 EOF
 : >"$work/root/etc/machine-id"
 

@@ -11,7 +11,7 @@ source scripts/lib/deps.sh
 
 require_swift
 [ "$(id -u)" -eq 0 ] || { echo "run.sh needs root: the builder attaches loop devices and mounts images" >&2; exit 2; }
-ensure_packages curl ca-certificates qemu-utils util-linux mount e2fsprogs
+ensure_packages curl ca-certificates qemu-utils qemu-system-x86 genisoimage openssh-client util-linux mount e2fsprogs
 
 data_dir=$(realpath -m "${ARROW_DATA_DIR:-./arrow-data}")
 port=${ARROW_PORT:-8080}

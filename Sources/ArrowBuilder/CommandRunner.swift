@@ -27,12 +27,18 @@ public struct Command: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The command as a reader would type it (for logs; arguments with spaces or quotes are single-quoted).
-    public var description: String {
-        ([executable] + arguments).map { word in
-            word.isEmpty || word.contains(where: { " \t\n'\"\\$`;&|<>*?()[]{}".contains($0) })
-                ? "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" : word
-        }.joined(separator: " ")
+    public var description: String { ShellWords.join([executable] + arguments) }
+}
+
+/// Words as a POSIX shell reads them back unchanged: for logs, and for the one place a command must pass through a
+/// shell (ssh sends its remote command as one string, which the remote shell splits).
+public enum ShellWords {
+    public static func quote(_ word: String) -> String {
+        word.isEmpty || word.contains(where: { " \t\n'\"\\$`;&|<>*?()[]{}#~=%!".contains($0) })
+            ? "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'" : word
     }
+
+    public static func join(_ words: [String]) -> String { words.map(quote).joined(separator: " ") }
 }
 
 /// One line a command wrote, as it wrote it.

@@ -133,11 +133,7 @@ public struct BuildQueue: Sendable {
                     let artifact = try await Self.artifact(report.artifactImageId, of: task, repos)
                     try task.state.succeed(artifact: artifact, lease: lease)
                     extend = nil
-                    if let artifact, let provenance = report.provenance {
-                        try await repos.imageBuilds.record(ImageBuildRecord(
-                            imageID: artifact, taskID: task.id, organizationID: task.organizationID,
-                            provenance: String(decoding: try WireJSON.encoder().encode(provenance), as: UTF8.self), createdAt: Date()))
-                    }
+                    try await Self.recordProvenance(report.provenance, of: artifact, task, repos)
                 case .failed:
                     guard let name = report.errorCode, let code = BuildFailureCode(rawValue: name) else {
                         throw ArrowError(.unprocessable, reason: "invalid_error_code",
@@ -145,6 +141,9 @@ public struct BuildQueue: Sendable {
                     }
                     try task.state.fail(code, message: String((report.message ?? "").prefix(4000)), lease: lease)
                     extend = nil
+                    // Deployment failed after the artifact was stored: the artifact keeps its provenance (and the
+                    // verification that failed), so it can be inspected and never mistaken for a verified image.
+                    try await Self.recordProvenance(report.provenance, of: try await Self.artifact(report.artifactImageId, of: task, repos), task, repos)
                 }
             } catch let error as BuildTransitionError {
                 throw error.arrowError
@@ -285,6 +284,13 @@ public struct BuildQueue: Sendable {
             next = .failed
         }
         if next != request.status { _ = try await repos.deviceRequests.setStatus(id: id, next, at: Date(), scope: .all) }
+    }
+
+    static func recordProvenance(_ provenance: BuildProvenance?, of artifact: ImageID?, _ task: BuildTask, _ repos: Repositories) async throws {
+        guard let artifact, let provenance else { return }
+        try await repos.imageBuilds.record(ImageBuildRecord(
+            imageID: artifact, taskID: task.id, organizationID: task.organizationID,
+            provenance: String(decoding: try WireJSON.encoder().encode(provenance), as: UTF8.self), createdAt: Date()))
     }
 
     static func artifact(_ id: String?, of task: BuildTask, _ repos: Repositories) async throws -> ImageID? {

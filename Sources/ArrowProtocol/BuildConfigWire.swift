@@ -186,11 +186,14 @@ public struct ImageConfigDocument: Codable, Sendable, Equatable {
     /// SHA-256 over the ClientConfig (secrets included) and this configuration: equal hashes, equal inputs
     /// (provenance, and whether a cached phase output may be reused).
     public var configurationHash: String
+    /// Where the artifact goes after the build: `qemu` (booted on the builder host and checked, the default) or
+    /// `none`. Not part of the configuration hash: it does not change the image.
+    public var deploymentTarget: String?
 
     public init(
         taskId: String, attempt: Int, organizationId: String, imageId: String, baseImage: BaseImage, software: [SoftwareSpec],
         ansibleFlags: [String: Bool], customScripts: [String], resourceAllocation: ResourceAllocation?, hostname: String, vmName: String?,
-        deviceType: String, buildServerId: String?, configurationHash: String
+        deviceType: String, buildServerId: String?, configurationHash: String, deploymentTarget: String? = nil
     ) {
         self.taskId = taskId
         self.attempt = attempt
@@ -206,6 +209,7 @@ public struct ImageConfigDocument: Codable, Sendable, Equatable {
         self.deviceType = deviceType
         self.buildServerId = buildServerId
         self.configurationHash = configurationHash
+        self.deploymentTarget = deploymentTarget
     }
 
     public struct BaseImage: Codable, Sendable, Equatable {
@@ -333,6 +337,8 @@ public struct BuildProvenance: Codable, Sendable, Equatable {
     public var added: [Package]
     public var removed: [Package]
     public var changed: [Change]
+    /// The boot test's result, when the build's deployment target booted the artifact.
+    public var verification: ImageVerification?
 
     public init(
         taskId: String, baseImageId: String, baseSha256: String, configurationHash: String, software: [SoftwareSpec], ansibleFlags: [String: Bool],

@@ -135,12 +135,13 @@ public struct TaskStatusReport: Codable, Sendable, Equatable {
     /// With `phase`: the phase now running.
     public var phase: String?
     public var progress: Int?
-    /// With `succeeded`: the image the build produced.
+    /// With `succeeded`: the image the build produced; with `failed`, the artifact stored before deployment failed.
     public var artifactImageId: String?
     /// With `failed`: a ``BuildFailureCode`` wire name.
     public var errorCode: String?
     public var message: String?
-    /// With `succeeded`: where the artifact came from and what it contains.
+    /// With `succeeded` (or `failed` with an artifact): where the artifact came from, what it contains, and its
+    /// verification.
     public var provenance: BuildProvenance?
 
     public init(

@@ -120,7 +120,7 @@ import Testing
         }
 
         // The four logs, the contents and the provenance.
-        for file in ["download", "ansible", "summary"] {
+        for file in ["download", "ansible", "deploy", "summary"] {
             let log = try ArrowProcess.run(["build", "logs", taskID, "--file", file], environment: world.env)
             #expect(log.0 == 0 && !log.1.isEmpty, "\(file).log: \(log.2)")
             #expect(!log.1.contains(Self.setupKey))
@@ -132,7 +132,19 @@ import Testing
         let added = (provenance["added"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(added.contains("nmap") && added.contains("curl"), "added: \(added)")
         #expect(provenance["base_image_id"] as? String == world.image && (provenance["configuration_hash"] as? String)?.count == 64)
+
+        // Deployment on the local QEMU target: the artifact booted and passed every check, which are kept with it.
+        let verification = try #require(provenance["verification"] as? [String: Any], "no verification in \(provenance.keys.sorted())")
+        let checks = (verification["checks"] as? [[String: Any]] ?? [])
+        #expect(verification["status"] as? String == "passed", "\(checks.filter { $0["passed"] as? Bool != true })")
+        let names = checks.compactMap { $0["name"] as? String }
+        for expected in ["systemd reached running", "host name is lab-01", "nmap --version", "package curl installed", "sshd is hardened"] {
+            #expect(names.contains(expected), "check \(expected) ran: \(names)")
+        }
+        let show = try ArrowProcess.run(["image", "show", artifact], environment: world.env)
+        #expect(show.1.contains("verification: passed"), "\(show.1.suffix(1500))")
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
+        #expect(!Self.qemuRunning(under: world.installation.dataDir), "the test VM was left running")
     }
 
     @Test func aFailingPlaybookEndsAsAnsibleFailedNamingTheTask() async throws {
@@ -149,7 +161,7 @@ import Testing
           ansible.builtin.fail:
             msg: a planted failure
         """.write(toFile: roles + "/failing-role/tasks/main.yml", atomically: true, encoding: .utf8)
-        let taskID = try world.trigger(#"{"software":[{"name":"anything","ansible_role":"failing-role"}]}"#, vmName: "doomed")
+        let taskID = try world.trigger(#"{"software":[{"name":"anything","ansible_role":"failing-role"}],"deployment_target":"none"}"#, vmName: "doomed")
         let (status, output) = try world.runBuilder(roles: roles)
         #expect(status == 1, "\(output.suffix(3000))")
         let task = try await world.task(taskID)
@@ -166,7 +178,7 @@ import Testing
             "ARROW_BUILDS_LEASE_SECONDS": "4", "ARROW_BUILDS_HEARTBEAT_INTERVAL": "1", "ARROW_BUILDS_SWEEP_INTERVAL": "1",
         ])
         defer { _ = try? world.server.terminate() }
-        let taskID = try world.trigger(#"{"software":[{"name":"nmap"}]}"#, vmName: "phoenix")
+        let taskID = try world.trigger(#"{"software":[{"name":"nmap"}],"deployment_target":"none"}"#, vmName: "phoenix")
         let first = try ArrowProcess(world.builderArguments(name: "first"), environment: try world.builderEnvironment(),
                                      stderrFile: world.installation.dataDir + "/first.log", stdoutToo: true)
         var phase: String?

@@ -9,8 +9,8 @@ extension BuilderEndToEndTests {
     @Test func sigtermFinishesTheCurrentBuildThenStopsClaiming() async throws {
         let world = try await World.make()
         defer { _ = try? world.server.terminate() }
-        let first = try world.trigger(#"{"software":[{"name":"curl"}]}"#, vmName: "drained-01")
-        let second = try world.trigger(#"{"software":[{"name":"curl"}]}"#, vmName: "drained-02")
+        let first = try world.trigger(#"{"software":[{"name":"curl"}],"deployment_target":"none"}"#, vmName: "drained-01")
+        let second = try world.trigger(#"{"software":[{"name":"curl"}],"deployment_target":"none"}"#, vmName: "drained-02")
         let log = world.installation.dataDir + "/drain.log"
         let builder = try ArrowProcess(world.builderArguments(name: "drain", once: false), environment: try world.builderEnvironment(),
                                        stderrFile: log, stdoutToo: true)
@@ -31,7 +31,7 @@ extension BuilderEndToEndTests {
     @Test func anAdministratorsCancelStopsTheBuildAndReleasesEverything() async throws {
         let world = try await World.make(serverEnvironment: ["ARROW_BUILDS_HEARTBEAT_INTERVAL": "1"])
         defer { _ = try? world.server.terminate() }
-        let taskID = try world.trigger(#"{"software":[{"name":"nmap"}]}"#, vmName: "canceled-01")
+        let taskID = try world.trigger(#"{"software":[{"name":"nmap"}],"deployment_target":"none"}"#, vmName: "canceled-01")
         let log = world.installation.dataDir + "/cancel.log"
         let builder = try ArrowProcess(world.builderArguments(name: "cancel"), environment: try world.builderEnvironment(), stderrFile: log, stdoutToo: true)
         try await Self.waitUntilMounted(world)

@@ -45,7 +45,7 @@ server=$!
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 export ARROW_API="http://127.0.0.1:$port" ARROW_TOKEN="$token"
 
-options='{"hostname":"bench-arrow","software":[{"name":"nmap"},{"name":"curl"}],"custom_scripts":["echo hello > /etc/arrow-bench"]}'
+options='{"deployment_target":"none","hostname":"bench-arrow","software":[{"name":"nmap"},{"name":"curl"}],"custom_scripts":["echo hello > /etc/arrow-bench"]}'
 # One build: trigger → succeeded, in seconds (prints the artifact on stderr for the record).
 build() {
     local image=$1 started task

@@ -106,6 +106,10 @@ enum BuildOptionsJSON {
             throw ArrowError(.unprocessable, reason: "unknown_build_option",
                              "build_options.\(unknown) is not a build option; known: \(BuildOptions.keys.sorted().joined(separator: ", "))")
         }
+        if let target = options["deployment_target"], !BuildOptions.DeploymentTarget.allCases.map(\.rawValue).contains(target as? String ?? "") {
+            throw ArrowError(.unprocessable, reason: "unsupported_deployment_target",
+                             "build_options.deployment_target must be one of \(BuildOptions.DeploymentTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let data = try JSONSerialization.data(withJSONObject: options)
         do {
             return try JSONDecoder().decode(BuildOptions.self, from: data)

@@ -155,6 +155,20 @@ extension OpenAPIDocument {
             changed:
               type: array
               items: {type: object, required: [name, from, to], properties: {name: {type: string}, from: {type: string}, to: {type: string}}}
+            verification: {$ref: '#/components/schemas/Verification'}
+        Verification:
+          type: object
+          description: The boot test's result (the artifact booted on the builder host, its checks run inside over SSH).
+          required: [status, accelerator, boot_seconds, total_seconds, checks, verified_at]
+          properties:
+            status: {type: string, enum: [passed, failed]}
+            accelerator: {type: string, enum: [kvm, tcg]}
+            boot_seconds: {type: number}
+            total_seconds: {type: number}
+            verified_at: {type: string}
+            checks:
+              type: array
+              items: {type: object, required: [name, passed, output], properties: {name: {type: string}, passed: {type: boolean}, output: {type: string}}}
         ClientConfig:
           type: object
           additionalProperties: false
@@ -248,6 +262,7 @@ extension OpenAPIDocument {
             hostname: {type: string}
             vm_name: {type: string}
             device_type: {type: string, enum: [pvm, vm]}
+            deployment_target: {type: string, enum: [qemu, none]}
             build_server_id: {type: string}
             configuration_hash: {type: string}
         Notification:

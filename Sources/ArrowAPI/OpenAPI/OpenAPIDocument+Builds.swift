@@ -131,7 +131,7 @@ extension OpenAPIDocument {
         Phase: {type: string, enum: [preparation, customization, finalization, deployment]}
         FailureCode:
           type: string
-          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, verification_failed, config_invalid, missing_heartbeat, internal_error]
+          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, boot_timeout, verify_failed, config_invalid, missing_heartbeat, internal_error]
         ImagingTrigger:
           type: object
           required: [request_id, device_type, images, organization, client, timestamp]
@@ -170,6 +170,7 @@ extension OpenAPIDocument {
                 resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}
                 hostname: {type: string}
                 fresh: {type: boolean}
+                deployment_target: {type: string, enum: [qemu, none], description: "qemu (default): the artifact is booted on the builder host and checked; none: only stored"}
         TriggerResponse:
           type: object
           required: [tasks, created]

@@ -1,3 +1,4 @@
+import ArrowProtocol
 import Foundation
 
 /// Why a build failed, as the builder reports it: a stable code (the server's `BuildFailureCode` wire names), a
@@ -14,6 +15,9 @@ public struct BuildFailure: Error, Equatable, CustomStringConvertible {
         case scriptFailed = "script_failed"
         case sealFailed = "seal_failed"
         case uploadFailed = "upload_failed"
+        case deployFailed = "deploy_failed"
+        case bootTimeout = "boot_timeout"
+        case verifyFailed = "verify_failed"
         case apiTimeout = "api_timeout"
         case configInvalid = "config_invalid"
         case internalError = "internal_error"
@@ -21,8 +25,11 @@ public struct BuildFailure: Error, Equatable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
-    /// `download`, `ansible` or `summary`: where the details are.
+    /// `download`, `ansible`, `deploy` or `summary`: where the details are.
     public var log: String
+    /// A failure after the artifact was stored (at deployment): the artifact and its provenance, reported with it.
+    public var artifactImageId: String?
+    public var provenance: BuildProvenance?
 
     public init(_ code: Code, _ message: String, log: String) {
         self.code = code

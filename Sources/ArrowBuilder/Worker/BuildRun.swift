@@ -42,8 +42,9 @@ struct BuildRun {
             await log.line(.summary, "FAILED: \(failure)")
             await log.close()
             do {
-                _ = try await keeper.report(TaskStatusReport(taskId: task.id, attempt: lease.attempt, leaseToken: lease.token, event: .failed,
-                                                             errorCode: failure.code.rawValue, message: failure.description))
+                _ = try await keeper.report(TaskStatusReport(
+                    taskId: task.id, attempt: lease.attempt, leaseToken: lease.token, event: .failed, artifactImageId: failure.artifactImageId,
+                    errorCode: failure.code.rawValue, message: failure.description, provenance: failure.provenance))
             } catch {
                 echo("could not report the failure: \(error)")
             }
@@ -91,10 +92,26 @@ struct BuildRun {
             try? await keeper.enter(Phase.finalization.rawValue, progress: percent)
         }
         let (receipt, provenance) = try await timed("finalization") { try await finalization.run(timings: timings) }
+        var complete = provenance
+        try await keeper.enter(Phase.deployment.rawValue, progress: 94)
+        do {
+            complete.verification = try await timed("deployment") {
+                try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run()
+            }
+            complete.phaseSeconds = timings
+            if let verification = complete.verification, verification.status == .failed {
+                let failed = verification.checks.filter { !$0.passed }.map(\.name)
+                throw BuildFailure(.verifyFailed, "artifact \(receipt.imageId) failed \(failed.count) of \(verification.checks.count) checks: "
+                    + failed.joined(separator: ", "), log: "deploy")
+            }
+        } catch var failure as BuildFailure {
+            complete.phaseSeconds = timings
+            failure.artifactImageId = receipt.imageId
+            failure.provenance = complete
+            throw failure
+        }
         var report = TaskStatusReport(taskId: task.id, attempt: lease.attempt, leaseToken: lease.token, event: .succeeded,
                                       artifactImageId: receipt.imageId)
-        var complete = provenance
-        complete.phaseSeconds = timings
         report.provenance = complete
         await log.line(.summary, "artifact \(receipt.imageId) (\(receipt.size) bytes, sha256 \(receipt.sha256)); "
             + "\(complete.added.count) packages added, \(complete.removed.count) removed, \(complete.changed.count) changed")

@@ -19,6 +19,8 @@ public struct BuilderSettings: Sendable {
     public var rolesDirectory: String
     /// The host's role variables (YAML or JSON), e.g. `web_testing_downloads`; nil: the roles' defaults.
     public var roleVariables: String?
+    /// How the deployment phase's boot test runs (accelerator, memory, timeouts).
+    public var bootTest = BootTest.Settings()
     /// Seconds a claim waits for work before asking again.
     public var pollSeconds: Int
 

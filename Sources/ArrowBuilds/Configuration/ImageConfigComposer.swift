@@ -27,7 +27,8 @@ enum ImageConfigComposer {
             taskId: task.id.rawValue, attempt: task.state.attempt, organizationId: task.organizationID.rawValue, imageId: image.id.rawValue,
             baseImage: base, software: software, ansibleFlags: flags, customScripts: options.customScripts ?? [],
             resourceAllocation: resources, hostname: hostname(task: task, client: client), vmName: task.vmName,
-            deviceType: task.deviceType.rawValue, buildServerId: task.buildServerID, configurationHash: "")
+            deviceType: task.deviceType.rawValue, buildServerId: task.buildServerID, configurationHash: "",
+            deploymentTarget: (options.deploymentTarget ?? BuildOptions.defaultDeploymentTarget).rawValue)
         config.configurationHash = try hash(config, client: client)
         return config
     }
@@ -61,6 +62,7 @@ enum ImageConfigComposer {
         stable.baseImage.downloadHeaders = [:]
         stable.baseImage.downloadExpiresAt = Date(timeIntervalSince1970: 0)
         stable.taskId = ""
+        stable.deploymentTarget = nil
         let encoder = WireJSON.encoder()
         var hasher = SHA256()
         hasher.update(data: try encoder.encode(client))

@@ -10,10 +10,20 @@ public struct BuildOptions: Sendable, Equatable, Codable {
     public var hostname: String?
     /// Start from the first phase even when a retry could resume.
     public var fresh: Bool?
+    /// Where the artifact goes once built (default ``defaultDeploymentTarget``).
+    public var deploymentTarget: DeploymentTarget?
+
+    /// `qemu`: booted on the builder host and checked ("test before production"), the embedded default; `none`: the
+    /// artifact is only stored.
+    public enum DeploymentTarget: String, Sendable, Equatable, Codable, CaseIterable {
+        case qemu, none
+    }
+
+    public static let defaultDeploymentTarget = DeploymentTarget.qemu
 
     public init(
         software: [SoftwareItem]? = nil, ansibleFlags: [String: Bool]? = nil, customScripts: [String]? = nil,
-        resourceAllocation: ResourceAllocation? = nil, hostname: String? = nil, fresh: Bool? = nil
+        resourceAllocation: ResourceAllocation? = nil, hostname: String? = nil, fresh: Bool? = nil, deploymentTarget: DeploymentTarget? = nil
     ) {
         self.software = software
         self.ansibleFlags = ansibleFlags
@@ -21,11 +31,12 @@ public struct BuildOptions: Sendable, Equatable, Codable {
         self.resourceAllocation = resourceAllocation
         self.hostname = hostname
         self.fresh = fresh
+        self.deploymentTarget = deploymentTarget
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case software, ansibleFlags = "ansible_flags", customScripts = "custom_scripts"
-        case resourceAllocation = "resource_allocation", hostname, fresh
+        case resourceAllocation = "resource_allocation", hostname, fresh, deploymentTarget = "deployment_target"
     }
 
     /// The keys `build_options` accepts, as the wire spells them.

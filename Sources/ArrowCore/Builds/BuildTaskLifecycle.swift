@@ -23,7 +23,10 @@ public enum BuildFailureCode: String, Sendable, Codable, CaseIterable {
     case sealFailed = "seal_failed"
     case uploadFailed = "upload_failed"
     case deployFailed = "deploy_failed"
-    case verificationFailed = "verification_failed"
+    /// The artifact booted for its checks did not answer SSH in time.
+    case bootTimeout = "boot_timeout"
+    /// The artifact booted but failed a check (the checks' results are kept with the image).
+    case verifyFailed = "verify_failed"
     case configInvalid = "config_invalid"
     /// The builder stopped heartbeating and the task ran out of attempts (osbuild-composer's error 27).
     case missingHeartbeat = "missing_heartbeat"

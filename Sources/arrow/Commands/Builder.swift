@@ -68,13 +68,17 @@ struct BuilderOptions: ParsableArguments {
     @Option(help: "A YAML or JSON file of role variables for every build (ARROW_ROLE_VARS), e.g. web_testing_downloads.") var roleVars: String?
     @Option(help: "ansible-playbook to run (ARROW_ANSIBLE_PLAYBOOK; default: on PATH).") var ansiblePlaybook: String?
     @Option(help: "Seconds each claim waits for work.") var poll = 30
+    @Option(help: "The boot test's accelerator, kvm or tcg (ARROW_VERIFY_ACCEL; default: KVM when it works, else TCG).") var verifyAccel: String?
+    @Option(help: "Seconds the boot test waits for the artifact's SSH to answer.") var bootTimeout = 600
 
     func settings(defaultWork: String, defaultCache: String) throws -> BuilderSettings {
         let env = ProcessInfo.processInfo.environment
         if let file = roleVars ?? env["ARROW_ROLE_VARS"], !FileManager.default.isReadableFile(atPath: file) {
             throw ValidationError("the role variables file \(file) cannot be read")
         }
-        return BuilderSettings(
+        let accelerator = verifyAccel ?? env["ARROW_VERIFY_ACCEL"]
+        if let accelerator, !["kvm", "tcg"].contains(accelerator) { throw ValidationError("--verify-accel is kvm or tcg") }
+        var settings = BuilderSettings(
             name: name ?? ProcessInfo.processInfo.hostName, version: ArrowVersion.current,
             deviceTypes: deviceTypes.split(separator: ",").map(String.init), buildServers: buildServers.split(separator: ",").map(String.init),
             workDirectory: workDir ?? env["ARROW_BUILDER_WORK"] ?? defaultWork,
@@ -82,6 +86,9 @@ struct BuilderOptions: ParsableArguments {
             helper: BuilderCommand.executablePath(), ansiblePlaybook: ansiblePlaybook ?? env["ARROW_ANSIBLE_PLAYBOOK"],
             rolesDirectory: rolesDir ?? env["ARROW_ROLES_DIR"] ?? FileManager.default.currentDirectoryPath + "/imaging/roles",
             roleVariables: roleVars ?? env["ARROW_ROLE_VARS"], pollSeconds: poll)
+        settings.bootTest.accelerator = accelerator
+        settings.bootTest.bootTimeout = .seconds(max(30, bootTimeout))
+        return settings
     }
 }
 

@@ -7,7 +7,7 @@ extension ArrowCommand {
     struct Image: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "VM images: inspect local files; upload, list and manage images on a server.",
-            subcommands: [Inspect.self, Upload.self, List.self, Show.self, Download.self, Versions.self, SetDefault.self, Share.self, Remove.self])
+            subcommands: [Inspect.self, Upload.self, List.self, Show.self, Download.self, ImageVerify.self, Versions.self, SetDefault.self, Share.self, Remove.self])
     }
 }
 

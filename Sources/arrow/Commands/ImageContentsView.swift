@@ -19,6 +19,20 @@ enum ImageContentsView {
             "packages: \((provenance["packages"] as? [Any])?.count ?? 0); added \(names("added").count), removed \(names("removed").count), changed \(changed.count)",
         ]
         lines += names("added").map { "  + \($0)" } + names("removed").map { "  - \($0)" } + changed.map { "  ~ \($0)" }
+        if let verification = provenance["verification"] as? [String: Any] { lines.append(verificationText(verification)) }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The boot test's result: a line, then one per check.
+    static func verificationText(_ verification: [String: Any]) -> String {
+        let checks = verification["checks"] as? [[String: Any]] ?? []
+        let seconds = (verification["boot_seconds"] as? NSNumber)?.doubleValue ?? 0
+        var lines = ["verification: \(verification["status"] as? String ?? "?") (\(verification["accelerator"] as? String ?? "?"), "
+            + "booted in \(String(format: "%.1f", seconds)) s, \(verification["verified_at"] as? String ?? ""))"]
+        for check in checks {
+            let passed = check["passed"] as? Bool == true
+            lines.append("  \(passed ? "✓" : "✗") \(check["name"] as? String ?? "?")" + (passed ? "" : ": " + (check["output"] as? String ?? "").suffix(300)))
+        }
         return lines.joined(separator: "\n")
     }
 }
