@@ -27,10 +27,12 @@ public struct ClientConfigDocument: Codable, Sendable, Equatable {
     public var users: [ImageUser]?
     /// An IANA zone name such as `Europe/Berlin`.
     public var timezone: String?
+    /// Only images whose boot test passed may become the organization's defaults ("test before production").
+    public var requireVerifiedImages: Bool?
 
     public init(
         vpnConfig: VPNConfig? = nil, networkSettings: NetworkSettings? = nil, branding: Branding? = nil,
-        defaultSoftware: [SoftwareSpec]? = nil, users: [ImageUser]? = nil, timezone: String? = nil
+        defaultSoftware: [SoftwareSpec]? = nil, users: [ImageUser]? = nil, timezone: String? = nil, requireVerifiedImages: Bool? = nil
     ) {
         self.vpnConfig = vpnConfig
         self.networkSettings = networkSettings
@@ -38,6 +40,7 @@ public struct ClientConfigDocument: Codable, Sendable, Equatable {
         self.defaultSoftware = defaultSoftware
         self.users = users
         self.timezone = timezone
+        self.requireVerifiedImages = requireVerifiedImages
     }
 
     public struct VPNConfig: Codable, Sendable, Equatable {

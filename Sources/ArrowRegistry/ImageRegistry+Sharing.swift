@@ -70,11 +70,13 @@ extension ImageRegistry {
         let images = ids.map { ImageID($0) }
         let now = clock.now()
         try await store.transaction { repos in
+            let requireVerified = try await VerificationPolicy.required(for: organization, repos)
             for image in images {
                 guard let entry = try await repos.collections.entry(image: image, organization: organization), entry.image.status == .active else {
                     throw ArrowError(.unprocessable, reason: "invalid_default",
                                      "Image \(image) is not an active image in this organization's collection")
                 }
+                if requireVerified { try await VerificationPolicy.requirePassed(image, repos) }
             }
             try await repos.collections.setDefaults(organization: organization, images, at: now)
             try await repos.audit.append(AuditEvent(

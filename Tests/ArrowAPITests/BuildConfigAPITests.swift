@@ -2,6 +2,7 @@ import ArrowAPI
 import ArrowApp
 import ArrowBuilds
 import ArrowCore
+import ArrowDatabase
 import ArrowProtocol
 import ArrowTesting
 import Foundation
@@ -104,6 +105,45 @@ import Testing
                 let bad = try await client.send(.get, "/api/vm-build/stats?window=\(window)", token: seed.alphaAdmin)
                 #expect(bad.status == .badRequest && bad.errorCode == "invalid_filter", "window=\(window)")
             }
+        }
+    }
+
+    /// `require_verified_images`: an image becomes a default only with a passed boot test; without the setting any
+    /// active image may.
+    @Test(arguments: TestBackend.allCases)
+    func anOrganizationRequiringVerificationTakesOnlyVerifiedDefaults(_ backend: TestBackend) async throws {
+        try await Harness.withApp(backend) { client, seed in
+            let alpha = seed.alpha.id.rawValue
+            var images: [String] = []
+            for name in ["passed", "failed", "never"] {
+                images.append(try #require(try await client.upload(ImageFixtures.raw(1 << 20), as: "\(name).raw", token: seed.alphaAdmin).json()["id"] as? String))
+            }
+            let trigger = try await client.send(.post, "/api/vm-build/trigger", token: seed.alphaAdmin,
+                                                json: #"{"image_id":"\#(images[2])","build_type":"vm","organization_id":"\#(alpha)","vm_name":"v"}"#)
+            let task = try #require(((try trigger.json()["tasks"] as? [[String: Any]])?.first)?["id"] as? String, "\(trigger.text)")
+            // What a builder's deployment phase stores with its artifact (the provenance's verification).
+            try await Harness.withBackends(seed) { backends in
+                for (image, status) in [(images[0], "passed"), (images[1], "failed")] {
+                    try await backends.store.repositories.imageBuilds.record(ImageBuildRecord(
+                        imageID: ImageID(image), taskID: BuildTaskID(task), organizationID: seed.alpha.id,
+                        provenance: #"{"task_id":"\#(task)","verification":{"status":"\#(status)","checks":[]}}"#, createdAt: Date()))
+                }
+            }
+            let defaults = "/api/organizations/\(alpha)/default_images"
+            let anyImage = try await client.send(.put, defaults, token: seed.alphaAdmin, json: #"{"image_ids":["\#(images[2])"]}"#)
+            #expect(anyImage.status == .ok, "without the setting, an unverified image may be a default: \(anyImage.text)")
+
+            let policy = try await client.send(.put, "/api/organizations/\(alpha)/client-config", token: seed.alphaAdmin,
+                                               json: #"{"require_verified_images":true}"#)
+            #expect(policy.status == .ok, "\(policy.text)")
+            let failed = try await client.send(.put, defaults, token: seed.alphaAdmin, json: #"{"image_ids":["\#(images[0])","\#(images[1])"]}"#)
+            #expect(failed.status == .conflict && failed.errorCode == "image_not_verified" && failed.text.contains("boot test failed"), "\(failed.text)")
+            let never = try await client.send(.put, defaults, token: seed.alphaAdmin, json: #"{"image_ids":["\#(images[2])"]}"#)
+            #expect(never.status == .conflict && never.text.contains("no boot test result"), "\(never.text)")
+            let verified = try await client.send(.put, defaults, token: seed.alphaAdmin, json: #"{"image_ids":["\#(images[0])"]}"#)
+            #expect(verified.status == .ok, "\(verified.text)")
+            let listed = try await client.send(.get, defaults, token: seed.alphaAdmin)
+            #expect((try listed.json()["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [images[0]], "a refused change leaves the defaults as they were")
         }
     }
 }

@@ -217,6 +217,7 @@ extension OpenAPIDocument {
                   sudo: {type: boolean}
                   shell: {type: string}
             timezone: {type: string}
+            require_verified_images: {type: boolean, description: Only images whose boot test passed may become defaults}
         ClientConfigView:
           type: object
           required: [organization_id, revision, config, secrets_set]

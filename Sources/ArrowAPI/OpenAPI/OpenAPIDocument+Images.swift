@@ -251,6 +251,7 @@ extension OpenAPIDocument {
             '404': {$ref: '#/components/responses/Error'}
         put:
           summary: Replace the default images with this ordered list of active images from the collection
+          description: With the organization's require_verified_images, every image needs a passed boot test (409 image_not_verified).
           requestBody:
             required: true
             content: {application/json: {schema: {type: object, required: [image_ids], properties: {image_ids: {type: array, maxItems: 50, items: {type: string}}}}}}
@@ -258,6 +259,7 @@ extension OpenAPIDocument {
             '200': {description: Images, content: {application/json: {schema: {$ref: '#/components/schemas/ImageList'}}}}
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
             '422': {$ref: '#/components/responses/Error'}
         delete:
           summary: Clear the default images

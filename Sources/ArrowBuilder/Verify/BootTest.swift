@@ -78,7 +78,10 @@ public struct BootTest: Sendable {
         // Up: SSH answers (cloud-init made the user), or the VM ended, or KVM failed, or time ran out.
         var up = false
         while !up {
-            if await state.kvmFailure, fallBack { return nil }
+            if await state.kvmFailure {
+                if fallBack { return nil }
+                throw BuildFailure(.deployFailed, "KVM failed on this host (see deploy.log for QEMU's report); try TCG", log: "deploy")
+            }
             if ContinuousClock.now - started > settings.bootTimeout {
                 await log("console (last lines):\n" + Self.tail(of: console))
                 throw BuildFailure(.bootTimeout, "SSH did not answer within \(settings.bootTimeout) of starting the VM (\(accelerator))", log: "deploy")
