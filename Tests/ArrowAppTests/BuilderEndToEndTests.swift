@@ -1,3 +1,4 @@
+import ArrowBuilder
 import ArrowTesting
 import Foundation
 import Testing
@@ -15,6 +16,10 @@ import Testing
         let image: String
         let builderToken: String
         let organization: String
+        /// Serves the stand-in NetBird repository the install_vpn role installs from.
+        let files: StaticFileServer
+        /// The builder host's role variables (the local repository needs no signing key).
+        var roleVariables: String { installation.dataDir + "/role-vars.yml" }
         var env: [String: String] { ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token] }
 
         /// Starts a server, configures the organization and uploads the base image.
@@ -26,8 +31,12 @@ import Testing
             let env = ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token]
             let me = try JSONSerialization.jsonObject(with: await HTTP.send("GET", "\(installation.base)/api/me", token: installation.token)?.2 ?? Data()) as? [String: Any]
             let org = try #require((me?["organization"] as? [String: Any])?["id"] as? String)
+            try FileManager.default.createDirectory(atPath: installation.dataDir + "/served", withIntermediateDirectories: true)
+            try await LocalAptRepository.make(in: installation.dataDir + "/served", runner: SubprocessRunner())
+            let files = try await StaticFileServer.start(directory: installation.dataDir + "/served")
+            try "netbird_repository_trusted: true\n".write(toFile: installation.dataDir + "/role-vars.yml", atomically: true, encoding: .utf8)
             let config = #"""
-            {"vpn_config":{"management_url":"https://netbird.example.org","setup_key":"\#(setupKey)"},
+            {"vpn_config":{"management_url":"https://netbird.example.org","setup_key":"\#(setupKey)","package_repository":"\#(files.url)/ ./"},
              "users":[{"name":"operator","ssh_authorized_keys":["\#(key)"],"sudo":true}],
              "branding":{"motd":"Welcome to the Arrow lab","issue":"Arrow lab image","login_banner":"Authorized use only"},
              "timezone":"Europe/Berlin"}
@@ -40,7 +49,7 @@ import Testing
             let account = await HTTP.send("POST", "\(installation.base)/api/organizations/\(org)/service-accounts", token: installation.token,
                                           json: #"{"name":"e2e-builder"}"#)
             let token = try #require((try JSONSerialization.jsonObject(with: account?.2 ?? Data()) as? [String: Any])?["token"] as? String)
-            return World(installation: installation, server: server, image: image, builderToken: token, organization: org)
+            return World(installation: installation, server: server, image: image, builderToken: token, organization: org, files: files)
         }
 
         func trigger(_ options: String, vmName: String) throws -> String {
@@ -61,7 +70,8 @@ import Testing
         }
 
         func builderEnvironment() throws -> [String: String] {
-            ["ARROW_API": installation.base, "ARROW_TOKEN": builderToken, "ARROW_ANSIBLE_PLAYBOOK": try Self.ansiblePlaybook()]
+            ["ARROW_API": installation.base, "ARROW_TOKEN": builderToken, "ARROW_ANSIBLE_PLAYBOOK": try Self.ansiblePlaybook(),
+             "ARROW_ROLE_VARS": roleVariables]
         }
 
         /// scripts/lib/deps.sh's ensure_ansible, passed in by scripts/test.sh.
@@ -78,7 +88,7 @@ import Testing
     @Test func aBuildCustomizesSealsAndStoresTheImage() async throws {
         let world = try await World.make()
         defer { _ = try? world.server.terminate() }
-        let options = #"{"software":[{"name":"nmap","ansible_role":"security-tools"},{"name":"curl"}],"ansible_flags":{"harden_ssh":true,"apply_branding":true},"resource_allocation":{"disk_gb":3}}"#
+        let options = #"{"software":[{"name":"nmap","ansible_role":"security-tools"},{"name":"curl"}],"ansible_flags":{"harden_ssh":true,"apply_branding":true,"install_vpn":true},"resource_allocation":{"disk_gb":3}}"#
         let taskID = try world.trigger(options, vmName: "lab-01")
         let (status, output) = try world.runBuilder()
         #expect(status == 0, "\(output.suffix(4000))")
@@ -113,8 +123,11 @@ import Testing
             #expect((machineID[.size] as? NSNumber)?.intValue == 0, "machine-id empty, not deleted")
             let hostKeys = try FileManager.default.contentsOfDirectory(atPath: root + "/etc/ssh").filter { $0.hasPrefix("ssh_host_") }
             #expect(hostKeys.isEmpty, "SSH host keys left: \(hostKeys)")
-            #expect(!FileManager.default.fileExists(atPath: root + "/etc/netbird") && !FileManager.default.fileExists(atPath: root + "/var/lib/netbird/config.json"))
+            #expect(!FileManager.default.fileExists(atPath: root + "/etc/netbird/config.json") && !FileManager.default.fileExists(atPath: root + "/var/lib/netbird"),
+                    "no NetBird identity in the image (the stand-in package made one)")
             #expect(!FileManager.default.fileExists(atPath: root + "/usr/sbin/policy-rc.d"))
+            #expect(FileManager.default.fileExists(atPath: root + "/etc/systemd/system/arrow-netbird-enroll.service"), "the first-boot unit")
+            #expect(!FileManager.default.fileExists(atPath: root + "/etc/arrow/netbird-setup-key"), "no setup key in the image")
             let everything = try Self.grep(Self.setupKey, under: root + "/etc")
             #expect(everything.isEmpty, "the setup key is in the image: \(everything)")
         }
@@ -138,9 +151,18 @@ import Testing
         let checks = (verification["checks"] as? [[String: Any]] ?? [])
         #expect(verification["status"] as? String == "passed", "\(checks.filter { $0["passed"] as? Bool != true })")
         let names = checks.compactMap { $0["name"] as? String }
-        for expected in ["systemd reached running", "host name is lab-01", "nmap --version", "package curl installed", "sshd is hardened"] {
+        for expected in ["systemd reached running", "host name is lab-01", "nmap --version", "package curl installed", "sshd is hardened",
+                         "NetBird enrolled at first boot", "the setup key was consumed"] {
             #expect(names.contains(expected), "check \(expected) ran: \(names)")
         }
+        // Inside the VM, the first-boot unit ran `netbird up` with the delivered key (the stand-in records its
+        // arguments, the key only as a hash) and removed the key file.
+        let enrolled = checks.first { $0["name"] as? String == "NetBird enrolled at first boot" }?["output"] as? String ?? ""
+        let peer = "lab-01-" + taskID.prefix(8).lowercased()
+        #expect(enrolled.contains("up --setup-key-file /etc/arrow/netbird-setup-key --management-url https://netbird.example.org --hostname \(peer)"),
+                "\(enrolled)")
+        #expect(enrolled.contains("key-sha256 \(Self.sha256Prefix(Self.setupKey + "\n"))"), "the delivered key reached netbird up: \(enrolled)")
+        #expect(!(contents.map { String(decoding: $0.2, as: UTF8.self) } ?? "").contains(Self.setupKey), "the setup key is in the image's record")
         let show = try ArrowProcess.run(["image", "show", artifact], environment: world.env)
         #expect(show.1.contains("verification: passed"), "\(show.1.suffix(1500))")
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
@@ -212,6 +234,11 @@ import Testing
         let task = try await world.task(taskID)
         #expect(task["status"] as? String == "succeeded" && task["attempt"] as? Int == 2, "\(task)")
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
+    }
+
+    static func sha256Prefix(_ text: String) -> String {
+        (try? ArtifactInspection.run("sh", ["-c", "printf %s \"$1\" | sha256sum | cut -c1-16", "sha", text]))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
 
     static func download(_ image: String, world: World, to path: String) async throws {

@@ -36,14 +36,16 @@ public struct BootTest: Sendable {
 
     public static let user = "arrow-verify"
 
-    public func run(image: String, checks: [VerificationCheck]) async throws -> ImageVerification {
+    /// `files`: written by cloud-init at first boot (a NetBird setup key, say); they live only in the seed, which is
+    /// removed with everything else.
+    public func run(image: String, checks: [VerificationCheck], files: [NoCloudSeed.File] = []) async throws -> ImageVerification {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let absolute = image.hasPrefix("/") ? image : FileManager.default.currentDirectoryPath + "/" + image
         try await tool(Command("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", absolute, "--", work + "/overlay.qcow2"]))
         try await tool(Command("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", Self.user, "-f", work + "/key"]))
         let publicKey = try String(contentsOfFile: work + "/key.pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        try await NoCloudSeed(userData: NoCloudSeed.verificationUser(publicKey: publicKey), instanceID: "arrow-verify-\(UUID().uuidString)")
+        try await NoCloudSeed(userData: NoCloudSeed.verificationUser(publicKey: publicKey, files: files), instanceID: "arrow-verify-\(UUID().uuidString)")
             .write(to: work + "/seed.iso", runner: runner)
 
         let accelerators = settings.accelerator.map { [$0] } ?? (Self.kvmOpens() ? ["kvm", "tcg"] : ["tcg"])

@@ -2,7 +2,7 @@ import Foundation
 
 /// A cloud-init NoCloud seed: an ISO 9660 volume labelled `cidata` holding `user-data` and `meta-data`
 /// (cloud-init's documented layout), made with genisoimage.
-struct NoCloudSeed {
+public struct NoCloudSeed {
     var userData: String
     var instanceID: String
 
@@ -21,14 +21,29 @@ struct NoCloudSeed {
         }
     }
 
-    /// The boot test's user-data: a one-time user with a one-time key and password-less sudo, nothing else changed.
-    /// JSON is YAML, so the key needs no escaping.
-    static func verificationUser(publicKey: String) -> String {
+    /// A file cloud-init writes at first boot (`write_files`), root's only: how a secret such as a NetBird setup key
+    /// reaches a machine without ever being in its image.
+    public struct File: Sendable, Equatable {
+        public var path: String
+        public var content: String
+
+        public init(path: String, content: String) {
+            self.path = path
+            self.content = content
+        }
+    }
+
+    /// The boot test's user-data: a one-time user with a one-time key and password-less sudo, and `files`; nothing
+    /// else changed. JSON is YAML, so no value needs escaping.
+    static func verificationUser(publicKey: String, files: [File] = []) -> String {
         let user: [String: Any] = [
             "name": BootTest.user, "sudo": "ALL=(ALL) NOPASSWD:ALL", "shell": "/bin/sh", "lock_passwd": true,
             "ssh_authorized_keys": [publicKey],
         ]
-        let document: [String: Any] = ["users": [user], "preserve_hostname": true, "ssh_pwauth": false]
+        var document: [String: Any] = ["users": [user], "preserve_hostname": true, "ssh_pwauth": false]
+        if !files.isEmpty {
+            document["write_files"] = files.map { ["path": $0.path, "content": $0.content, "permissions": "0600", "owner": "root:root"] }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
         return "#cloud-config\n" + String(decoding: data, as: UTF8.self) + "\n"
     }
