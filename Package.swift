@@ -148,13 +148,14 @@ let package = Package(
         .target(
             name: "ArrowTesting",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry",
+                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry", "ArrowProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
+            exclude: ["Resources"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -175,7 +176,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol", "ArrowClient"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol", "ArrowClient", "ArrowTesting",
+                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                      .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowBuildsTests",
             dependencies: [

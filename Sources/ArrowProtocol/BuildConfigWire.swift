@@ -50,13 +50,24 @@ public struct ClientConfigDocument: Codable, Sendable, Equatable {
         public var setupKey: String?
         /// The NetBird package repository the `install_vpn` role installs the client from.
         public var packageRepository: String?
+        /// Groups (by name) a deployed machine joins: resolved to ids for each one-off key.
         public var groups: [String]?
+        /// The NetBird management REST API (e.g. `https://api.netbird.io`). With ``apiToken``, every deployment gets
+        /// its own one-off setup key with a short expiry, instead of ``setupKey``.
+        public var apiUrl: String?
+        /// *Secret.* A personal access token (`nbp_…`) for the management API.
+        public var apiToken: String?
 
-        public init(managementUrl: String? = nil, setupKey: String? = nil, packageRepository: String? = nil, groups: [String]? = nil) {
+        public init(
+            managementUrl: String? = nil, setupKey: String? = nil, packageRepository: String? = nil, groups: [String]? = nil,
+            apiUrl: String? = nil, apiToken: String? = nil
+        ) {
             self.managementUrl = managementUrl
             self.setupKey = setupKey
             self.packageRepository = packageRepository
             self.groups = groups
+            self.apiUrl = apiUrl
+            self.apiToken = apiToken
         }
     }
 

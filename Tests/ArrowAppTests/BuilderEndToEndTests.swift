@@ -9,6 +9,8 @@ import Testing
 @Suite(.serialized) struct BuilderEndToEndTests {
     static let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl operator@arrow.test"
     static let setupKey = "NB-E2E-PLANTED-SETUP-KEY-41d7"
+    /// The NetBird PAT the fake management API accepts (planted: it must appear in no log, output or record).
+    static let netbirdToken = "nbp_E2EPLANTEDPAT" + String(repeating: "7", count: 23)
 
     struct World {
         let installation: TestInstallation
@@ -18,6 +20,8 @@ import Testing
         let organization: String
         /// Serves the stand-in NetBird repository the install_vpn role installs from.
         let files: StaticFileServer
+        /// The NetBird management API; a test VM reaches it as 10.0.2.2 (QEMU's user-mode network's host).
+        let netbird: FakeNetBird
         /// The builder host's role variables (the local repository needs no signing key).
         var roleVariables: String { installation.dataDir + "/role-vars.yml" }
         var env: [String: String] { ["ARROW_API": installation.base, "ARROW_TOKEN": installation.token] }
@@ -35,8 +39,10 @@ import Testing
             try await LocalAptRepository.make(in: installation.dataDir + "/served", runner: SubprocessRunner())
             let files = try await StaticFileServer.start(directory: installation.dataDir + "/served")
             try "netbird_repository_trusted: true\n".write(toFile: installation.dataDir + "/role-vars.yml", atomically: true, encoding: .utf8)
+            let netbird = try await FakeNetBird.start(token: netbirdToken, groups: ["builds", "lab"])
             let config = #"""
-            {"vpn_config":{"management_url":"https://netbird.example.org","setup_key":"\#(setupKey)","package_repository":"\#(files.url)/ ./"},
+            {"vpn_config":{"management_url":"http://10.0.2.2:\#(netbird.port)","setup_key":"\#(setupKey)","package_repository":"\#(files.url)/ ./",
+                           "api_url":"\#(netbird.url)","api_token":"\#(netbirdToken)","groups":["builds"]},
              "users":[{"name":"operator","ssh_authorized_keys":["\#(key)"],"sudo":true}],
              "branding":{"motd":"Welcome to the Arrow lab","issue":"Arrow lab image","login_banner":"Authorized use only"},
              "timezone":"Europe/Berlin"}
@@ -49,7 +55,7 @@ import Testing
             let account = await HTTP.send("POST", "\(installation.base)/api/organizations/\(org)/service-accounts", token: installation.token,
                                           json: #"{"name":"e2e-builder"}"#)
             let token = try #require((try JSONSerialization.jsonObject(with: account?.2 ?? Data()) as? [String: Any])?["token"] as? String)
-            return World(installation: installation, server: server, image: image, builderToken: token, organization: org, files: files)
+            return World(installation: installation, server: server, image: image, builderToken: token, organization: org, files: files, netbird: netbird)
         }
 
         func trigger(_ options: String, vmName: String) throws -> String {
@@ -159,9 +165,21 @@ import Testing
         // arguments, the key only as a hash) and removed the key file.
         let enrolled = checks.first { $0["name"] as? String == "NetBird enrolled at first boot" }?["output"] as? String ?? ""
         let peer = "lab-01-" + taskID.prefix(8).lowercased()
-        #expect(enrolled.contains("up --setup-key-file /etc/arrow/netbird-setup-key --management-url https://netbird.example.org --hostname \(peer)"),
+        #expect(enrolled.contains("up --setup-key-file /etc/arrow/netbird-setup-key --management-url http://10.0.2.2:\(world.netbird.port) --hostname \(peer)"),
                 "\(enrolled)")
-        #expect(enrolled.contains("key-sha256 \(Self.sha256Prefix(Self.setupKey + "\n"))"), "the delivered key reached netbird up: \(enrolled)")
+        // The management API: one one-off key for this deployment, with the group's id; the peer it registered was
+        // found, then deleted (the test VM is gone) and the key revoked; every request as NetBird publishes them.
+        let keys = world.netbird.keys
+        #expect(keys.count == 1 && keys.first?.type == "one-off" && keys.first?.groups == [world.netbird.groupID("builds") ?? "?"] && keys.first?.revoked == true,
+                "\(keys.map { ($0.type, $0.groups, $0.revoked) })")
+        #expect(enrolled.contains("key-sha256 \(Self.sha256Prefix((keys.first?.key ?? "") + "\n"))"), "the one-off key reached netbird up: \(enrolled)")
+        #expect(world.netbird.peers.isEmpty && world.netbird.requests.contains("GET /api/peers?name=\(peer)"), "\(world.netbird.requests)")
+        #expect(world.netbird.violations.isEmpty, "\(world.netbird.violations)")
+        #expect(names.contains("NetBird peer registered"))
+        let deployLog = try ArrowProcess.run(["build", "logs", taskID, "--file", "deploy"], environment: world.env).1
+        for secret in [Self.netbirdToken, keys.first?.key ?? "-"] {
+            #expect(!output.contains(secret) && !deployLog.contains(secret), "a NetBird secret reached the builder's output or deploy.log")
+        }
         #expect(!(contents.map { String(decoding: $0.2, as: UTF8.self) } ?? "").contains(Self.setupKey), "the setup key is in the image's record")
         let show = try ArrowProcess.run(["image", "show", artifact], environment: world.env)
         #expect(show.1.contains("verification: passed"), "\(show.1.suffix(1500))")

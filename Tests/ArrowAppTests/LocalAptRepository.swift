@@ -23,6 +23,13 @@ enum LocalAptRepository {
         if [ ! -s "$key" ] || [ -z "$url" ] || [ -z "$name" ]; then
           echo "netbird stand-in: up needs --setup-key-file, --management-url and --hostname" >&2; exit 1
         fi
+        # The real client registers with the management service using the key; the stand-in asks the test's fake.
+        python3 - "$url" "$key" "$name" <<'PY' || { echo "netbird stand-in: the management service refused the key" >&2; exit 1; }
+    import json, sys, urllib.request
+    url, key, name = sys.argv[1:]
+    body = json.dumps({"setup_key": open(key).read().strip(), "hostname": name}).encode()
+    urllib.request.urlopen(urllib.request.Request(url.rstrip("/") + "/test/join", data=body, headers={"Content-Type": "application/json"}), timeout=20)
+    PY
         mkdir -p "$state" /etc/netbird
         echo "up --setup-key-file $key --management-url $url --hostname $name" > "$state/up-args"
         echo "key-sha256 $(sha256sum < "$key" | cut -c1-16)" >> "$state/up-args"

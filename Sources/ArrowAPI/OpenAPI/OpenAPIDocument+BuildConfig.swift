@@ -181,6 +181,8 @@ extension OpenAPIDocument {
                 setup_key: {type: string, description: Secret, write-only}
                 package_repository: {type: string}
                 groups: {type: array, items: {type: string}}
+                api_url: {type: string, description: The NetBird management REST API; with api_token each deployment gets a one-off setup key}
+                api_token: {type: string, description: 'Secret, write-only; a NetBird personal access token'}
             network_settings:
               type: object
               additionalProperties: false

@@ -131,7 +131,7 @@ extension OpenAPIDocument {
         Phase: {type: string, enum: [preparation, customization, finalization, deployment]}
         FailureCode:
           type: string
-          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, boot_timeout, verify_failed, config_invalid, missing_heartbeat, internal_error]
+          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, boot_timeout, verify_failed, vpn_enroll_failed, config_invalid, missing_heartbeat, internal_error]
         ImagingTrigger:
           type: object
           required: [request_id, device_type, images, organization, client, timestamp]

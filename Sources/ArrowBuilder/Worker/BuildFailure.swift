@@ -18,6 +18,7 @@ public struct BuildFailure: Error, Equatable, CustomStringConvertible {
         case deployFailed = "deploy_failed"
         case bootTimeout = "boot_timeout"
         case verifyFailed = "verify_failed"
+        case vpnEnrollFailed = "vpn_enroll_failed"
         case apiTimeout = "api_timeout"
         case configInvalid = "config_invalid"
         case internalError = "internal_error"

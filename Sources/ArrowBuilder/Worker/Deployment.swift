@@ -17,20 +17,35 @@ struct Deployment {
             await say("deployment target \(image.deploymentTarget ?? "none"): the artifact is stored, nothing is booted")
             return nil
         }
-        let enrollment = Enrollment.files(image: image, client: prepared.client)
+        let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
         var checks = try VerificationPlan.checks(hostname: image.hostname, software: image.software, flags: image.ansibleFlags,
                                                  rolesDirectory: run.settings.rolesDirectory)
-        if !enrollment.isEmpty {
+        var secrets = prepared.client.secrets
+        if let enrollment {
+            if let key = enrollment.key?.key { secrets.append(key); await log.redact([key]) }
             checks += Enrollment.checks
-            await say("NetBird: the setup key goes to the VM through cloud-init at first boot, as \(Enrollment.peerName(image))")
+            await say("NetBird: " + (enrollment.key.map { "one-off setup key \($0.id) made; " } ?? "")
+                + "the key goes to the VM through cloud-init at first boot, as \(enrollment.peerName)")
         }
         await say("boot test: \(checks.count) checks")
-        var verification = try await BootTest(runner: run.runner, work: workspace.root + "/boot", settings: run.settings.bootTest, log: say)
-            .run(image: workspace.artifact, checks: checks, files: enrollment)
-        // The results are kept with the image: no check's output may carry the organization's secrets.
-        let secrets = ([prepared.client.vpnConfig?.setupKey] + (prepared.client.users ?? []).map(\.passwordHash)).compactMap { $0 }.filter { $0.count >= 6 }
+        var verification: ImageVerification
+        do {
+            verification = try await BootTest(runner: run.runner, work: workspace.root + "/boot", settings: run.settings.bootTest, log: say)
+                .run(image: workspace.artifact, checks: checks, files: enrollment?.files ?? [])
+        } catch {
+            _ = await enrollment?.finish(keepPeer: false, log: say)
+            throw error
+        }
+        // The local target's VM is gone after its test: its peer goes too.
+        if let registered = await enrollment?.finish(keepPeer: false, log: say) {
+            verification.checks.append(registered)
+            if !registered.passed { verification.status = .failed }
+        }
+        // The results are kept with the image: no check's output may carry a secret.
         for index in verification.checks.indices {
-            for secret in secrets { verification.checks[index].output = verification.checks[index].output.replacingOccurrences(of: secret, with: "[redacted]") }
+            for secret in secrets where secret.count >= 6 {
+                verification.checks[index].output = verification.checks[index].output.replacingOccurrences(of: secret, with: "[redacted]")
+            }
         }
         let failed = verification.checks.filter { !$0.passed }.map(\.name)
         await say("verification \(verification.status.rawValue) (\(verification.accelerator), booted in \(String(format: "%.1f", verification.bootSeconds)) s)"

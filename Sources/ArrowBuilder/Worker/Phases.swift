@@ -28,7 +28,7 @@ struct Preparation {
         } catch {
             throw BuildFailure(.apiTimeout, "reading the build configuration: \(error)", log: "download")
         }
-        await log.redact([client.config.vpnConfig?.setupKey].compactMap { $0 } + (client.config.users ?? []).compactMap(\.passwordHash))
+        await log.redact(client.config.secrets)
         let base = image.baseImage
         await log.line(.download, "base image \(base.name) (\(base.format), \(ImageCache.mebibytes(base.size)), sha256 \(base.sha256))")
         await log.line(.download, "software: \(image.software.map(\.name).joined(separator: ", ")); flags: "

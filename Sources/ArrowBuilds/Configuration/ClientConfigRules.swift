@@ -17,6 +17,10 @@ enum ClientConfigRules {
             if document.vpnConfig == nil, value == nil { return }
             document.vpnConfig = document.vpnConfig ?? .init()
             document.vpnConfig?.setupKey = value
+        }), SecretField(path: "vpn_config.api_token", get: { $0.vpnConfig?.apiToken }, set: { document, value in
+            if document.vpnConfig == nil, value == nil { return }
+            document.vpnConfig = document.vpnConfig ?? .init()
+            document.vpnConfig?.apiToken = value
         })]
         for user in document.users ?? [] {
             let name = user.name
@@ -71,6 +75,10 @@ enum ClientConfigRules {
         if let vpn = document.vpnConfig {
             if let url = vpn.managementUrl { try httpURL(url, "vpn_config.management_url") }
             if let url = vpn.packageRepository { try httpURL(url, "vpn_config.package_repository") }
+            if let url = vpn.apiUrl { try httpURL(url, "vpn_config.api_url") }
+            if let token = vpn.apiToken, token.count > 256 || token.contains(where: { $0.isNewline || $0 == " " }) {
+                throw invalid("vpn_config.api_token: at most 256 characters, no spaces")
+            }
             if let key = vpn.setupKey, key.count > 256 || key.contains(where: \.isNewline) {
                 throw invalid("vpn_config.setup_key: at most 256 characters on one line")
             }

@@ -66,7 +66,7 @@ extension ClientConfigDocument {
     /// Every field set, for the unknown-key check and the API documentation.
     static let fullExample = ClientConfigDocument(
         vpnConfig: .init(managementUrl: "https://netbird.example.org", setupKey: "(secret)", packageRepository: "https://pkgs.netbird.io/debian",
-                         groups: ["builds"]),
+                         groups: ["builds"], apiUrl: "https://api.netbird.io", apiToken: "(secret)"),
         networkSettings: .init(hostname: "lab-01", domain: "example.org", interface: "eth0", mode: "static", address: "10.0.0.5/24",
                                gateway: "10.0.0.1", dns: ["10.0.0.1"]),
         branding: .init(organizationName: "Example", motd: "Welcome", issue: "Example", loginBanner: "Authorized use only",

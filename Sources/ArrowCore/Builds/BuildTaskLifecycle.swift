@@ -27,6 +27,8 @@ public enum BuildFailureCode: String, Sendable, Codable, CaseIterable {
     case bootTimeout = "boot_timeout"
     /// The artifact booted but failed a check (the checks' results are kept with the image).
     case verifyFailed = "verify_failed"
+    /// The NetBird management API refused or failed what enrollment needed (groups, a setup key).
+    case vpnEnrollFailed = "vpn_enroll_failed"
     case configInvalid = "config_invalid"
     /// The builder stopped heartbeating and the task ran out of attempts (osbuild-composer's error 27).
     case missingHeartbeat = "missing_heartbeat"
