@@ -41,7 +41,6 @@ public final class FakeGitHub: Sendable {
 
     /// Starts on `port` (0: any free port) and returns once it listens.
     public static func start(token: String?, port: Int = 0, script: [Answer] = []) async throws -> FakeGitHub {
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
         let box = Mutex<FakeGitHub?>(nil)
         let router = Router()
         router.post("/repos/:owner/:repo/dispatches") { request, context -> Response in
@@ -49,13 +48,7 @@ public final class FakeGitHub: Sendable {
             return await fake.handle(request, context: context)
         }
         router.on("**", method: .get) { _, _ in Response(status: .notFound) }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "fake-github", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var bound = 0
-        for await value in stream { bound = value; break }
+        let (bound, running) = await LoopbackServer.start(router, label: "fake-github", port: port)
         let fake = FakeGitHub(port: bound, token: token, script: script)
         box.withLock { $0 = fake }
         fake.task.withLock { $0 = running }

@@ -63,20 +63,13 @@ public final class FakeNetBird: Sendable {
     public static func start(token: String, groups: [String]) async throws -> FakeNetBird {
         let schemaFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/netbird-api-subset.json")
         let document = try Data(contentsOf: schemaFile)
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
         let box = Mutex<FakeNetBird?>(nil)
         let router = Router()
         router.on("**", method: .get) { request, _ in await box.withLock { $0 }!.handle(request) }
         router.on("**", method: .post) { request, _ in await box.withLock { $0 }!.handle(request) }
         router.on("**", method: .put) { request, _ in await box.withLock { $0 }!.handle(request) }
         router.on("**", method: .delete) { request, _ in await box.withLock { $0 }!.handle(request) }
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "fake-netbird", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var bound = 0
-        for await value in stream { bound = value; break }
+        let (bound, running) = await LoopbackServer.start(router, label: "fake-netbird")
         let fake = FakeNetBird(port: bound, token: token, schemaDocument: document)
         fake.state.withLock { state in for name in groups { state.groups["grp-" + UUID().uuidString.prefix(8).lowercased()] = name } }
         box.withLock { $0 = fake }

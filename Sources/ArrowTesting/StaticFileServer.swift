@@ -12,16 +12,9 @@ public final class StaticFileServer: Sendable {
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public static func start(directory: String) async throws -> StaticFileServer {
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
         let router = Router()
         router.middlewares.add(FileMiddleware(directory, searchForIndexHtml: false))
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "static-files", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var bound = 0
-        for await value in stream { bound = value; break }
+        let (bound, running) = await LoopbackServer.start(router, label: "static-files")
         return StaticFileServer(port: bound, task: running)
     }
 

@@ -17,9 +17,10 @@ struct Deployment {
             await say("deployment target \(image.deploymentTarget ?? "none"): the artifact is stored, nothing is booted")
             return nil
         }
-        let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
         var checks = try VerificationPlan.checks(hostname: image.hostname, software: image.software, flags: image.ansibleFlags,
                                                  rolesDirectory: run.settings.rolesDirectory)
+        // From here to the boot test's end, a key made for this deployment is revoked on every path.
+        let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
         var secrets = prepared.client.secrets
         if let enrollment {
             if let key = enrollment.key?.key { secrets.append(key); await log.redact([key]) }
