@@ -203,6 +203,28 @@ public struct ImageConfigDocument: Codable, Sendable, Equatable {
     /// Where the artifact goes after the build: `qemu` (booted on the builder host and checked, the default) or
     /// `none`. Not part of the configuration hash: it does not change the image.
     public var deploymentTarget: String?
+    /// The artifact an earlier attempt of this task stored (its finalization completed), when this attempt resumes at
+    /// deployment: it is deployed, not built again. Not part of the configuration hash.
+    public var storedArtifact: StoredArtifact?
+
+    public struct StoredArtifact: Codable, Sendable, Equatable {
+        public var imageId: String
+        public var size: Int64
+        public var sha256: String
+        public var downloadUrl: String
+        public var downloadHeaders: [String: String]
+        /// What the attempt that stored it reported (its verification, if any, is replaced by this attempt's).
+        public var provenance: BuildProvenance
+
+        public init(imageId: String, size: Int64, sha256: String, downloadUrl: String, downloadHeaders: [String: String], provenance: BuildProvenance) {
+            self.imageId = imageId
+            self.size = size
+            self.sha256 = sha256
+            self.downloadUrl = downloadUrl
+            self.downloadHeaders = downloadHeaders
+            self.provenance = provenance
+        }
+    }
 
     public init(
         taskId: String, attempt: Int, organizationId: String, imageId: String, baseImage: BaseImage, software: [SoftwareSpec],

@@ -40,6 +40,23 @@ extension BuilderEndToEndTests {
         #expect(deploy.contains("check FAILED: no-such-tool is installed"), "\(deploy.suffix(2000))")
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
         #expect(!Self.qemuRunning(under: world.installation.dataDir), "the test VM was left running")
+
+        // The check fixed, a retry resumes at deployment: the stored artifact is deployed again, not rebuilt.
+        try #"{"each_software": {"name": "{software} is installed", "command": ["true"]}}"#
+            .write(toFile: roles + "/impossible/meta/arrow-checks.json", atomically: true, encoding: .utf8)
+        let retry = try ArrowProcess.run(["build", "retry", taskID], environment: world.env)
+        #expect(retry.0 == 0, "\(retry.2)")
+        let (again, againOutput) = try world.runBuilder(roles: roles)
+        #expect(again == 0, "\(againOutput.suffix(3000))")
+        let retried = try await world.task(taskID)
+        #expect(retried["status"] as? String == "succeeded" && retried["attempt"] as? Int == 2, "\(retried)")
+        #expect(retried["artifact_image_id"] as? String == artifact, "the artifact the first attempt stored, not a new one")
+        #expect(againOutput.contains("resuming at deployment with artifact \(artifact)") && !againOutput.contains("converting the base image"),
+                "\(againOutput.suffix(3000))")
+        let after = await HTTP.send("GET", "\(world.installation.base)/api/vm_images/\(artifact)/contents", token: world.installation.token)
+        let redone = try #require(try JSONSerialization.jsonObject(with: after?.2 ?? Data()) as? [String: Any])
+        #expect((redone["verification"] as? [String: Any])?["status"] as? String == "passed", "the new verification replaced the failed one")
+        #expect(Mounts.clean() && !Self.qemuRunning(under: world.installation.dataDir))
     }
 
     /// A qemu-system process whose command line names `directory`.

@@ -74,6 +74,15 @@ struct BuildRun {
         if start == .preparation { try await keeper.enter(Phase.preparation.rawValue, progress: 5) }
         let prepared = try await timed("preparation") { try await Preparation(run: self, log: log, workspace: workspace).run() }
 
+        // Deployment's checkpoint is the artifact an earlier attempt stored: it is deployed, not built again.
+        if start == .deployment, let stored = prepared.image.storedArtifact, let path = prepared.storedArtifactPath {
+            await log.line(.summary, "resuming at deployment with artifact \(stored.imageId), stored by an earlier attempt (checkpoint)")
+            var provenance = stored.provenance
+            provenance.verification = nil
+            return try await deploy(artifact: (stored.imageId, stored.size, stored.sha256), path: path, provenance: provenance, prepared: prepared,
+                                    workspace: workspace, log: log, keeper: keeper, timings: timings)
+        }
+
         // Customization: its checkpoint is the customized disk of this configuration in the task's work directory.
         let customization = Customization(run: self, log: log, workspace: workspace, prepared: prepared) { percent in
             try? await keeper.enter(Phase.customization.rawValue, progress: percent)
@@ -92,33 +101,44 @@ struct BuildRun {
             try? await keeper.enter(Phase.finalization.rawValue, progress: percent)
         }
         let (receipt, provenance) = try await timed("finalization") { try await finalization.run(timings: timings) }
+        return try await deploy(artifact: (receipt.imageId, receipt.size, receipt.sha256), path: workspace.artifact, provenance: provenance,
+                                prepared: prepared, workspace: workspace, log: log, keeper: keeper, timings: timings)
+    }
+
+    /// Phase 4 and the final report: a failure here still reports the stored artifact and its provenance.
+    func deploy(
+        artifact: (imageId: String, size: Int64, sha256: String), path: String, provenance: BuildProvenance, prepared: Prepared,
+        workspace: Workspace, log: TaskLog, keeper: LeaseKeeper, timings: [String: Double]
+    ) async throws -> String {
         var complete = provenance
+        var timings = timings
         try await keeper.enter(Phase.deployment.rawValue, progress: 94)
+        let started = ContinuousClock.now
         do {
-            complete.verification = try await timed("deployment") {
-                try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run()
-            }
+            complete.verification = try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run(artifact: path)
+            timings["deployment"] = (ContinuousClock.now - started).seconds
             complete.phaseSeconds = timings
             if let verification = complete.verification, verification.status == .failed {
                 let failed = verification.checks.filter { !$0.passed }.map(\.name)
-                throw BuildFailure(.verifyFailed, "artifact \(receipt.imageId) failed \(failed.count) of \(verification.checks.count) checks: "
+                throw BuildFailure(.verifyFailed, "artifact \(artifact.imageId) failed \(failed.count) of \(verification.checks.count) checks: "
                     + failed.joined(separator: ", "), log: "deploy")
             }
         } catch var failure as BuildFailure {
+            timings["deployment"] = (ContinuousClock.now - started).seconds
             complete.phaseSeconds = timings
-            failure.artifactImageId = receipt.imageId
+            failure.artifactImageId = artifact.imageId
             failure.provenance = complete
             throw failure
         }
-        var report = TaskStatusReport(taskId: task.id, attempt: lease.attempt, leaseToken: lease.token, event: .succeeded,
-                                      artifactImageId: receipt.imageId)
+        var report = TaskStatusReport(taskId: claim.task.id, attempt: lease.attempt, leaseToken: lease.token, event: .succeeded,
+                                      artifactImageId: artifact.imageId)
         report.provenance = complete
-        await log.line(.summary, "artifact \(receipt.imageId) (\(receipt.size) bytes, sha256 \(receipt.sha256)); "
+        await log.line(.summary, "artifact \(artifact.imageId) (\(artifact.size) bytes, sha256 \(artifact.sha256)); "
             + "\(complete.added.count) packages added, \(complete.removed.count) removed, \(complete.changed.count) changed")
         await log.close()
         _ = try await keeper.report(report)
         workspace.clean()
-        return receipt.imageId
+        return artifact.imageId
     }
 
     enum Phase: String, Comparable {

@@ -10,7 +10,8 @@ struct Deployment {
     let workspace: Workspace
     let prepared: Prepared
 
-    func run() async throws -> ImageVerification? {
+    /// `artifact`: the qcow2 to deploy (this attempt's, or the one an earlier attempt stored).
+    func run(artifact: String) async throws -> ImageVerification? {
         let image = prepared.image
         let say: @Sendable (String) async -> Void = { [log] line in await log.line(.deploy, line) }
         guard image.deploymentTarget == "qemu" else {
@@ -32,7 +33,7 @@ struct Deployment {
         var verification: ImageVerification
         do {
             verification = try await BootTest(runner: run.runner, work: workspace.root + "/boot", settings: run.settings.bootTest, log: say)
-                .run(image: workspace.artifact, checks: checks, files: enrollment?.files ?? [])
+                .run(image: artifact, checks: checks, files: enrollment?.files ?? [])
         } catch {
             _ = await enrollment?.finish(keepPeer: false, log: say)
             throw error

@@ -7,7 +7,15 @@ struct Prepared: Sendable {
     var client: ClientConfigDocument
     var clientRevision: Int
     var image: ImageConfigDocument
-    var basePath: String
+    /// The cached base image; nil when this attempt resumes at deployment with a stored artifact.
+    var basePath: String?
+    /// The stored artifact (cached), when this attempt resumes at deployment with one.
+    var storedArtifactPath: String?
+
+    func requireBase() throws -> String {
+        guard let basePath else { throw BuildFailure(.internalError, "no base image was prepared for this attempt", log: "download") }
+        return basePath
+    }
 }
 
 /// Phase 1 (`download.log`): the configurations, free space, the base image from the cache or the network.
@@ -29,6 +37,16 @@ struct Preparation {
             throw BuildFailure(.apiTimeout, "reading the build configuration: \(error)", log: "download")
         }
         await log.redact(client.config.secrets)
+        let cache = try ImageCache(directory: workspace.imageCache, limitBytes: run.settings.cacheLimitBytes, http: run.http)
+        if run.claim.task.phase == BuildRun.Phase.deployment.rawValue, let stored = image.storedArtifact {
+            await log.line(.download, "resuming at deployment: the artifact \(stored.imageId) an earlier attempt stored "
+                + "(\(ImageCache.mebibytes(stored.size)), sha256 \(stored.sha256))")
+            try DiskSpace.require(stored.size, at: workspace.imageCache, for: "the stored artifact")
+            let fetched = try await cache.fetch(sha256: stored.sha256, size: stored.size, url: stored.downloadUrl, headers: stored.downloadHeaders) { line in
+                await log.line(.download, line)
+            }
+            return Prepared(client: client.config, clientRevision: client.revision, image: image, basePath: nil, storedArtifactPath: fetched.path)
+        }
         let base = image.baseImage
         await log.line(.download, "base image \(base.name) (\(base.format), \(ImageCache.mebibytes(base.size)), sha256 \(base.sha256))")
         await log.line(.download, "software: \(image.software.map(\.name).joined(separator: ", ")); flags: "
@@ -37,11 +55,10 @@ struct Preparation {
         let rawSize = max(base.virtualSize, Int64(image.resourceAllocation?.diskGb ?? 0) << 30)
         try DiskSpace.require(base.size, at: workspace.imageCache, for: "the base image")
         try DiskSpace.require(rawSize + base.size, at: workspace.root, for: "the raw disk and the artifact")
-        let cache = try ImageCache(directory: workspace.imageCache, limitBytes: run.settings.cacheLimitBytes, http: run.http)
         let fetched = try await cache.fetch(sha256: base.sha256, size: base.size, url: base.downloadUrl, headers: base.downloadHeaders) { line in
             await log.line(.download, line)
         }
-        return Prepared(client: client.config, clientRevision: client.revision, image: image, basePath: fetched.path)
+        return Prepared(client: client.config, clientRevision: client.revision, image: image, basePath: fetched.path, storedArtifactPath: nil)
     }
 }
 
@@ -60,7 +77,7 @@ struct Customization {
         workspace.clearMarkers()
         let say: @Sendable (String) async -> Void = { [log] line in await log.line(.ansible, line) }
         await say("converting the base image to raw")
-        try await DiskImage.convert(prepared.basePath, format: prepared.image.baseImage.format, to: workspace.raw,
+        try await DiskImage.convert(try prepared.requireBase(), format: prepared.image.baseImage.format, to: workspace.raw,
                                     diskGB: prepared.image.resourceAllocation?.diskGb, runner: run.runner, log: say)
         await progress(25)
         let disk = DiskImage(raw: workspace.raw, mountPoint: workspace.mountPoint, runner: run.runner, log: say)
@@ -202,7 +219,7 @@ struct Finalization {
     func baseContents(_ say: @escaping @Sendable (String) async -> Void) async throws -> [Contents.Package] {
         let raw = workspace.root + "/base.raw", mountPoint = workspace.root + "/base-mnt"
         defer { try? FileManager.default.removeItem(atPath: raw) }
-        try await DiskImage.convert(prepared.basePath, format: prepared.image.baseImage.format, to: raw, diskGB: nil, runner: run.runner, log: say)
+        try await DiskImage.convert(try prepared.requireBase(), format: prepared.image.baseImage.format, to: raw, diskGB: nil, runner: run.runner, log: say)
         let disk = DiskImage(raw: raw, mountPoint: mountPoint, runner: run.runner, log: { _ in })
         do {
             try await disk.open()

@@ -88,7 +88,21 @@ public struct BuildConfigs: Sendable {
         let client = try await repos.clientConfigs.find(organization: task.organizationID)
         let document = try client.map { try Self.open($0, box) } ?? ClientConfigDocument()
         let download = try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: downloadLifetime)
-        return try ImageConfigComposer.compose(task: task, image: image, client: document, download: download)
+        var config = try ImageConfigComposer.compose(task: task, image: image, client: document, download: download)
+        config.storedArtifact = try await storedArtifact(of: task)
+        return config
+    }
+
+    /// The artifact an earlier attempt stored, when this attempt resumes at deployment and the artifact is still
+    /// an active image: a retry after a failed deployment deploys it instead of building it again.
+    func storedArtifact(of task: BuildTask) async throws -> ImageConfigDocument.StoredArtifact? {
+        let repos = store.repositories
+        guard task.state.completedPhases.contains(.finalization), let record = try await repos.imageBuilds.latest(task: task.id),
+              let artifact = try await repos.images.find(id: record.imageID, scope: .all), artifact.status == .active,
+              let provenance = try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8)) else { return nil }
+        let download = try blobs.presignGet(try BlobKey(artifact.storageKey), expiresIn: downloadLifetime)
+        return ImageConfigDocument.StoredArtifact(imageId: artifact.id.rawValue, size: artifact.fileSize, sha256: artifact.sha256,
+                                                  downloadUrl: download.url, downloadHeaders: download.headers, provenance: provenance)
     }
 
     /// The lease a builder presents on a GET (``LeaseHeaders``).

@@ -92,4 +92,6 @@ public protocol ImageBuildRepository: Sendable {
     /// Records it; a second report for the same image replaces the first (a retried `succeeded` report).
     func record(_ build: ImageBuildRecord) async throws
     func find(image: ImageID) async throws -> ImageBuildRecord?
+    /// The latest record a task's attempts made (the artifact a retry resuming at deployment deploys).
+    func latest(task: BuildTaskID) async throws -> ImageBuildRecord?
 }

@@ -14,12 +14,20 @@ struct SQLImageBuildRepository: ImageBuildRepository {
     }
 
     func find(image: ImageID) async throws -> ImageBuildRecord? {
-        try await db.select().columns("image_id", "task_id", "organization_id", "provenance", "created_at").from("image_builds")
-            .where("image_id", .equal, image.rawValue).first().map { row in
-                ImageBuildRecord(
-                    imageID: ImageID(try row.string("image_id")), taskID: BuildTaskID(try row.string("task_id")),
-                    organizationID: OrganizationID(try row.string("organization_id")), provenance: try row.string("provenance"),
-                    createdAt: Timestamp.date(try row.int64("created_at")))
-            }
+        try await db.select().columns(Self.columns).from("image_builds").where("image_id", .equal, image.rawValue).first().map(Self.decode)
+    }
+
+    func latest(task: BuildTaskID) async throws -> ImageBuildRecord? {
+        try await db.select().columns(Self.columns).from("image_builds").where("task_id", .equal, task.rawValue)
+            .orderBy("created_at", .descending).orderBy("image_id", .descending).limit(1).first().map(Self.decode)
+    }
+
+    static let columns = ["image_id", "task_id", "organization_id", "provenance", "created_at"].map { SQLColumn($0) }
+
+    static func decode(_ row: any SQLRow) throws -> ImageBuildRecord {
+        ImageBuildRecord(
+            imageID: ImageID(try row.string("image_id")), taskID: BuildTaskID(try row.string("task_id")),
+            organizationID: OrganizationID(try row.string("organization_id")), provenance: try row.string("provenance"),
+            createdAt: Timestamp.date(try row.int64("created_at")))
     }
 }
