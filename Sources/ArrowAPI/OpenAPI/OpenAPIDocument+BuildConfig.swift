@@ -266,6 +266,17 @@ extension OpenAPIDocument {
             vm_name: {type: string}
             device_type: {type: string, enum: [pvm, vm]}
             deployment_target: {type: string, enum: [qemu, none]}
+            stored_artifact:
+              type: object
+              description: The artifact an earlier attempt stored, when this attempt resumes at deployment (it is deployed, not rebuilt)
+              required: [image_id, size, sha256, download_url, download_headers, provenance]
+              properties:
+                image_id: {type: string}
+                size: {type: integer}
+                sha256: {type: string}
+                download_url: {type: string}
+                download_headers: {type: object, additionalProperties: {type: string}}
+                provenance: {$ref: '#/components/schemas/Provenance'}
             build_server_id: {type: string}
             configuration_hash: {type: string}
         Notification:
