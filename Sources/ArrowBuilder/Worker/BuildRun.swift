@@ -11,6 +11,8 @@ struct BuildRun {
     let api: any BuilderAPI
     let settings: BuilderSettings
     let runner: any CommandRunner
+    /// The worker loop running it (see ``Workspace/slot``).
+    var slot = 0
     let http: HTTPClient
     let echo: @Sendable (String) -> Void
 
@@ -57,7 +59,7 @@ struct BuildRun {
     /// The phases from the one the task resumes at; returns the artifact's image id once reported succeeded.
     func phases(log: TaskLog, keeper: LeaseKeeper) async throws -> String {
         let task = claim.task
-        let workspace = Workspace(root: settings.workDirectory + "/" + task.id, cache: settings.cacheDirectory)
+        let workspace = Workspace(root: settings.workDirectory + "/" + task.id, cache: settings.cacheDirectory, slot: slot)
         try workspace.prepare()
         var timings: [String: Double] = [:]
         let clock = ContinuousClock()

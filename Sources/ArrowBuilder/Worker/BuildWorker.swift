@@ -45,7 +45,8 @@ public struct BuildWorker: Sendable {
 
     /// Runs until drained, or after one task with `once` (then the number of tasks it finished is 1, or 0 when none
     /// came within one poll). Returns the outcomes.
-    public func run(once: Bool, drain: Drain) async -> [String] {
+    /// `slot`: which of the process's concurrent loops this is (each keeps its own apt archive directory).
+    public func run(once: Bool, drain: Drain, slot: Int = 0) async -> [String] {
         var outcomes: [String] = []
         var backoff = 1.0
         while !drain.requested && !Task.isCancelled {
@@ -69,7 +70,8 @@ public struct BuildWorker: Sendable {
             echo("claimed task \(claim.task.id) (attempt \(claim.lease.attempt), image \(claim.task.imageId))")
             drain.building(true)
             // The build runs to its end even when the worker is asked to stop meanwhile.
-            let run = BuildRun(claim: claim, api: api, settings: settings, runner: runner, http: http, echo: echo)
+            var run = BuildRun(claim: claim, api: api, settings: settings, runner: runner, http: http, echo: echo)
+            run.slot = slot
             let outcome = await Task { await run.execute() }.value
             drain.building(false)
             echo("task \(claim.task.id): \(outcome)")

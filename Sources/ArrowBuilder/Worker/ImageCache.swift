@@ -39,6 +39,15 @@ public struct ImageCache: Sendable {
             await log("base image \(sha256.prefix(12)) is in the cache (\(Self.mebibytes(size)))")
             return Fetched(path: final, downloaded: 0, resumedFrom: 0)
         }
+        // One download of an image at a time, across this builder's concurrent builds and other processes on the
+        // cache: a second waits, then finds it cached (two writers would interleave into one partial file).
+        let lock = try await Self.lockExclusively("\(directory)/\(sha256.lowercased()).lock", log: log)
+        defer { close(lock) }
+        if Self.size(of: final) == size {
+            Self.touch(final)
+            await log("base image \(sha256.prefix(12)) is in the cache (\(Self.mebibytes(size)))")
+            return Fetched(path: final, downloaded: 0, resumedFrom: 0)
+        }
         let partial = "\(directory)/\(sha256.lowercased()).partial"
         let resumedFrom = min(Self.size(of: partial) ?? 0, size)
         var downloaded: Int64 = 0
@@ -67,6 +76,23 @@ public struct ImageCache: Sendable {
         evict(keeping: final)
         await log("base image verified and cached (\(Self.mebibytes(size)))")
         return Fetched(path: final, downloaded: downloaded, resumedFrom: resumedFrom)
+    }
+
+    /// An exclusive `flock` on `path`, polled so a waiting build never blocks a thread; released by closing it.
+    static func lockExclusively(_ path: String, log: @escaping @Sendable (String) async -> Void) async throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw BuildFailure(.diskSpace, "cannot create \(path)", log: "download") }
+        var said = false
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if !said { await log("another build is fetching this image; waiting for it"); said = true }
+            do {
+                try await Task.sleep(for: .milliseconds(250))
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
+        return fd
     }
 
     /// One GET from where `partial` ends; returns the bytes it added.

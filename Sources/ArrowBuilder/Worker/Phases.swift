@@ -103,7 +103,7 @@ struct Customization {
     func packageCacheRoot(_ say: @escaping @Sendable (String) async -> Void) async throws -> ImageRoot {
         let plain = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper, log: say)
         let release = OSRelease.parse(try await plain.read("/etc/os-release") ?? "")
-        let lists = workspace.cache + "/apt/lists/" + release.cacheKey
+        let lists = workspace.aptLists(release.cacheKey)
         try FileManager.default.createDirectory(atPath: lists + "/partial", withIntermediateDirectories: true)
         await say("image: \(release.prettyName ?? release.cacheKey)")
         return ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper,

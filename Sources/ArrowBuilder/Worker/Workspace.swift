@@ -6,6 +6,8 @@ import Foundation
 struct Workspace {
     let root: String
     let cache: String
+    /// Which of the builder's concurrent build slots this is (0 for the first).
+    var slot = 0
 
     var raw: String { root + "/disk.raw" }
     var mountPoint: String { root + "/mnt" }
@@ -13,8 +15,11 @@ struct Workspace {
     /// The base image's package list, taken before customization changed anything.
     var basePackages: String { root + "/base-packages.json" }
     var imageCache: String { cache + "/images" }
-    /// apt's downloaded packages, shared by every build on this host.
-    var aptArchives: String { cache + "/apt/archives" }
+    /// apt's downloaded packages, kept between builds. Each concurrent slot has its own: apt locks its archive and
+    /// list directories, so two builds using one at once would have one fail on the lock.
+    var aptArchives: String { cache + (slot == 0 ? "/apt/archives" : "/apt/archives-\(slot)") }
+    /// apt's package lists for one distribution release, per slot for the same reason.
+    func aptLists(_ release: String) -> String { cache + (slot == 0 ? "/apt/lists/" : "/apt/lists-\(slot)/") + release }
 
     func prepare() throws {
         for directory in [root, mountPoint, imageCache, aptArchives + "/partial"] {

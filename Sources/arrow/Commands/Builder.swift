@@ -19,11 +19,7 @@ struct BuilderCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try server.client()
         let settings = try options.settings(defaultWork: "/var/tmp/arrow-builder", defaultCache: "/var/cache/arrow-builder")
-        // Two Ansible runs at once on one host were seen to leave a role's copied file empty in one of the images;
-        // until that is understood, one build at a time per process (run more builder processes, each with its own
-        // --work-dir, on separate hosts).
-        let concurrency = min(self.concurrency, 1)
-        if self.concurrency > 1 { print("--concurrency above 1 is disabled for now (concurrent Ansible runs on one host); running one build at a time") }
+        guard (1...16).contains(concurrency) else { throw ValidationError("--concurrency is 1 to 16") }
         let drain = BuildWorker.Drain()
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let worker = BuildWorker(api: client, settings: settings, http: http) { line in print(line) }
@@ -33,7 +29,7 @@ struct BuilderCommand: AsyncParsableCommand {
             + "cache \(settings.cacheDirectory), roles \(settings.rolesDirectory)")
         let workers = Task {
             await withTaskGroup(of: [String].self) { group in
-                for _ in 0..<max(1, concurrency) { group.addTask { await worker.run(once: once, drain: drain) } }
+                for slot in 0..<concurrency { group.addTask { await worker.run(once: once, drain: drain, slot: slot) } }
                 return await group.reduce(into: []) { $0 += $1 }
             }
         }
