@@ -58,9 +58,11 @@ public enum VerificationPlan {
                 "sh", "-c", "dpkg-query -W -f='${Status}\\n' \"$1\" 2>/dev/null | grep -qx 'install ok installed' || rpm -q \"$1\"", "check", item.name,
             ]))
         }
+        // The roles the build ran, in its order, each once.
         var roles: [String] = []
-        for item in software { if let role = item.ansibleRole, !roles.contains(role) { roles.append(role) } }
-        roles += AnsiblePlan.flagRoles.filter { flags[$0] == true && !roles.contains($0) }
+        for play in AnsiblePlan.plays(software: software, flags: flags, client: ClientConfigDocument()) where !roles.contains(play.role) {
+            roles.append(play.role)
+        }
         for role in roles {
             let file = "\(rolesDirectory)/\(role)/meta/arrow-checks.json"
             guard let data = FileManager.default.contents(atPath: file) else { continue }

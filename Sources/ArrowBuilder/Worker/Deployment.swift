@@ -22,9 +22,8 @@ struct Deployment {
                                                  rolesDirectory: run.settings.rolesDirectory)
         // From here to the boot test's end, a key made for this deployment is revoked on every path.
         let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
-        var secrets = prepared.client.secrets
         if let enrollment {
-            if let key = enrollment.key?.key { secrets.append(key); await log.redact([key]) }
+            if let key = enrollment.key?.key { await log.redact([key]) }
             checks += Enrollment.checks
             await say("NetBird: " + (enrollment.key.map { "one-off setup key \($0.id) made; " } ?? "")
                 + "the key goes to the VM through cloud-init at first boot, as \(enrollment.peerName)")
@@ -43,12 +42,8 @@ struct Deployment {
             verification.checks.append(registered)
             if !registered.passed { verification.status = .failed }
         }
-        // The results are kept with the image: no check's output may carry a secret.
-        for index in verification.checks.indices {
-            for secret in secrets where secret.count >= 6 {
-                verification.checks[index].output = verification.checks[index].output.replacingOccurrences(of: secret, with: "[redacted]")
-            }
-        }
+        // The results are kept with the image: no check's output may carry a secret the log would redact.
+        for index in verification.checks.indices { verification.checks[index].output = await log.scrub(verification.checks[index].output) }
         let failed = verification.checks.filter { !$0.passed }.map(\.name)
         await say("verification \(verification.status.rawValue) (\(verification.accelerator), booted in \(String(format: "%.1f", verification.bootSeconds)) s)"
             + (failed.isEmpty ? "" : "; failed: " + failed.joined(separator: ", ")))

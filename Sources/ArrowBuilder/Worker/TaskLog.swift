@@ -32,9 +32,15 @@ public actor TaskLog {
         secrets.sort { $0.count > $1.count }
     }
 
-    public func line(_ file: File, _ text: String) async {
+    /// `text` with every secret known so far replaced by `[redacted]` (longest first).
+    public func scrub(_ text: String) -> String {
         var clean = text
         for secret in secrets where clean.contains(secret) { clean = clean.replacingOccurrences(of: secret, with: "[redacted]") }
+        return clean
+    }
+
+    public func line(_ file: File, _ text: String) async {
+        let clean = scrub(text)
         echo(file, clean)
         pending[file, default: ""] += clean + "\n"
         if pending[file, default: ""].utf8.count >= Self.chunkLimit { await flush(file) }
