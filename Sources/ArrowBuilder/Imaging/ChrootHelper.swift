@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Runs one command inside a mounted image: in a mount namespace of its own (private propagation), with /proc,
+/// Runs one command inside a mounted image: in a mount namespace of its own (slave propagation), with /proc,
 /// /sys, /dev, /dev/pts, a fresh /run and the host's resolv.conf mounted under the image's root, plus the builder's
 /// bind mounts (its package cache), then chroot and exec. Everything it mounted vanishes with the namespace when
 /// the command and anything it started are gone: nothing leaks into the host's mount table, whatever happens.
@@ -40,8 +40,10 @@ public enum ChrootHelper {
     public static func exec(root: String, binds: [(host: String, guest: String)], arguments: [String], enterRoot: Bool = true) throws -> Never {
         guard let command = arguments.first else { throw Failure(description: "internal-chroot: no command given") }
         guard arrow_unshare_mount_namespace() == 0 else { throw failure("unshare(CLONE_NEWNS)") }
-        // Nothing mounted from here on propagates back to the host.
-        guard mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil) == 0 else { throw failure("making / private") }
+        // Nothing mounted from here on propagates back to the host; the host's unmounts still reach this namespace's
+        // copies (under a shared parent, as ``DiskImage`` mounts every image), so a copy of another build's image here
+        // never outlives that build's unmount.
+        guard mount(nil, "/", nil, UInt(MS_REC | MS_SLAVE), nil) == 0 else { throw failure("making / a slave") }
         try mountPseudo("proc", type: "proc", at: root + "/proc")
         try mountPseudo("sysfs", type: "sysfs", at: root + "/sys")
         try bind("/dev", at: root + "/dev", recursive: true)

@@ -10,6 +10,8 @@ public actor DiskImage {
     let mountPoint: String
     private(set) var loop: String?
     private(set) var mounted: [String] = []
+    /// The mount point made a shared mount of its own (see ``shareMountPoint()``).
+    private var shared = false
 
     public init(raw: String, mountPoint: String, runner: any CommandRunner, log: @escaping @Sendable (String) async -> Void) {
         self.raw = raw
@@ -50,6 +52,7 @@ public actor DiskImage {
         await log("attached \(raw) as \(device)")
         let candidates = try await partitions(of: device)
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        try await shareMountPoint()
         for candidate in candidates {
             let type = (try? await runner.output(Command("blkid", ["-o", "value", "-s", "TYPE", "--", candidate])))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
@@ -63,6 +66,24 @@ public actor DiskImage {
             try await unmount(mountPoint)
         }
         throw BuildFailure(.mountFailed, "no partition of the image holds a Linux root file system (/etc/os-release)", log: "ansible")
+    }
+
+    /// Makes the mount point a shared mount of its own (a bind of the directory onto itself, in a new peer group)
+    /// before the image is mounted on it. Every chroot runs in a mount namespace that copies the host's mounts —
+    /// another build's image included — as slaves (``ChrootHelper``); under a shared parent, this image's unmount
+    /// reaches those copies too. Without it a copy kept the file system alive after the unmount here, the loop
+    /// device stayed attached, and a reopened or converted disk missed the last writes (a copied file empty).
+    func shareMountPoint() async throws {
+        let mountPoint = self.mountPoint
+        try await Self.step(.mountFailed, "preparing the mount point", log) {
+            try await runner.output(Command("mount", ["--bind", "--", mountPoint, mountPoint]))
+        }
+        shared = true
+        try await Self.step(.mountFailed, "preparing the mount point", log) {
+            // Private first: a bind of a shared mount joins the host's peer group, and our mounts must not spread there.
+            try await runner.output(Command("mount", ["--make-private", "--", mountPoint]))
+            try await runner.output(Command("mount", ["--make-shared", "--", mountPoint]))
+        }
     }
 
     /// Grows the mounted root partition to the end of the disk and its file system with it (after ``convert``
@@ -140,8 +161,9 @@ public actor DiskImage {
     /// `umount` before it started).
     @discardableResult
     public func close() async -> Bool {
-        let paths = Array(mounted.reversed()), loop = self.loop, runner = self.runner, log = self.log
+        let paths = Array(mounted.reversed()) + (shared ? [mountPoint] : []), loop = self.loop, runner = self.runner, log = self.log
         mounted.removeAll()
+        shared = false
         self.loop = nil
         let clean = await Task { () -> Bool in
             var clean = true
@@ -154,11 +176,28 @@ public actor DiskImage {
             }
             if let loop {
                 _ = try? await runner.run(Command("losetup", ["--detach", loop]))
-                await log("detached \(loop)")
+                if await Self.released(loop) {
+                    await log("detached \(loop)")
+                } else {
+                    // The kernel defers the detach while the file system is still mounted somewhere (another mount
+                    // namespace): its last writes have not reached the disk file yet.
+                    clean = false
+                    await log("\(loop) is still in use elsewhere; it detaches when released")
+                }
             }
             return clean
         }.value
         return clean
+    }
+
+    /// Whether the loop device let go of its file (the kernel clears it on the last close after the detach).
+    static func released(_ loop: String) async -> Bool {
+        let backing = "/sys/block/\((loop as NSString).lastPathComponent)/loop/backing_file"
+        for _ in 0..<20 {
+            if !FileManager.default.fileExists(atPath: backing) { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
     }
 
     @discardableResult
