@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.27.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.20.0"),
@@ -71,9 +72,20 @@ let package = Package(
         ),
         .target(name: "CArrowLinux"),
         .target(
+            name: "ArrowProxmox",
+            dependencies: [
+                "ArrowProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "ArrowBuilder",
             dependencies: [
-                "ArrowProtocol", "ArrowClient", "CArrowLinux",
+                "ArrowProtocol", "ArrowClient", "CArrowLinux", "ArrowProxmox",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -125,7 +137,7 @@ let package = Package(
             name: "ArrowApp",
             dependencies: [
                 "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats", "ArrowRegistry", "ArrowBuilds", "ArrowProtocol",
-                "ArrowBuilder", "ArrowClient",
+                "ArrowBuilder", "ArrowClient", "ArrowProxmox",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -149,6 +161,7 @@ let package = Package(
             name: "ArrowTesting",
             dependencies: [
                 "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry", "ArrowProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -177,8 +190,9 @@ let package = Package(
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol", "ArrowClient", "ArrowTesting",
+            name: "ArrowBuilderTests", dependencies: ["ArrowBuilder", "ArrowProtocol", "ArrowClient", "ArrowTesting", "ArrowProxmox",
                                                       .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                      .product(name: "Crypto", package: "swift-crypto"),
                                                       .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio")],
             swiftSettings: swiftSettings),
         .testTarget(

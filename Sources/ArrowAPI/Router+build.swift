@@ -58,6 +58,7 @@ public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequ
     BuilderController(builds: dependencies.builds).register(on: routes)
     BuildLogController(logs: dependencies.builds.logs).register(on: routes)
     BuildConfigController(configs: dependencies.builds.configs).register(on: routes)
+    BuildServerController(servers: dependencies.builds.servers).register(on: routes)
     ArtifactController(builds: dependencies.builds, registry: dependencies.images).register(on: routes)
     NotificationController(notifications: dependencies.builds.notifications, webhooks: dependencies.builds.webhooks).register(on: routes)
     return (router, routes.declared)

@@ -134,6 +134,7 @@ public struct BuildQueue: Sendable {
                     try task.state.succeed(artifact: artifact, lease: lease)
                     extend = nil
                     try await Self.recordProvenance(report.provenance, of: artifact, task, repos)
+                    try await Self.recordDevice(report.provenance, artifact: artifact, task, repos)
                 case .failed:
                     guard let name = report.errorCode, let code = BuildFailureCode(rawValue: name) else {
                         throw ArrowError(.unprocessable, reason: "invalid_error_code",
@@ -284,6 +285,17 @@ public struct BuildQueue: Sendable {
             next = .failed
         }
         if next != request.status { _ = try await repos.deviceRequests.setStatus(id: id, next, at: Date(), scope: .all) }
+    }
+
+    /// The spec's "update device_settings": where the artifact now runs, for the device request it was built for.
+    static func recordDevice(_ provenance: BuildProvenance?, artifact: ImageID?, _ task: BuildTask, _ repos: Repositories) async throws {
+        guard let request = task.deviceRequestID, let provenance, provenance.deployment != nil || provenance.verification != nil else { return }
+        let deployed = provenance.deployment?.target == "proxmox" ? provenance.deployment : nil
+        let settings = DeviceSettings(
+            vmID: deployed?.vmid, node: deployed?.node, address: deployed?.addresses.first, vpnPeerID: deployed?.netbirdPeerId,
+            addresses: deployed?.addresses, vpnAddress: deployed?.netbirdIp, buildServerID: deployed?.buildServerId, imageID: artifact?.rawValue,
+            taskID: task.id.rawValue, verification: provenance.verification?.status.rawValue)
+        try await repos.deviceRequests.setSettings(id: request, settings, at: Date())
     }
 
     static func recordProvenance(_ provenance: BuildProvenance?, of artifact: ImageID?, _ task: BuildTask, _ repos: Repositories) async throws {

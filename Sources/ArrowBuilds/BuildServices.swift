@@ -11,16 +11,18 @@ public struct BuildServices: Sendable {
     public let configs: BuildConfigs
     public let webhooks: Webhooks
     public let notifications: Notifications
+    public let servers: BuildServers
     /// Seals the secrets of ClientConfigs and webhooks.
     public let box: SecretBox
 
     /// `box`: nil gives a key that lives as long as this process (tests); servers pass the configured one.
     public init(
         store: any DataStore, blobs: any BlobStore, wakeups: TaskWakeups = TaskWakeups(), settings: QueueSettings = QueueSettings(),
-        box: SecretBox? = nil, allowPrivateWebhooks: Bool = false, observe: @escaping QueueObserver = { _ in }
+        box: SecretBox? = nil, allowPrivateWebhooks: Bool = false, probe: (any BuildServerProbe)? = nil, observe: @escaping QueueObserver = { _ in }
     ) {
         let box = box ?? SecretBox.ephemeral()
         self.box = box
+        self.servers = BuildServers(store: store, box: box, probe: probe)
         self.configs = BuildConfigs(store: store, blobs: blobs, box: box)
         self.webhooks = Webhooks(store: store, box: box, allowPrivateAddresses: allowPrivateWebhooks)
         self.notifications = Notifications(store: store)

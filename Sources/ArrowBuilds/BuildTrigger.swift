@@ -21,18 +21,21 @@ public struct BuildTrigger: Sendable {
         try principal.require(.buildTrigger)
         let request = try TriggerValidation.deviceRequest(payload, principal: principal, at: now())
         let body = try GitHubDispatch.body(payload)
+        // The organization's deployment defaults decide where the platform's builds go.
+        let (options, buildServerID) = try await deployment(BuildOptions(), buildServerID: nil, organization: request.organizationID)
         let at = now()
         do {
             let result = try await store.transaction { repos -> (tasks: [BuildTask], created: Bool) in
                 if let existing = try await Self.existing(request, repos) { return (existing, false) }
                 for image in request.imageIDs { try await Self.requireBuildable(image, for: request.organizationID, repos) }
+                try await Self.requireServer(buildServerID, if: options, of: request.organizationID, repos)
                 try await repos.deviceRequests.create(request)
                 var tasks: [BuildTask] = []
                 for image in request.imageIDs {
                     let task = BuildTask(
                         organizationID: request.organizationID, imageID: image, deviceRequestID: request.id,
-                        deviceType: DeviceType(rawValue: request.deviceType) ?? .vm, client: request.client,
-                        createdBy: principal.user.id, createdAt: at)
+                        deviceType: DeviceType(rawValue: request.deviceType) ?? .vm, buildServerID: buildServerID, client: request.client,
+                        options: options, createdBy: principal.user.id, createdAt: at)
                     try await repos.buildTasks.create(task)
                     tasks.append(task)
                 }
@@ -66,13 +69,15 @@ public struct BuildTrigger: Sendable {
         try TriggerValidation.text(body.clientId, "client_id", max: 128)
         try TriggerValidation.text(body.vmName, "vm_name", max: 128)
         try TriggerValidation.text(body.description, "description", max: 2000)
+        let (options, buildServerID) = try await deployment(options, buildServerID: body.buildServerId, organization: organization)
         let at = now()
         let task = BuildTask(
-            organizationID: organization, imageID: ImageID(body.imageId), deviceType: deviceType, buildServerID: body.buildServerId,
+            organizationID: organization, imageID: ImageID(body.imageId), deviceType: deviceType, buildServerID: buildServerID,
             client: body.clientId ?? "", vmName: body.vmName, description: body.description, options: options,
             notifyOnComplete: body.notifyOnComplete ?? false, createdBy: principal.user.id, createdAt: at)
         try await store.transaction { repos in
             try await Self.requireBuildable(task.imageID, for: organization, repos)
+            try await Self.requireServer(buildServerID, if: options, of: organization, repos)
             let image = try await repos.images.find(id: task.imageID, scope: .all)
             try await repos.buildTasks.create(task)
             let payload = ImagingTriggerPayload(
@@ -86,6 +91,32 @@ public struct BuildTrigger: Sendable {
         }
         wakeups.signal()
         return task
+    }
+
+    /// The organization's deployment defaults fill in what the build options leave open; a Proxmox deployment needs
+    /// a build server (the trigger's, else the organization's default).
+    func deployment(_ options: BuildOptions, buildServerID: String?, organization: OrganizationID) async throws -> (BuildOptions, String?) {
+        var options = options, buildServerID = buildServerID
+        let stored = try await store.repositories.clientConfigs.find(organization: organization)
+        let defaults = try stored.map { try BuildConfigs.decode($0.document) }?.deployment
+        if options.deploymentTarget == nil, let target = defaults?.target.flatMap(BuildOptions.DeploymentTarget.init(rawValue:)) {
+            options.deploymentTarget = target
+        }
+        if options.deploymentTarget == .proxmox {
+            buildServerID = buildServerID ?? defaults?.buildServerId
+            guard buildServerID != nil else {
+                throw ArrowError(.unprocessable, reason: "build_server_required",
+                                 "A proxmox deployment needs build_server_id (or the organization's deployment.build_server_id)")
+            }
+        }
+        return (options, buildServerID)
+    }
+
+    static func requireServer(_ id: String?, if options: BuildOptions, of organization: OrganizationID, _ repos: Repositories) async throws {
+        guard options.deploymentTarget == .proxmox, let id else { return }
+        guard try await repos.buildServers.find(id: id, organization: organization) != nil else {
+            throw ArrowError(.unprocessable, reason: "unknown_build_server", "The organization has no build server \(id) (arrow build-server list)")
+        }
     }
 
     /// The tasks of an identical earlier trigger; `request_conflict` when the same id came with other contents.

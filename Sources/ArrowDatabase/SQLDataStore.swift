@@ -35,6 +35,7 @@ public struct SQLDataStore: DataStore {
             builders: SQLBuilderRepository(db: db), outbox: SQLOutboxRepository(db: db),
             taskLogs: SQLTaskLogRepository(db: db), clientConfigs: SQLClientConfigRepository(db: db),
             buildHistory: SQLBuildHistoryRepository(db: db), notifications: SQLNotificationRepository(db: db),
-            webhooks: SQLWebhookRepository(db: db), imageBuilds: SQLImageBuildRepository(db: db))
+            webhooks: SQLWebhookRepository(db: db), imageBuilds: SQLImageBuildRepository(db: db),
+            buildServers: SQLBuildServerRepository(db: db))
     }
 }

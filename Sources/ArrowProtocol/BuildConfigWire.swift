@@ -27,13 +27,30 @@ public struct ClientConfigDocument: Codable, Sendable, Equatable {
     public var users: [ImageUser]?
     /// An IANA zone name such as `Europe/Berlin`.
     public var timezone: String?
-    /// Only images whose boot test passed may become the organization's defaults ("test before production").
+    /// Only images whose boot test passed may become the organization's defaults or be deployed to Proxmox VE
+    /// ("test before production").
     public var requireVerifiedImages: Bool?
+    /// Where builds deploy when their build options do not say.
+    public var deployment: DeploymentDefaults?
+
+    public struct DeploymentDefaults: Codable, Sendable, Equatable {
+        /// `qemu`, `proxmox` or `none`.
+        public var target: String?
+        /// With `proxmox`: the build server of a trigger that names none.
+        public var buildServerId: String?
+
+        public init(target: String? = nil, buildServerId: String? = nil) {
+            self.target = target
+            self.buildServerId = buildServerId
+        }
+    }
 
     public init(
         vpnConfig: VPNConfig? = nil, networkSettings: NetworkSettings? = nil, branding: Branding? = nil,
-        defaultSoftware: [SoftwareSpec]? = nil, users: [ImageUser]? = nil, timezone: String? = nil, requireVerifiedImages: Bool? = nil
+        defaultSoftware: [SoftwareSpec]? = nil, users: [ImageUser]? = nil, timezone: String? = nil, requireVerifiedImages: Bool? = nil,
+        deployment: DeploymentDefaults? = nil
     ) {
+        self.deployment = deployment
         self.vpnConfig = vpnConfig
         self.networkSettings = networkSettings
         self.branding = branding
@@ -206,6 +223,11 @@ public struct ImageConfigDocument: Codable, Sendable, Equatable {
     /// The artifact an earlier attempt of this task stored (its finalization completed), when this attempt resumes at
     /// deployment: it is deployed, not built again. Not part of the configuration hash.
     public var storedArtifact: StoredArtifact?
+    /// With deployment target `proxmox`: the task's build server, its token secret included. Not part of the
+    /// configuration hash.
+    public var proxmox: ProxmoxTarget?
+    /// A failed deployment leaves what it made for inspection (build options' `keep_on_failure`).
+    public var keepOnFailure: Bool?
 
     public struct StoredArtifact: Codable, Sendable, Equatable {
         public var imageId: String
@@ -375,6 +397,8 @@ public struct BuildProvenance: Codable, Sendable, Equatable {
     public var changed: [Change]
     /// The boot test's result, when the build's deployment target booted the artifact.
     public var verification: ImageVerification?
+    /// Where the artifact was deployed (a Proxmox VE VM: its node, id and addresses).
+    public var deployment: DeploymentRecord?
 
     public init(
         taskId: String, baseImageId: String, baseSha256: String, configurationHash: String, software: [SoftwareSpec], ansibleFlags: [String: Bool],

@@ -36,3 +36,29 @@ public struct ImageVerification: Codable, Sendable, Equatable {
         self.verifiedAt = verifiedAt
     }
 }
+
+/// Where a build's artifact was deployed and how to reach it (the device's settings).
+public struct DeploymentRecord: Codable, Sendable, Equatable {
+    /// `proxmox` (a VM that stays) or `qemu` (booted on the builder and removed after its checks).
+    public var target: String
+    public var buildServerId: String?
+    public var node: String?
+    public var vmid: Int?
+    public var addresses: [String]
+    public var netbirdPeerId: String?
+    public var netbirdIp: String?
+    /// ISO 8601.
+    public var deployedAt: String
+
+    public init(target: String, buildServerId: String? = nil, node: String? = nil, vmid: Int? = nil, addresses: [String] = [],
+                netbirdPeerId: String? = nil, netbirdIp: String? = nil, deployedAt: String) {
+        self.target = target
+        self.buildServerId = buildServerId
+        self.node = node
+        self.vmid = vmid
+        self.addresses = addresses
+        self.netbirdPeerId = netbirdPeerId
+        self.netbirdIp = netbirdIp
+        self.deployedAt = deployedAt
+    }
+}

@@ -134,6 +134,15 @@ struct EndpointCase: Sendable, CustomStringConvertible {
               body: #"{"url":"https://hooks.example.org/iso"}"#, writesOrganizationData: true),
         .init(method: .delete, template: "/api/organizations/{org_id}/webhooks/{webhook_id}",
               path: { "/api/organizations/\($0.beta.id)/webhooks/\(UUID().uuidString.lowercased())" }, writesOrganizationData: true),
+        .init(method: .get, template: "/api/organizations/{org_id}/build-servers", path: { "/api/organizations/\($0.beta.id)/build-servers" },
+              writesOrganizationData: false),
+        .init(method: .post, template: "/api/organizations/{org_id}/build-servers", path: { "/api/organizations/\($0.beta.id)/build-servers" },
+              body: #"{"id":"pve-iso","url":"https://pve.example.org:8006","token_id":"a@pve!t","token_secret":"s","node":"pve1","import_storage":"local"}"#,
+              writesOrganizationData: true),
+        .init(method: .delete, template: "/api/organizations/{org_id}/build-servers/{server_id}",
+              path: { "/api/organizations/\($0.beta.id)/build-servers/pve-iso" }, writesOrganizationData: true),
+        .init(method: .post, template: "/api/organizations/{org_id}/build-servers/{server_id}/check",
+              path: { "/api/organizations/\($0.beta.id)/build-servers/pve-iso/check" }, writesOrganizationData: false),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
     ]

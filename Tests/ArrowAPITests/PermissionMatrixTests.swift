@@ -162,6 +162,15 @@ import Testing
                                                              events: [], principal: admin).0.id.rawValue
         }
 
+        /// A build server of alpha, at a loopback port nothing listens on (a check answers at once, with the problem).
+        func buildServer() async throws -> String {
+            let admin = try await backends.identity.authenticate(secret: seed.alphaAdmin)
+            let id = "pve-" + PermissionMatrixTests.unique()
+            _ = try await backends.builds.servers.add(organization: alpha, BuildServerRequest(
+                id: id, url: "http://127.0.0.1:9", tokenId: "arrow@pve!m", tokenSecret: "matrix-secret", node: "pve1", importStorage: "local"), principal: admin)
+            return id
+        }
+
         func member() async throws -> String {
             let user = try await AdminOperations(backends: backends)
                 .createUser(organization: "alpha", email: "m-\(UUID().uuidString.prefix(8))@alpha.test", password: "password-x", role: .member)
@@ -289,6 +298,17 @@ import Testing
         },
         "DELETE /api/organizations/:org_id/webhooks/:webhook_id": { world, _ in
             MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks/\(try await world.webhook())")
+        },
+        "GET /api/organizations/:org_id/build-servers": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers") },
+        "POST /api/organizations/:org_id/build-servers": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers",
+                          json: #"{"id":"pve-\#(unique())","url":"https://pve.example.org:8006","token_id":"arrow@pve!m","token_secret":"s","node":"pve1","import_storage":"local"}"#)
+        },
+        "DELETE /api/organizations/:org_id/build-servers/:server_id": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers/\(try await world.buildServer())")
+        },
+        "POST /api/organizations/:org_id/build-servers/:server_id/check": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers/\(try await world.buildServer())/check", json: "{}")
         },
     ]
 

@@ -25,6 +25,42 @@ extension OpenAPIDocument {
             '404': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}
             '422': {$ref: '#/components/responses/Error'}
+      /api/organizations/{org_id}/build-servers:
+        parameters: [{name: org_id, in: path, required: true, schema: {type: string}}]
+        get:
+          summary: The organization's Proxmox VE build servers (token secrets are never shown)
+          responses:
+            '200': {description: The servers, content: {application/json: {schema: {type: object, required: [build_servers], properties: {build_servers: {type: array, items: {$ref: '#/components/schemas/BuildServer'}}}}}}}
+            '404': {$ref: '#/components/responses/Error'}
+        post:
+          summary: Register a Proxmox VE endpoint; the token secret is sealed at rest and never echoed
+          requestBody:
+            required: true
+            content: {application/json: {schema: {$ref: '#/components/schemas/BuildServerRequest'}}}
+          responses:
+            '201': {description: Registered, content: {application/json: {schema: {$ref: '#/components/schemas/BuildServer'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
+      /api/organizations/{org_id}/build-servers/{server_id}:
+        parameters:
+          - {name: org_id, in: path, required: true, schema: {type: string}}
+          - {name: server_id, in: path, required: true, schema: {type: string}}
+        delete:
+          summary: Forget a build server (its VMs stay)
+          responses:
+            '204': {description: Removed}
+            '404': {$ref: '#/components/responses/Error'}
+      /api/organizations/{org_id}/build-servers/{server_id}/check:
+        parameters:
+          - {name: org_id, in: path, required: true, schema: {type: string}}
+          - {name: server_id, in: path, required: true, schema: {type: string}}
+        post:
+          summary: Read-only calls to the server (version, storages, the token's permissions) and what a deployment would miss, in words
+          responses:
+            '200': {description: The check, content: {application/json: {schema: {$ref: '#/components/schemas/BuildServerCheck'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '503': {$ref: '#/components/responses/Error'}
       /api/imaging/client-config/{org_id}:
         parameters:
           - {name: org_id, in: path, required: true, schema: {type: string}}
@@ -156,6 +192,60 @@ extension OpenAPIDocument {
               type: array
               items: {type: object, required: [name, from, to], properties: {name: {type: string}, from: {type: string}, to: {type: string}}}
             verification: {$ref: '#/components/schemas/Verification'}
+            deployment: {$ref: '#/components/schemas/DeploymentRecord'}
+        DeploymentRecord:
+          type: object
+          description: Where the artifact was deployed (a Proxmox VE VM stays; the local QEMU boot is removed after its checks)
+          required: [target, addresses, deployed_at]
+          properties:
+            target: {type: string, enum: [proxmox, qemu]}
+            build_server_id: {type: string}
+            node: {type: string}
+            vmid: {type: integer}
+            addresses: {type: array, items: {type: string}}
+            netbird_peer_id: {type: string}
+            netbird_ip: {type: string}
+            deployed_at: {type: string}
+        BuildServerRequest:
+          type: object
+          additionalProperties: false
+          required: [id, url, token_id, token_secret, node, import_storage]
+          properties:
+            id: {type: string, pattern: '^[a-z0-9][a-z0-9._-]{0,63}$'}
+            name: {type: string, minLength: 1, maxLength: 128}
+            url: {type: string, description: 'https://NODE:8006 (http only to a loopback address)'}
+            token_id: {type: string, description: 'USER@REALM!TOKENID'}
+            token_secret: {type: string, description: Secret, write-only, minLength: 1, maxLength: 256}
+            node: {type: string}
+            import_storage: {type: string, description: Storage with import content (uploads)}
+            disk_storage: {type: string, description: 'Storage with images content (VM disks); default local-lvm'}
+            bridge: {type: string, description: Default vmbr0}
+            vlan: {type: integer, minimum: 1, maximum: 4094}
+            ca_pem: {type: string, description: PEM of the CA that signs the node's certificate}
+        BuildServer:
+          type: object
+          required: [id, name, url, token_id, token_secret_set, node, import_storage, disk_storage, bridge, ca_pem_set, created_at]
+          properties:
+            id: {type: string}
+            name: {type: string}
+            url: {type: string}
+            token_id: {type: string}
+            token_secret_set: {type: boolean}
+            node: {type: string}
+            import_storage: {type: string}
+            disk_storage: {type: string}
+            bridge: {type: string}
+            vlan: {type: integer}
+            ca_pem_set: {type: boolean}
+            created_at: {type: string, format: date-time}
+        BuildServerCheck:
+          type: object
+          required: [ok, problems, notes]
+          properties:
+            ok: {type: boolean}
+            version: {type: string}
+            problems: {type: array, items: {type: string}, description: What a deployment would miss, in words}
+            notes: {type: array, items: {type: string}}
         Verification:
           type: object
           description: The boot test's result (the artifact booted on the builder host, its checks run inside over SSH).
@@ -219,7 +309,14 @@ extension OpenAPIDocument {
                   sudo: {type: boolean}
                   shell: {type: string}
             timezone: {type: string}
-            require_verified_images: {type: boolean, description: Only images whose boot test passed may become defaults}
+            require_verified_images: {type: boolean, description: Only images whose boot test passed may become defaults or be deployed to Proxmox VE}
+            deployment:
+              type: object
+              additionalProperties: false
+              description: Where builds deploy when their build options do not say
+              properties:
+                target: {type: string, enum: [qemu, proxmox, none]}
+                build_server_id: {type: string}
         ClientConfigView:
           type: object
           required: [organization_id, revision, config, secrets_set]
@@ -265,7 +362,23 @@ extension OpenAPIDocument {
             hostname: {type: string}
             vm_name: {type: string}
             device_type: {type: string, enum: [pvm, vm]}
-            deployment_target: {type: string, enum: [qemu, none]}
+            deployment_target: {type: string, enum: [qemu, proxmox, none]}
+            keep_on_failure: {type: boolean}
+            proxmox:
+              type: object
+              description: With deployment_target proxmox, the task's build server, its token secret included (builders only)
+              required: [id, url, token_id, token_secret, node, import_storage, disk_storage, bridge]
+              properties:
+                id: {type: string}
+                url: {type: string}
+                token_id: {type: string}
+                token_secret: {type: string}
+                node: {type: string}
+                import_storage: {type: string}
+                disk_storage: {type: string}
+                bridge: {type: string}
+                vlan: {type: integer}
+                ca_pem: {type: string}
             stored_artifact:
               type: object
               description: The artifact an earlier attempt stored, when this attempt resumes at deployment (it is deployed, not rebuilt)

@@ -131,7 +131,7 @@ extension OpenAPIDocument {
         Phase: {type: string, enum: [preparation, customization, finalization, deployment]}
         FailureCode:
           type: string
-          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, boot_timeout, verify_failed, vpn_enroll_failed, config_invalid, missing_heartbeat, internal_error]
+          enum: [download_timeout, checksum_mismatch, ansible_failed, disk_space, api_timeout, image_unavailable, mount_failed, package_install_failed, script_failed, seal_failed, upload_failed, deploy_failed, deploy_upload_failed, vm_create_failed, boot_timeout, verify_failed, vpn_enroll_failed, config_invalid, missing_heartbeat, internal_error]
         ImagingTrigger:
           type: object
           required: [request_id, device_type, images, organization, client, timestamp]
@@ -170,7 +170,8 @@ extension OpenAPIDocument {
                 resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}
                 hostname: {type: string}
                 fresh: {type: boolean}
-                deployment_target: {type: string, enum: [qemu, none], description: "qemu (default): the artifact is booted on the builder host and checked; none: only stored"}
+                deployment_target: {type: string, enum: [qemu, proxmox, none], description: "qemu (default, unless the organization's deployment.target says otherwise): the artifact is booted on the builder host and checked; proxmox: deployed as a VM to the build server (build_server_id); none: only stored"}
+                keep_on_failure: {type: boolean, description: A failed Proxmox deployment leaves its VM and uploaded volume for inspection}
         TriggerResponse:
           type: object
           required: [tasks, created]
@@ -313,7 +314,18 @@ extension OpenAPIDocument {
             image_ids: {type: array, items: {type: string}}
             device_settings:
               type: object
-              properties: {vm_id: {type: integer}, node: {type: string}, address: {type: string}, vpn_peer_id: {type: string}}
+              description: Where the request's artifact was deployed (written when a task deploys), and its verification
+              properties:
+                vm_id: {type: integer}
+                node: {type: string}
+                address: {type: string}
+                addresses: {type: array, items: {type: string}}
+                vpn_peer_id: {type: string}
+                vpn_address: {type: string}
+                build_server_id: {type: string}
+                image_id: {type: string}
+                task_id: {type: string}
+                verification: {type: string, enum: [passed, failed]}
             created_at: {type: string, format: date-time}
             updated_at: {type: string, format: date-time}
             tasks: {type: array, items: {$ref: '#/components/schemas/BuildTask'}}

@@ -16,6 +16,8 @@ public struct BuildFailure: Error, Equatable, CustomStringConvertible {
         case sealFailed = "seal_failed"
         case uploadFailed = "upload_failed"
         case deployFailed = "deploy_failed"
+        case deployUploadFailed = "deploy_upload_failed"
+        case vmCreateFailed = "vm_create_failed"
         case bootTimeout = "boot_timeout"
         case verifyFailed = "verify_failed"
         case vpnEnrollFailed = "vpn_enroll_failed"

@@ -117,7 +117,9 @@ struct BuildRun {
         try await keeper.enter(Phase.deployment.rawValue, progress: 94)
         let started = ContinuousClock.now
         do {
-            complete.verification = try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run(artifact: path)
+            let outcome = try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run(artifact: path, sha256: artifact.sha256)
+            complete.verification = outcome.verification
+            complete.deployment = outcome.deployment
             timings["deployment"] = (ContinuousClock.now - started).seconds
             complete.phaseSeconds = timings
             if let verification = complete.verification, verification.status == .failed {

@@ -2,26 +2,53 @@ import ArrowProtocol
 import Foundation
 
 /// Phase 4 (`deploy.log`): where the artifact goes. `qemu` boots it on this host and runs its checks ("test before
-/// production"); `none` only stores it. A failed check ends the task `verify_failed`, an image that never answers
-/// `boot_timeout`; either way the artifact stays stored with its provenance and the checks' results.
+/// production"); `proxmox` makes it a VM on the task's build server; `none` only stores it. A failed check ends the
+/// task `verify_failed`, an image that never answers `boot_timeout`; either way the artifact stays stored with its
+/// provenance and the checks' results.
 struct Deployment {
     let run: BuildRun
     let log: TaskLog
     let workspace: Workspace
     let prepared: Prepared
 
+    /// What the phase produced: the boot test's result and where the artifact now runs.
+    struct Outcome {
+        var verification: ImageVerification?
+        var deployment: DeploymentRecord?
+    }
+
     /// `artifact`: the qcow2 to deploy (this attempt's, or the one an earlier attempt stored).
-    func run(artifact: String) async throws -> ImageVerification? {
+    func run(artifact: String, sha256: String) async throws -> Outcome {
         let image = prepared.image
         let say: @Sendable (String) async -> Void = { [log] line in await log.line(.deploy, line) }
-        guard image.deploymentTarget == "qemu" else {
+        switch image.deploymentTarget {
+        case "qemu":
+            return Outcome(verification: try await bootTest(artifact, enroll: true, say: say))
+        case "proxmox":
+            // "Test before production": an organization that requires it gets its images booted and checked here first.
+            var outcome = Outcome()
+            if prepared.client.requireVerifiedImages == true {
+                await say("the organization requires a passed verification before a Proxmox VE deployment: boot test first")
+                let verification = try await bootTest(artifact, enroll: false, say: say)
+                outcome.verification = verification
+                guard verification.status == .passed else { return outcome }
+            }
+            outcome.deployment = try await ProxmoxDeployment(image: image, client: prepared.client, agentTimeout: run.settings.bootTest.bootTimeout, log: say)
+                .run(artifact: artifact, sha256: sha256)
+            return outcome
+        default:
             await say("deployment target \(image.deploymentTarget ?? "none"): the artifact is stored, nothing is booted")
-            return nil
+            return Outcome()
         }
+    }
+
+    /// Boots the artifact on this host and runs its checks; with `enroll`, the VM also joins NetBird (and leaves it).
+    func bootTest(_ artifact: String, enroll: Bool, say: @escaping @Sendable (String) async -> Void) async throws -> ImageVerification {
+        let image = prepared.image
         var checks = try VerificationPlan.checks(hostname: image.hostname, software: image.software, flags: image.ansibleFlags,
                                                  rolesDirectory: run.settings.rolesDirectory)
         // From here to the boot test's end, a key made for this deployment is revoked on every path.
-        let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
+        let enrollment = enroll ? try await Enrollment.prepare(image: image, client: prepared.client, http: run.http) : nil
         if let enrollment {
             if let key = enrollment.key?.key { await log.redact([key]) }
             checks += Enrollment.checks

@@ -32,11 +32,16 @@ struct Preparation {
             client = try await run.api.clientConfig(organization: run.claim.task.organizationId, lease: lease)
             image = try await run.api.imageConfig(lease: lease)
         } catch let error as APIError {
-            throw BuildFailure(error.status == 409 ? .imageUnavailable : .apiTimeout, "reading the build configuration: \(error)", log: "download")
+            let code: BuildFailure.Code = switch error.status {
+            case 409: .imageUnavailable
+            case 422: .configInvalid
+            default: .apiTimeout
+            }
+            throw BuildFailure(code, "reading the build configuration: \(error)", log: "download")
         } catch {
             throw BuildFailure(.apiTimeout, "reading the build configuration: \(error)", log: "download")
         }
-        await log.redact(client.config.secrets)
+        await log.redact(client.config.secrets + [image.proxmox?.tokenSecret].compactMap { $0 })
         let cache = try ImageCache(directory: workspace.imageCache, limitBytes: run.settings.cacheLimitBytes, http: run.http)
         if run.claim.task.phase == BuildRun.Phase.deployment.rawValue, let stored = image.storedArtifact {
             await log.line(.download, "resuming at deployment: the artifact \(stored.imageId) an earlier attempt stored "

@@ -90,6 +90,12 @@ public struct BuildConfigs: Sendable {
         let download = try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: downloadLifetime)
         var config = try ImageConfigComposer.compose(task: task, image: image, client: document, download: download)
         config.storedArtifact = try await storedArtifact(of: task)
+        if config.deploymentTarget == BuildOptions.DeploymentTarget.proxmox.rawValue {
+            guard let server = task.buildServerID else {
+                throw ArrowError(.unprocessable, reason: "unknown_build_server", "The task deploys to Proxmox VE but names no build server")
+            }
+            config.proxmox = try await BuildServers(store: store, box: box, probe: nil).target(server: server, organization: task.organizationID)
+        }
         return config
     }
 

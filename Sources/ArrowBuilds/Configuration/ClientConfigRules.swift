@@ -93,6 +93,12 @@ enum ClientConfigRules {
             guard names.insert(user.name).inserted else { throw invalid("users: \(user.name) appears twice") }
         }
         if (document.users?.count ?? 0) > 50 { throw invalid("users: at most 50") }
+        if let target = document.deployment?.target, !["qemu", "proxmox", "none"].contains(target) {
+            throw invalid("deployment.target: one of qemu, proxmox, none")
+        }
+        if let server = document.deployment?.buildServerId, !BuildServerRules.isValidID(server) {
+            throw invalid("deployment.build_server_id: \(BuildServerRules.idRule)")
+        }
         if let zone = document.timezone, TimeZone(identifier: zone) == nil || zone.contains("..") {
             throw invalid("timezone: \(zone) is not an IANA time zone name")
         }

@@ -28,7 +28,9 @@ enum ImageConfigComposer {
             baseImage: base, software: software, ansibleFlags: flags, customScripts: options.customScripts ?? [],
             resourceAllocation: resources, hostname: hostname(task: task, client: client), vmName: task.vmName,
             deviceType: task.deviceType.rawValue, buildServerId: task.buildServerID, configurationHash: "",
-            deploymentTarget: (options.deploymentTarget ?? BuildOptions.defaultDeploymentTarget).rawValue)
+            deploymentTarget: (options.deploymentTarget ?? client.deployment?.target.flatMap(BuildOptions.DeploymentTarget.init(rawValue:))
+                ?? BuildOptions.defaultDeploymentTarget).rawValue)
+        config.keepOnFailure = options.keepOnFailure
         config.configurationHash = try hash(config, client: client)
         return config
     }
@@ -63,6 +65,7 @@ enum ImageConfigComposer {
         stable.baseImage.downloadExpiresAt = Date(timeIntervalSince1970: 0)
         stable.taskId = ""
         stable.deploymentTarget = nil
+        stable.keepOnFailure = nil
         let encoder = WireJSON.encoder()
         var hasher = SHA256()
         hasher.update(data: try encoder.encode(client))

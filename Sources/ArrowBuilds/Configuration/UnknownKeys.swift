@@ -73,5 +73,5 @@ extension ClientConfigDocument {
                         logoBase64: "", wallpaperBase64: "", primaryColor: "#003366"),
         defaultSoftware: [SoftwareSpec(name: "curl", version: "latest", ansibleRole: "security-tools")],
         users: [.init(name: "operator", passwordHash: "$6$…", sshAuthorizedKeys: ["ssh-ed25519 AAAA… operator"], sudo: true, shell: "/bin/bash")],
-        timezone: "UTC", requireVerifiedImages: true)
+        timezone: "UTC", requireVerifiedImages: true, deployment: .init(target: "proxmox", buildServerId: "pve-lab"))
 }

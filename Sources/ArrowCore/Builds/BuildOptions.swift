@@ -10,21 +10,25 @@ public struct BuildOptions: Sendable, Equatable, Codable {
     public var hostname: String?
     /// Start from the first phase even when a retry could resume.
     public var fresh: Bool?
-    /// Where the artifact goes once built (default ``defaultDeploymentTarget``).
+    /// Where the artifact goes once built (default: the organization's, else ``defaultDeploymentTarget``).
     public var deploymentTarget: DeploymentTarget?
+    /// A failed deployment leaves what it made (the Proxmox VM, the uploaded volume) for inspection.
+    public var keepOnFailure: Bool?
 
-    /// `qemu`: booted on the builder host and checked ("test before production"), the embedded default; `none`: the
-    /// artifact is only stored.
+    /// `qemu`: booted on the builder host and checked ("test before production"), the embedded default; `proxmox`:
+    /// deployed to the task's build server; `none`: the artifact is only stored.
     public enum DeploymentTarget: String, Sendable, Equatable, Codable, CaseIterable {
-        case qemu, none
+        case qemu, proxmox, none
     }
 
     public static let defaultDeploymentTarget = DeploymentTarget.qemu
 
     public init(
         software: [SoftwareItem]? = nil, ansibleFlags: [String: Bool]? = nil, customScripts: [String]? = nil,
-        resourceAllocation: ResourceAllocation? = nil, hostname: String? = nil, fresh: Bool? = nil, deploymentTarget: DeploymentTarget? = nil
+        resourceAllocation: ResourceAllocation? = nil, hostname: String? = nil, fresh: Bool? = nil, deploymentTarget: DeploymentTarget? = nil,
+        keepOnFailure: Bool? = nil
     ) {
+        self.keepOnFailure = keepOnFailure
         self.software = software
         self.ansibleFlags = ansibleFlags
         self.customScripts = customScripts
@@ -37,6 +41,7 @@ public struct BuildOptions: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case software, ansibleFlags = "ansible_flags", customScripts = "custom_scripts"
         case resourceAllocation = "resource_allocation", hostname, fresh, deploymentTarget = "deployment_target"
+        case keepOnFailure = "keep_on_failure"
     }
 
     /// The keys `build_options` accepts, as the wire spells them.

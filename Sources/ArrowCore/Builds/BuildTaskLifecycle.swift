@@ -23,6 +23,8 @@ public enum BuildFailureCode: String, Sendable, Codable, CaseIterable {
     case sealFailed = "seal_failed"
     case uploadFailed = "upload_failed"
     case deployFailed = "deploy_failed"
+    case deployUploadFailed = "deploy_upload_failed"
+    case vmCreateFailed = "vm_create_failed"
     /// The artifact booted for its checks did not answer SSH in time.
     case bootTimeout = "boot_timeout"
     /// The artifact booted but failed a check (the checks' results are kept with the image).

@@ -54,21 +54,42 @@ public protocol DeviceRequestRepository: Sendable {
     func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool
     /// Moves the request from `from` to `to` in one conditional statement; false when it was not in `from`.
     func advance(id: DeviceRequestID, from: DeviceRequestStatus, to: DeviceRequestStatus, at: Date) async throws -> Bool
+    /// The deployed device's settings.
+    func setSettings(id: DeviceRequestID, _ settings: DeviceSettings, at: Date) async throws
 }
 
-/// The deployed device: the seed's `device_settings`, written by the deployment phase.
+/// The deployed device: the seed's `device_settings`, written when a task of the request deploys its artifact.
 public struct DeviceSettings: Sendable, Equatable, Codable {
     public var vmID: Int?
     public var node: String?
+    /// The first of ``addresses``.
     public var address: String?
     public var vpnPeerID: String?
+    public var addresses: [String]?
+    public var vpnAddress: String?
+    public var buildServerID: String?
+    /// The artifact deployed and the task that built it.
+    public var imageID: String?
+    public var taskID: String?
+    /// `passed` or `failed`, when the artifact was booted and checked.
+    public var verification: String?
 
-    public init(vmID: Int? = nil, node: String? = nil, address: String? = nil, vpnPeerID: String? = nil) {
+    public init(vmID: Int? = nil, node: String? = nil, address: String? = nil, vpnPeerID: String? = nil, addresses: [String]? = nil,
+                vpnAddress: String? = nil, buildServerID: String? = nil, imageID: String? = nil, taskID: String? = nil, verification: String? = nil) {
         self.vmID = vmID
         self.node = node
         self.address = address
         self.vpnPeerID = vpnPeerID
+        self.addresses = addresses
+        self.vpnAddress = vpnAddress
+        self.buildServerID = buildServerID
+        self.imageID = imageID
+        self.taskID = taskID
+        self.verification = verification
     }
 
-    enum CodingKeys: String, CodingKey { case vmID = "vm_id", node, address, vpnPeerID = "vpn_peer_id" }
+    enum CodingKeys: String, CodingKey {
+        case vmID = "vm_id", node, address, vpnPeerID = "vpn_peer_id", addresses, vpnAddress = "vpn_address", buildServerID = "build_server_id"
+        case imageID = "image_id", taskID = "task_id", verification
+    }
 }

@@ -113,6 +113,8 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case imageVisibilityChanged = "image.visibility_changed"
         case defaultImagesChanged = "collection.defaults_changed"
         case clientConfigUpdated = "client_config.updated"
+        case buildServerAdded = "build_server.added"
+        case buildServerRemoved = "build_server.removed"
         case webhookCreated = "webhook.created"
         case webhookDeleted = "webhook.deleted"
     }

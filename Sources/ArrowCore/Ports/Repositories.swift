@@ -78,6 +78,7 @@ public struct Repositories: Sendable {
     public var notifications: any NotificationRepository
     public var webhooks: any WebhookRepository
     public var imageBuilds: any ImageBuildRepository
+    public var buildServers: any BuildServerRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
@@ -87,9 +88,11 @@ public struct Repositories: Sendable {
         deviceRequests: any DeviceRequestRepository, imageUsage: any ImageUsageRepository,
         serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository,
         taskLogs: any TaskLogRepository, clientConfigs: any ClientConfigRepository, buildHistory: any BuildHistoryRepository,
-        notifications: any NotificationRepository, webhooks: any WebhookRepository, imageBuilds: any ImageBuildRepository
+        notifications: any NotificationRepository, webhooks: any WebhookRepository, imageBuilds: any ImageBuildRepository,
+        buildServers: any BuildServerRepository
     ) {
         self.imageBuilds = imageBuilds
+        self.buildServers = buildServers
         self.clientConfigs = clientConfigs
         self.buildHistory = buildHistory
         self.notifications = notifications

@@ -71,3 +71,23 @@ extension Migrations {
         ]
     }
 }
+
+extension Migrations {
+    /// Proxmox VE endpoints organizations deploy to; the token secret sealed (``SecretBox`` in ArrowBuilds).
+    static let buildServers = Migration(version: 10, name: "build_servers") { _ in
+        [
+            """
+            CREATE TABLE build_servers (
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                id TEXT NOT NULL,
+                name TEXT NOT NULL,
+                settings TEXT NOT NULL,
+                sealed_secret TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NULL,
+                PRIMARY KEY (organization_id, id)
+            )
+            """,
+        ]
+    }
+}

@@ -63,6 +63,11 @@ struct SQLDeviceRequestRepository: DeviceRequestRepository {
             .where("id", .equal, id.rawValue).where("status", .equal, from.rawValue).returning("id").all()).isEmpty
     }
 
+    func setSettings(id: DeviceRequestID, _ settings: DeviceSettings, at: Date) async throws {
+        try await db.update("device_requests").set("device_settings", to: String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+            .set("updated_at", to: Timestamp.from(at)).where("id", .equal, id.rawValue).run()
+    }
+
     func setStatus(id: DeviceRequestID, _ status: DeviceRequestStatus, at: Date, scope: AccessScope) async throws -> Bool {
         !(try await db.update("device_requests").set("status", to: status.rawValue).set("updated_at", to: Timestamp.from(at))
             .where("id", .equal, id.rawValue).scoped(scope).returning("id").all()).isEmpty

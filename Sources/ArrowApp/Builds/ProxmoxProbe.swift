@@ -1,0 +1,24 @@
+import ArrowBuilds
+import ArrowCore
+import ArrowProtocol
+import ArrowProxmox
+import Foundation
+
+/// `arrow build-server check` on the server's side: read-only calls to the registered endpoint (``ServerCheck``).
+struct ProxmoxProbe: BuildServerProbe {
+    func check(_ settings: BuildServer.Settings, tokenSecret: String) async -> BuildServerCheck {
+        let client: ProxmoxClient
+        do {
+            client = try ProxmoxClient(baseURL: settings.url, authentication: .token(id: settings.tokenId, secret: tokenSecret), caPEM: settings.caPem)
+        } catch {
+            return BuildServerCheck(ok: false, version: nil, problems: ["the CA certificate does not load: \(error)"], notes: [])
+        }
+        let placement = ProxmoxDeployer.Placement(node: settings.node, importStorage: settings.importStorage, diskStorage: settings.diskStorage,
+                                                  bridge: settings.bridge, vlan: settings.vlan)
+        let result = await ServerCheck.run(client: client, placement: placement, identity: settings.tokenId)
+        await client.shutdown()
+        // PVE's answers never carry the secret; this makes sure of it.
+        let scrub = { (text: String) in text.replacingOccurrences(of: tokenSecret, with: "[secret]") }
+        return BuildServerCheck(ok: result.ok, version: result.version, problems: result.problems.map(scrub), notes: result.notes.map(scrub))
+    }
+}

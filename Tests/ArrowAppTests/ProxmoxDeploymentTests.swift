@@ -1,0 +1,63 @@
+import ArrowTesting
+import Foundation
+import Testing
+
+/// The `proxmox` target end to end: `arrow build-server add` and `check` against the loopback fake PVE, a build that
+/// names it, `arrow builder` deploying the real artifact there (upload with its checksum, VM created from it,
+/// started, its addresses read), and the device request's settings saying where it runs.
+extension BuilderEndToEndTests {
+    @Test func aBuildDeploysItsArtifactToProxmoxAndTheDeviceRecordsWhereItRuns() async throws {
+        let world = try await World.make()
+        defer { _ = try? world.server.terminate() }
+        let pve = try await FakeProxmox.start()
+        defer { Task { await pve.stop() } }
+        let options = pve.options
+        let secretFile = world.installation.dataDir + "/pve-secret"
+        try options.tokenSecret.write(toFile: secretFile, atomically: true, encoding: .utf8)
+        let (added, addOut, addErr) = try ArrowProcess.run(["build-server", "add", "pve-fake", "--url", pve.url, "--token-id", options.tokenID,
+                                                            "--token-secret-file", secretFile, "--node", options.node, "--import-storage", "local"],
+                                                           environment: world.env)
+        #expect(added == 0, "\(addOut)\(addErr)")
+        let (checked, checkOut, _) = try ArrowProcess.run(["build-server", "check", "pve-fake"], environment: world.env)
+        #expect(checked == 0 && checkOut.contains("ok: deployments to pve-fake can run"), "\(checkOut)")
+        let (_, listed, _) = try ArrowProcess.run(["build-server", "list"], environment: world.env)
+        #expect(listed.contains("pve-fake") && !listed.contains(options.tokenSecret))
+
+        // Through the ARROW platform's trigger, so the deployment lands on a device request.
+        let body = #"{"request_id":"dr-pve-1","device_type":"vm","images":[{"id":"\#(world.image)","name":"debian-base"}],"organization":"\#(world.organization)","client":"lab","timestamp":"2026-12-01T10:00:00Z"}"#
+        let config = await HTTP.send("PUT", "\(world.installation.base)/api/organizations/\(world.organization)/client-config", token: world.installation.token,
+                                     json: #"{"deployment":{"target":"proxmox","build_server_id":"pve-fake"},"users":[{"name":"operator","ssh_authorized_keys":["\#(Self.key)"],"sudo":true}]}"#)
+        #expect(config?.0 == 200, "\(String(decoding: config?.2 ?? Data(), as: UTF8.self))")
+        let triggered = await HTTP.send("POST", "\(world.installation.base)/api/vm-imaging/trigger", token: world.installation.token, json: body)
+        #expect(triggered?.0 == 201, "\(String(decoding: triggered?.2 ?? Data(), as: UTF8.self))")
+        let (status, out, err) = try ArrowProcess.run(world.builderArguments(name: "pve") + ["--build-servers", "pve-fake"],
+                                                      environment: try world.builderEnvironment())
+        #expect(status == 0, "\((out + err).suffix(3000))")
+
+        let request = await HTTP.send("GET", "\(world.installation.base)/api/device-requests/dr-pve-1", token: world.installation.token)
+        let shown = try #require(try JSONSerialization.jsonObject(with: request?.2 ?? Data()) as? [String: Any])
+        #expect(shown["status"] as? String == "ready", "\(shown)")
+        let settings = try #require(shown["device_settings"] as? [String: Any], "\(shown)")
+        #expect(settings["vm_id"] as? Int == 100 && settings["node"] as? String == "pve1" && settings["build_server_id"] as? String == "pve-fake")
+        #expect(settings["address"] as? String == "192.0.2.50")
+        let task = try #require((shown["tasks"] as? [[String: Any]])?.first)
+        let taskID = try #require(task["id"] as? String)
+        #expect(settings["image_id"] as? String == task["artifact_image_id"] as? String)
+
+        // On the fake: one running VM made from the uploaded artifact, the upload removed after the import, nothing
+        // PVE would have refused.
+        #expect(pve.violations.isEmpty, "\(pve.violations)")
+        let vm = try #require(pve.vms.first)
+        #expect(vm.running && vm.config["name"]?.hasPrefix("arrow-") == true, "\(vm.config)")
+        #expect(vm.config["scsi0"]?.hasPrefix("local-lvm:0,import-from=local:import/arrow-") == true, "\(vm.config)")
+        #expect(vm.config["sshkeys"]?.removingPercentEncoding == Self.key)
+        #expect(pve.volumes.isEmpty)
+        let deploy = try ArrowProcess.run(["build", "logs", taskID, "--file", "deploy"], environment: world.env).1
+        #expect(deploy.contains("[imgcopy] calculating checksum...OK, checksum verified") && deploy.contains("VM 100 addresses: 192.0.2.50"), "\(deploy)")
+        for log in ["download", "ansible", "deploy", "summary"] {
+            let text = try ArrowProcess.run(["build", "logs", taskID, "--file", log], environment: world.env).1
+            #expect(!text.contains(options.tokenSecret), "the token secret in \(log).log")
+        }
+        #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
+    }
+}
