@@ -28,7 +28,7 @@ public struct BuildServers: Sendable {
         let settings = BuildServer.Settings(
             url: request.url, tokenId: request.tokenId, node: request.node, importStorage: request.importStorage,
             diskStorage: request.diskStorage ?? "local-lvm", bridge: request.bridge ?? "vmbr0", vlan: request.vlan,
-            caPem: request.caPem.flatMap { $0.isEmpty ? nil : $0 })
+            caPem: request.caPem.flatMap { $0.isEmpty ? nil : $0 }, snippetsStorage: request.snippetsStorage, snippetsDirectory: request.snippetsDirectory)
         let at = now()
         let server = BuildServer(id: request.id, organizationID: organization, name: request.name ?? request.id, settings: settings,
                                  sealedSecret: try box.seal(request.tokenSecret, context: Self.context(organization, request.id)),
@@ -75,7 +75,7 @@ public struct BuildServers: Sendable {
         return ProxmoxTarget(id: server.id, url: settings.url, tokenId: settings.tokenId,
                              tokenSecret: try box.open(server.sealedSecret, context: Self.context(organization, id)), node: settings.node,
                              importStorage: settings.importStorage, diskStorage: settings.diskStorage, bridge: settings.bridge, vlan: settings.vlan,
-                             caPem: settings.caPem)
+                             caPem: settings.caPem, snippetsStorage: settings.snippetsStorage, snippetsDirectory: settings.snippetsDirectory)
     }
 
     static func context(_ organization: OrganizationID, _ id: String) -> String { "build_server/\(organization.rawValue)/\(id)/token_secret" }
@@ -84,7 +84,8 @@ public struct BuildServers: Sendable {
         let settings = server.settings
         return BuildServerView(id: server.id, name: server.name, url: settings.url, tokenId: settings.tokenId, tokenSecretSet: true, node: settings.node,
                                importStorage: settings.importStorage, diskStorage: settings.diskStorage, bridge: settings.bridge, vlan: settings.vlan,
-                               caPemSet: settings.caPem != nil, createdAt: server.createdAt)
+                               caPemSet: settings.caPem != nil, snippetsStorage: settings.snippetsStorage, snippetsDirectory: settings.snippetsDirectory,
+                               createdAt: server.createdAt)
     }
 }
 
@@ -127,6 +128,15 @@ public enum BuildServerRules {
             throw invalid("bridge: a bridge name such as vmbr0")
         }
         if let vlan = request.vlan, !(1...4094).contains(vlan) { throw invalid("vlan: 1 to 4094") }
+        guard (request.snippetsStorage == nil) == (request.snippetsDirectory == nil) else {
+            throw invalid("snippets_storage and snippets_directory go together (the storage, and where builders see its snippets)")
+        }
+        if let storage = request.snippetsStorage, storage.range(of: #"^[a-z][a-z0-9._-]{0,62}[a-z0-9]$"#, options: .regularExpression) == nil {
+            throw invalid("snippets_storage: a Proxmox VE storage id")
+        }
+        if let directory = request.snippetsDirectory, !directory.hasPrefix("/") || directory.split(separator: "/").contains("..") || directory.count > 1024 {
+            throw invalid("snippets_directory: an absolute path on the builder hosts")
+        }
         if let pem = request.caPem, !pem.isEmpty, !pem.contains("-----BEGIN CERTIFICATE-----") || pem.count > 65536 {
             throw invalid("ca_pem: PEM certificates (-----BEGIN CERTIFICATE-----), at most 64 KB")
         }

@@ -13,9 +13,15 @@ public struct BuildServerRequest: Codable, Sendable, Equatable {
     public var bridge: String?
     public var vlan: Int?
     public var caPem: String?
+    /// A storage with `snippets` content, and the directory where builders see it (NetBird keys through cicustom).
+    public var snippetsStorage: String?
+    public var snippetsDirectory: String?
 
     public init(id: String, name: String? = nil, url: String, tokenId: String, tokenSecret: String, node: String, importStorage: String,
-                diskStorage: String? = nil, bridge: String? = nil, vlan: Int? = nil, caPem: String? = nil) {
+                diskStorage: String? = nil, bridge: String? = nil, vlan: Int? = nil, caPem: String? = nil, snippetsStorage: String? = nil,
+                snippetsDirectory: String? = nil) {
+        self.snippetsStorage = snippetsStorage
+        self.snippetsDirectory = snippetsDirectory
         self.id = id
         self.name = name
         self.url = url
@@ -43,10 +49,14 @@ public struct BuildServerView: Codable, Sendable, Equatable {
     public var bridge: String
     public var vlan: Int?
     public var caPemSet: Bool
+    public var snippetsStorage: String?
+    public var snippetsDirectory: String?
     public var createdAt: Date
 
     public init(id: String, name: String, url: String, tokenId: String, tokenSecretSet: Bool, node: String, importStorage: String, diskStorage: String,
-                bridge: String, vlan: Int?, caPemSet: Bool, createdAt: Date) {
+                bridge: String, vlan: Int?, caPemSet: Bool, snippetsStorage: String? = nil, snippetsDirectory: String? = nil, createdAt: Date) {
+        self.snippetsStorage = snippetsStorage
+        self.snippetsDirectory = snippetsDirectory
         self.id = id
         self.name = name
         self.url = url
@@ -94,9 +104,13 @@ public struct ProxmoxTarget: Codable, Sendable, Equatable {
     public var bridge: String
     public var vlan: Int?
     public var caPem: String?
+    public var snippetsStorage: String?
+    public var snippetsDirectory: String?
 
     public init(id: String, url: String, tokenId: String, tokenSecret: String, node: String, importStorage: String, diskStorage: String, bridge: String,
-                vlan: Int?, caPem: String?) {
+                vlan: Int?, caPem: String?, snippetsStorage: String? = nil, snippetsDirectory: String? = nil) {
+        self.snippetsStorage = snippetsStorage
+        self.snippetsDirectory = snippetsDirectory
         self.id = id
         self.url = url
         self.tokenId = tokenId

@@ -69,6 +69,11 @@ extension ProxmoxClient {
         try upid(try await call(.POST, "/nodes/\(Self.segment(node))/qemu/\(vmid)/status/stop"), "stop")
     }
 
+    /// `PUT …/config` (synchronous): set options, and `delete` some (e.g. `cicustom` once its first boot is done).
+    public func updateConfig(node: String, vmid: Int, _ parameters: [(String, String)]) async throws {
+        _ = try await call(.PUT, "/nodes/\(Self.segment(node))/qemu/\(vmid)/config", parameters)
+    }
+
     public func vmStatus(node: String, vmid: Int) async throws -> String {
         try await call(.GET, "/nodes/\(Self.segment(node))/qemu/\(vmid)/status/current")["status"].string ?? "unknown"
     }

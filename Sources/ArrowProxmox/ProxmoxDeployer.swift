@@ -166,6 +166,13 @@ public struct ProxmoxDeployer: Sendable {
             : "VM \(vmid)'s guest agent did not answer within \(agentTimeout) (is qemu-guest-agent installed and enabled in the image?)")
     }
 
+    /// Stops and destroys a deployed VM (a step after the deployment failed: its enrollment); honours keepOnFailure.
+    public func undo(_ deployed: Deployed, placement: Placement) async {
+        let made = Made()
+        await made.set(vmid: deployed.vmid)
+        await rollBack(made, placement: placement)
+    }
+
     func rollBack(_ made: Made, placement: Placement) async {
         let vmid = await made.vmid, volume = await made.volume
         guard vmid != nil || volume != nil else { return }

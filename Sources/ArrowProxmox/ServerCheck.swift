@@ -45,7 +45,7 @@ public struct ServerCheck: Sendable, Equatable {
     }
 
     /// Reads what it can; every call that fails becomes a problem in words.
-    public static func run(client: ProxmoxClient, placement: ProxmoxDeployer.Placement, identity: String) async -> ServerCheck {
+    public static func run(client: ProxmoxClient, placement: ProxmoxDeployer.Placement, identity: String, snippetsStorage: String? = nil) async -> ServerCheck {
         var check = ServerCheck(version: nil, problems: [], notes: [])
         do {
             check.version = try await client.version()
@@ -79,7 +79,7 @@ public struct ServerCheck: Sendable, Equatable {
                 check.problems.append("\(identity) lacks \(need.any ? missing.joined(separator: " or ") : missing.joined(separator: ", ")) on \(need.path) (needed \(need.why))")
             }
         }
-        for (storage, wanted) in [(placement.importStorage, "import"), (placement.diskStorage, "images")] {
+        for (storage, wanted) in [(placement.importStorage, "import"), (placement.diskStorage, "images")] + (snippetsStorage.map { [($0, "snippets")] } ?? []) {
             do {
                 let status = try await client.storageStatus(node: placement.node, storage: storage)
                 check.notes.append("storage \(storage) on \(placement.node): \(status.type), content \(status.content.sorted().joined(separator: ","))")

@@ -121,7 +121,14 @@ extension FakeProxmox {
         case "POST /nodes/{node}/qemu/{vmid}/status/start":
             return withVM(vmid) { vm in
                 vm.running = true
+                if let hook = options.onStart { Task { [vm] in await hook(vm) } }
                 return data(newTask(node: vm.node, type: "qmstart", id: String(vm.vmid), log: ["generating cloud-init ISO", "TASK OK"]))
+            }
+        case "PUT /nodes/{node}/qemu/{vmid}/config":
+            return withVM(vmid) { vm in
+                for name in (parameters["delete"] ?? "").split(whereSeparator: { ",; ".contains($0) }) { vm.config.removeValue(forKey: String(name)) }
+                for (name, value) in parameters where !["node", "vmid", "delete", "digest"].contains(name) { vm.config[name] = value }
+                return data(NSNull())
             }
         case "POST /nodes/{node}/qemu/{vmid}/status/stop", "POST /nodes/{node}/qemu/{vmid}/status/shutdown":
             return withVM(vmid) { vm in
@@ -229,9 +236,14 @@ extension FakeProxmox {
                 return error(500, "volume '\(source)' does not exist", record: "import-from a missing volume \(source)")
             }
         }
-        if let snippet = parameters["cicustom"]?.components(separatedBy: "user=").dropFirst().first?.split(separator: ",").first,
-           let storage = snippet.split(separator: ":").first, options.storages[String(storage)]?.contains("snippets") != true {
-            return error(500, "storage '\(storage)' does not support snippets", record: "cicustom on a storage without snippets")
+        if let snippet = parameters["cicustom"]?.components(separatedBy: "user=").dropFirst().first?.split(separator: ",").first {
+            let parts = snippet.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, options.storages[parts[0]]?.contains("snippets") == true, parts[1].hasPrefix("snippets/") else {
+                return error(500, "volume '\(snippet)' is not a snippet on a storage with snippets content", record: "cicustom \(snippet)")
+            }
+            if let directory = options.snippetsDirectory, !FileManager.default.fileExists(atPath: directory + "/" + parts[1].dropFirst("snippets/".count)) {
+                return error(500, "volume '\(snippet)' does not exist", record: "cicustom names a missing snippet")
+            }
         }
         let vm = VM(vmid: vmid, node: options.node, config: parameters, running: false)
         state.withLock { $0.vms[vmid] = vm }

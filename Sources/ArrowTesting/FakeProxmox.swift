@@ -44,6 +44,10 @@ public final class FakeProxmox: Sendable {
         public var uploadFailsWith500 = false
         /// Before the next create, another client takes the id `nextid` gave out.
         public var raceNextID = false
+        /// Where the `snippets` content of storage `local` lives on this host (a `cicustom` volume must exist there).
+        public var snippetsDirectory: String?
+        /// Called when a VM starts (a test's stand-in for what its first boot does, such as joining NetBird).
+        public var onStart: (@Sendable (VM) async -> Void)?
         public init() {}
     }
 

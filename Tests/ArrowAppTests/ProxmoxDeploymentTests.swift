@@ -9,13 +9,31 @@ extension BuilderEndToEndTests {
     @Test func aBuildDeploysItsArtifactToProxmoxAndTheDeviceRecordsWhereItRuns() async throws {
         let world = try await World.make()
         defer { _ = try? world.server.terminate() }
-        let pve = try await FakeProxmox.start()
+        // The VM's first boot, played by the fake: cloud-init writes the snippet's files, the install_vpn role's
+        // first-boot unit joins NetBird with the key as the host name it was given.
+        let snippets = world.installation.dataDir + "/snippets"
+        try FileManager.default.createDirectory(atPath: snippets, withIntermediateDirectories: true)
+        var pveOptions = FakeProxmox.Options()
+        pveOptions.snippetsDirectory = snippets
+        let netbirdURL = world.netbird.url
+        pveOptions.onStart = { vm in
+            guard let volume = vm.config["cicustom"]?.components(separatedBy: "snippets/").last,
+                  let text = try? String(contentsOfFile: snippets + "/" + volume, encoding: .utf8),
+                  let document = try? JSONSerialization.jsonObject(with: Data(text.dropFirst("#cloud-config\n".count).utf8)) as? [String: Any],
+                  let files = document["write_files"] as? [[String: Any]] else { return }
+            let key = files.first { $0["path"] as? String == "/etc/arrow/netbird-setup-key" }?["content"] as? String ?? ""
+            let environment = files.first { $0["path"] as? String == "/etc/arrow/netbird-enroll.env" }?["content"] as? String ?? ""
+            let hostname = environment.split(separator: "\n").first { $0.hasPrefix("NETBIRD_HOSTNAME=") }?.dropFirst("NETBIRD_HOSTNAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) ?? ""
+            _ = await HTTP.send("POST", netbirdURL + "/test/join", token: nil, json: #"{"setup_key":"\#(key.trimmingCharacters(in: .whitespacesAndNewlines))","hostname":"\#(hostname)"}"#)
+        }
+        let pve = try await FakeProxmox.start(pveOptions)
         defer { Task { await pve.stop() } }
         let options = pve.options
         let secretFile = world.installation.dataDir + "/pve-secret"
         try options.tokenSecret.write(toFile: secretFile, atomically: true, encoding: .utf8)
         let (added, addOut, addErr) = try ArrowProcess.run(["build-server", "add", "pve-fake", "--url", pve.url, "--token-id", options.tokenID,
-                                                            "--token-secret-file", secretFile, "--node", options.node, "--import-storage", "local"],
+                                                            "--token-secret-file", secretFile, "--node", options.node, "--import-storage", "local",
+                                                            "--snippets-storage", "local", "--snippets-directory", snippets],
                                                            environment: world.env)
         #expect(added == 0, "\(addOut)\(addErr)")
         let (checked, checkOut, _) = try ArrowProcess.run(["build-server", "check", "pve-fake"], environment: world.env)
@@ -26,10 +44,15 @@ extension BuilderEndToEndTests {
         // Through the ARROW platform's trigger, so the deployment lands on a device request.
         let body = #"{"request_id":"dr-pve-1","device_type":"vm","images":[{"id":"\#(world.image)","name":"debian-base"}],"organization":"\#(world.organization)","client":"lab","timestamp":"2026-12-01T10:00:00Z"}"#
         let config = await HTTP.send("PUT", "\(world.installation.base)/api/organizations/\(world.organization)/client-config", token: world.installation.token,
-                                     json: #"{"deployment":{"target":"proxmox","build_server_id":"pve-fake"},"users":[{"name":"operator","ssh_authorized_keys":["\#(Self.key)"],"sudo":true}]}"#)
+                                     json: #"{"deployment":{"target":"proxmox","build_server_id":"pve-fake"},"users":[{"name":"operator","ssh_authorized_keys":["\#(Self.key)"],"sudo":true}],"vpn_config":{"management_url":"http://10.0.2.2:\#(world.netbird.port)","package_repository":"\#(world.files.url)/ ./","api_url":"\#(world.netbird.url)","api_token":"\#(Self.netbirdToken)","groups":["builds"]}}"#)
         #expect(config?.0 == 200, "\(String(decoding: config?.2 ?? Data(), as: UTF8.self))")
+        // The platform's trigger has no build options: the image's metadata asks for the VPN.
+        let flagged = await HTTP.send("PATCH", "\(world.installation.base)/api/vm_images/\(world.image)", token: world.installation.token,
+                                      json: #"{"ansible_flags":{"install_vpn":true}}"#)
+        #expect(flagged?.0 == 200, "\(String(decoding: flagged?.2 ?? Data(), as: UTF8.self))")
         let triggered = await HTTP.send("POST", "\(world.installation.base)/api/vm-imaging/trigger", token: world.installation.token, json: body)
         #expect(triggered?.0 == 201, "\(String(decoding: triggered?.2 ?? Data(), as: UTF8.self))")
+ 
         let (status, out, err) = try ArrowProcess.run(world.builderArguments(name: "pve") + ["--build-servers", "pve-fake"],
                                                       environment: try world.builderEnvironment())
         #expect(status == 0, "\((out + err).suffix(3000))")
@@ -43,6 +66,13 @@ extension BuilderEndToEndTests {
         let task = try #require((shown["tasks"] as? [[String: Any]])?.first)
         let taskID = try #require(task["id"] as? String)
         #expect(settings["image_id"] as? String == task["artifact_image_id"] as? String)
+        // Enrolled at first boot: the peer recorded, its key revoked, the snippet gone from the VM and the storage.
+        let peer = try #require(world.netbird.peers.first, "no NetBird peer registered")
+        #expect(settings["vpn_peer_id"] as? String == peer.id && settings["vpn_address"] as? String == peer.ip, "\(settings)")
+        #expect(world.netbird.keys.count == 1 && world.netbird.keys.allSatisfy(\.revoked) && world.netbird.keys.first?.usedTimes == 1)
+        #expect(world.netbird.violations.isEmpty, "\(world.netbird.violations)")
+        #expect(pve.vms.first?.config["cicustom"] == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: snippets).isEmpty)
 
         // On the fake: one running VM made from the uploaded artifact, the upload removed after the import, nothing
         // PVE would have refused.
@@ -57,6 +87,7 @@ extension BuilderEndToEndTests {
         for log in ["download", "ansible", "deploy", "summary"] {
             let text = try ArrowProcess.run(["build", "logs", taskID, "--file", log], environment: world.env).1
             #expect(!text.contains(options.tokenSecret), "the token secret in \(log).log")
+            #expect(!text.contains(Self.netbirdToken) && !(world.netbird.keys.first.map { text.contains($0.key) } ?? false), "a NetBird secret in \(log).log")
         }
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
     }

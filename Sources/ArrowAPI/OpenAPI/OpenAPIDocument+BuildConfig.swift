@@ -222,6 +222,8 @@ extension OpenAPIDocument {
             bridge: {type: string, description: Default vmbr0}
             vlan: {type: integer, minimum: 1, maximum: 4094}
             ca_pem: {type: string, description: PEM of the CA that signs the node's certificate}
+            snippets_storage: {type: string, description: 'A storage with snippets content: NetBird keys reach VMs at first boot through cicustom'}
+            snippets_directory: {type: string, description: Where builder hosts see that storage's snippets directory (a shared mount)}
         BuildServer:
           type: object
           required: [id, name, url, token_id, token_secret_set, node, import_storage, disk_storage, bridge, ca_pem_set, created_at]
@@ -237,6 +239,8 @@ extension OpenAPIDocument {
             bridge: {type: string}
             vlan: {type: integer}
             ca_pem_set: {type: boolean}
+            snippets_storage: {type: string}
+            snippets_directory: {type: string}
             created_at: {type: string, format: date-time}
         BuildServerCheck:
           type: object
@@ -379,6 +383,8 @@ extension OpenAPIDocument {
                 bridge: {type: string}
                 vlan: {type: integer}
                 ca_pem: {type: string}
+                snippets_storage: {type: string}
+                snippets_directory: {type: string}
             stored_artifact:
               type: object
               description: The artifact an earlier attempt stored, when this attempt resumes at deployment (it is deployed, not rebuilt)

@@ -15,7 +15,7 @@ struct ProxmoxProbe: BuildServerProbe {
         }
         let placement = ProxmoxDeployer.Placement(node: settings.node, importStorage: settings.importStorage, diskStorage: settings.diskStorage,
                                                   bridge: settings.bridge, vlan: settings.vlan)
-        let result = await ServerCheck.run(client: client, placement: placement, identity: settings.tokenId)
+        let result = await ServerCheck.run(client: client, placement: placement, identity: settings.tokenId, snippetsStorage: settings.snippetsStorage)
         await client.shutdown()
         // PVE's answers never carry the secret; this makes sure of it.
         let scrub = { (text: String) in text.replacingOccurrences(of: tokenSecret, with: "[secret]") }

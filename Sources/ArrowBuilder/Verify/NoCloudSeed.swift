@@ -40,7 +40,16 @@ public struct NoCloudSeed {
             "name": BootTest.user, "sudo": "ALL=(ALL) NOPASSWD:ALL", "shell": "/bin/sh", "lock_passwd": true,
             "ssh_authorized_keys": [publicKey],
         ]
-        var document: [String: Any] = ["users": [user], "preserve_hostname": true, "ssh_pwauth": false]
+        return cloudConfig(["users": [user], "preserve_hostname": true, "ssh_pwauth": false], files: files)
+    }
+
+    /// A deployed VM's user-data (a Proxmox `cicustom` snippet): only `files`, the image's users and host name kept.
+    static func firstBoot(files: [File]) -> String {
+        cloudConfig(["preserve_hostname": true], files: files)
+    }
+
+    static func cloudConfig(_ base: [String: Any], files: [File]) -> String {
+        var document = base
         if !files.isEmpty {
             document["write_files"] = files.map { ["path": $0.path, "content": $0.content, "permissions": "0600", "owner": "root:root"] }
         }

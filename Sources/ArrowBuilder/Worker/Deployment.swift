@@ -33,8 +33,11 @@ struct Deployment {
                 outcome.verification = verification
                 guard verification.status == .passed else { return outcome }
             }
+            // A VM that installs the VPN gets its own one-off key, delivered at first boot by a cicustom snippet.
+            let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
+            if let key = enrollment?.key?.key { await log.redact([key]) }
             outcome.deployment = try await ProxmoxDeployment(image: image, client: prepared.client, agentTimeout: run.settings.bootTest.bootTimeout, log: say)
-                .run(artifact: artifact, sha256: sha256)
+                .run(artifact: artifact, sha256: sha256, enrollment: enrollment)
             return outcome
         default:
             await say("deployment target \(image.deploymentTarget ?? "none"): the artifact is stored, nothing is booted")

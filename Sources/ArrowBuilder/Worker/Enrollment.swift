@@ -56,7 +56,10 @@ struct Enrollment {
     }
 
     static func peerName(_ image: ImageConfigDocument) -> String {
-        image.hostname.split(separator: ".").first.map(String.init).map { $0 + "-" + image.taskId.prefix(8).lowercased() } ?? image.hostname
+        let task = image.taskId.prefix(8).lowercased()
+        let host = image.hostname.split(separator: ".").first.map(String.init) ?? image.hostname
+        // A host name derived from the task id already carries it.
+        return host.hasSuffix(task) ? host : host + "-" + task
     }
 
     /// What the boot test checks: the machine enrolled and the key is gone.
@@ -69,10 +72,23 @@ struct Enrollment {
     /// `keepPeer` (a test boot's machine is gone; a failed deployment's must not linger). Never throws: whatever it
     /// could not undo is logged.
     func finish(keepPeer: Bool, log: @Sendable (String) async -> Void) async -> ImageVerification.Check? {
-        guard let api else { return nil }
+        await finishWithPeer(keepPeer: keepPeer, log: log).check
+    }
+
+    /// ``finish(keepPeer:log:)`` with the peer found (its id and overlay address), polling up to `wait` for it to appear.
+    func finishWithPeer(keepPeer: Bool, wait: Duration = .zero, log: @Sendable (String) async -> Void)
+        async -> (check: ImageVerification.Check?, peer: NetBirdClient.Peer?) {
+        guard let api else { return (nil, nil) }
         var check: ImageVerification.Check?
+        var found: NetBirdClient.Peer?
         do {
-            let peers = try await api.peers(hostname: peerName, since: since)
+            var peers = try await api.peers(hostname: peerName, since: since)
+            let deadline = ContinuousClock.now + wait
+            while peers.isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(2))
+                peers = try await api.peers(hostname: peerName, since: since)
+            }
+            found = peers.first
             if let peer = peers.first {
                 check = ImageVerification.Check(name: "NetBird peer registered", passed: true, output: "peer \(peer.id) at \(peer.ip) as \(peerName)")
                 await log("NetBird peer \(peer.id) at \(peer.ip) registered as \(peerName)")
@@ -96,7 +112,7 @@ struct Enrollment {
                 await log("NetBird: could not revoke setup key \(key.id) (it expires within \(Self.keyLifetime / 3600) hours): \(error)")
             }
         }
-        return check
+        return (check, found)
     }
 }
 

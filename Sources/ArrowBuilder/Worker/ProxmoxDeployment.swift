@@ -3,22 +3,28 @@ import ArrowProxmox
 import Foundation
 
 /// The `proxmox` target: the artifact goes to the task's build server as a VM that stays (``ProxmoxDeployer``: upload,
-/// create, start, guest agent, rollback on failure). Failures are typed by stage: `deploy_upload_failed`,
-/// `vm_create_failed`, `boot_timeout`.
+/// create, start, guest agent, rollback on failure). A build that installs the VPN enrolls the VM at its first boot:
+/// the one-off key and the enrollment settings go in a cloud-init `cicustom` user-data snippet, written to the build
+/// server's snippets storage (which builders see as a directory), and removed — from the VM's configuration and the
+/// storage — once the peer is found; the peer's id and overlay address are recorded. Failures are typed by stage:
+/// `deploy_upload_failed`, `vm_create_failed`, `boot_timeout`, `vpn_enroll_failed`.
 struct ProxmoxDeployment {
     let image: ImageConfigDocument
     let client: ClientConfigDocument
     let agentTimeout: Duration
+    var enrollmentWait: Duration = .seconds(180)
     let log: @Sendable (String) async -> Void
 
-    func run(artifact: String, sha256: String) async throws -> DeploymentRecord {
+    func run(artifact: String, sha256: String, enrollment: Enrollment? = nil) async throws -> DeploymentRecord {
         guard let target = image.proxmox else {
+            _ = await enrollment?.finish(keepPeer: false, log: log)
             throw BuildFailure(.configInvalid, "the task deploys to Proxmox VE but its configuration names no build server", log: "deploy")
         }
         let proxmox: ProxmoxClient
         do {
             proxmox = try ProxmoxClient(baseURL: target.url, authentication: .token(id: target.tokenId, secret: target.tokenSecret), caPEM: target.caPem)
         } catch {
+            _ = await enrollment?.finish(keepPeer: false, log: log)
             throw BuildFailure(.configInvalid, "build server \(target.id): its CA certificate does not load (\(error))", log: "deploy")
         }
         defer { Task { await proxmox.shutdown() } }
@@ -26,12 +32,27 @@ struct ProxmoxDeployment {
         let deployer = ProxmoxDeployer(client: proxmox, agentTimeout: agentTimeout, keepOnFailure: image.keepOnFailure ?? false, log: log)
         let placement = ProxmoxDeployer.Placement(node: target.node, importStorage: target.importStorage, diskStorage: target.diskStorage,
                                                   bridge: target.bridge, vlan: target.vlan)
+        var machine = machine()
+        var snippet: String?
+        if let enrollment {
+            do {
+                let (volume, path) = try writeSnippet(enrollment, target: target)
+                machine.userDataSnippet = volume
+                snippet = path
+                await log("NetBird: the one-off key goes to the VM at first boot in the cloud-init snippet \(volume), as \(enrollment.peerName)")
+            } catch {
+                _ = await enrollment.finish(keepPeer: false, log: log)
+                throw error
+            }
+        }
+        defer { if let snippet { try? FileManager.default.removeItem(atPath: snippet) } }
+        let deployed: ProxmoxDeployer.Deployed
         do {
-            let deployed = try await deployer.deploy(artifact: artifact, sha256: sha256, baseName: "arrow-\(image.taskId.prefix(12))-\(image.hostname)",
-                                                     placement: placement, machine: machine())
-            return DeploymentRecord(target: "proxmox", buildServerId: target.id, node: deployed.node, vmid: deployed.vmid, addresses: deployed.addresses,
-                                    deployedAt: Date().ISO8601Format())
+            deployed = try await deployer.deploy(artifact: artifact, sha256: sha256, baseName: "arrow-\(image.taskId.prefix(12))-\(image.hostname)",
+                                                 placement: placement, machine: machine)
         } catch let failure as ProxmoxDeployer.Failure {
+            // A VM that enrolled before the deployment failed leaves no peer behind.
+            _ = await enrollment?.finish(keepPeer: false, log: log)
             let code: BuildFailure.Code = switch failure.stage {
             case .upload: .deployUploadFailed
             case .create, .start: .vmCreateFailed
@@ -39,6 +60,42 @@ struct ProxmoxDeployment {
             }
             throw BuildFailure(code, "Proxmox VE (\(target.id)): \(failure.message)", log: "deploy")
         }
+        var record = DeploymentRecord(target: "proxmox", buildServerId: target.id, node: deployed.node, vmid: deployed.vmid, addresses: deployed.addresses,
+                                      deployedAt: Date().ISO8601Format())
+        if let enrollment {
+            let (_, peer) = await enrollment.finishWithPeer(keepPeer: true, wait: enrollment.api == nil ? .zero : enrollmentWait, log: log)
+            // The snippet served its first boot: later starts must not need it, and the key must not stay on the storage.
+            do {
+                try await proxmox.updateConfig(node: deployed.node, vmid: deployed.vmid, [("delete", "cicustom")])
+                await log("cicustom removed from VM \(deployed.vmid); the snippet is deleted")
+            } catch {
+                await log("could not remove cicustom from VM \(deployed.vmid): \(error)")
+            }
+            if enrollment.api != nil {
+                guard let peer else {
+                    await deployer.undo(deployed, placement: placement)
+                    throw BuildFailure(.vpnEnrollFailed, "VM \(deployed.vmid) did not register with NetBird as \(enrollment.peerName) within \(enrollmentWait)", log: "deploy")
+                }
+                record.netbirdPeerId = peer.id
+                record.netbirdIp = peer.ip
+            }
+        }
+        return record
+    }
+
+    /// The user-data snippet, 0600, in the build server's snippets directory; returns its volume id and path.
+    func writeSnippet(_ enrollment: Enrollment, target: ProxmoxTarget) throws -> (String, String) {
+        guard let storage = target.snippetsStorage, let directory = target.snippetsDirectory else {
+            throw BuildFailure(.vpnEnrollFailed, "build server \(target.id) has no snippets storage, so the NetBird key cannot reach the VM at first boot: "
+                + "register it with snippets_storage and snippets_directory (a storage with snippets content that builders mount)", log: "deploy")
+        }
+        let name = "arrow-\(image.taskId.prefix(12).filter { $0.isLetter || $0.isNumber || $0 == "-" })-user.yaml"
+        let path = directory + "/" + name
+        let content = NoCloudSeed.firstBoot(files: enrollment.files)
+        guard FileManager.default.createFile(atPath: path, contents: Data(content.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw BuildFailure(.vpnEnrollFailed, "cannot write the cloud-init snippet into \(directory) (build server \(target.id)'s snippets directory)", log: "deploy")
+        }
+        return ("\(storage):snippets/\(name)", path)
     }
 
     /// The VM: named after the task's `vm_name` (else the host name), sized by `resource_allocation`, reachable with

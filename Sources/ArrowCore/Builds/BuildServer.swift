@@ -25,8 +25,15 @@ public struct BuildServer: Sendable, Equatable {
         public var vlan: Int?
         /// PEM of the CA that signs the node's certificate (`/etc/pve/pve-root-ca.pem`); nil: the system's trust store.
         public var caPem: String?
+        /// A PVE storage with `snippets` content, and where this builder host sees its snippets directory (a shared
+        /// file system): how a first-boot secret (the NetBird setup key) reaches a VM through `cicustom`.
+        public var snippetsStorage: String?
+        public var snippetsDirectory: String?
 
-        public init(url: String, tokenId: String, node: String, importStorage: String, diskStorage: String, bridge: String, vlan: Int?, caPem: String?) {
+        public init(url: String, tokenId: String, node: String, importStorage: String, diskStorage: String, bridge: String, vlan: Int?, caPem: String?,
+                    snippetsStorage: String? = nil, snippetsDirectory: String? = nil) {
+            self.snippetsStorage = snippetsStorage
+            self.snippetsDirectory = snippetsDirectory
             self.url = url
             self.tokenId = tokenId
             self.node = node

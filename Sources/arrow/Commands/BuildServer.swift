@@ -24,6 +24,8 @@ extension ArrowCommand {
             @Option(help: "Bridge of the VMs' network.") var bridge = "vmbr0"
             @Option(help: "VLAN tag of the VMs' network.") var vlan: Int?
             @Option(help: "PEM file of the CA that signs the node's certificate (/etc/pve/pve-root-ca.pem).") var caFile: String?
+            @Option(help: "A storage with snippets content, for NetBird keys at first boot (cicustom).") var snippetsStorage: String?
+            @Option(help: "Where builder hosts see that storage's snippets directory (a shared mount).") var snippetsDirectory: String?
             @Option(help: "A name for people.") var name: String?
             @Option(help: "Superusers: the organization (default: yours).") var organization: String?
 
@@ -33,6 +35,8 @@ extension ArrowCommand {
                                            "import_storage": importStorage, "disk_storage": diskStorage, "bridge": bridge]
                 if let vlan { body["vlan"] = vlan }
                 if let name { body["name"] = name }
+                if let snippetsStorage { body["snippets_storage"] = snippetsStorage }
+                if let snippetsDirectory { body["snippets_directory"] = snippetsDirectory }
                 if let caFile {
                     guard let pem = try? String(contentsOfFile: caFile, encoding: .utf8) else { throw ValidationError("cannot read \(caFile)") }
                     body["ca_pem"] = pem
