@@ -227,6 +227,7 @@ let package = Package(
             dependencies: [
                 "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", "ArrowRegistry", "ArrowBuilder",
                 "ArrowProtocol",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SQLKit", package: "sql-kit"),

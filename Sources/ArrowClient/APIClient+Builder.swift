@@ -51,6 +51,14 @@ extension APIClient {
 
     struct Empty: Encodable {}
 
+    struct PublishRequest: Encodable { var artifactImageId: String }
+    struct Published: Decodable { var downloadUrl: String }
+
+    public func publishArtifact(lease: Lease, imageId: String) async throws -> String {
+        try await required(wire(.POST, "/api/vm-build/tasks/\(Self.segment(lease.taskID))/publish", body: PublishRequest(artifactImageId: imageId),
+                                headers: lease.headers, as: Published.self)).downloadUrl
+    }
+
     /// Sends `body` as JSON and decodes the answer as `Reply`; nil for 204. Error statuses throw ``APIError``.
     func wire<Body: Encodable, Reply: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Body?, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(60), as: Reply.Type

@@ -104,6 +104,7 @@ extension ImageRegistry {
                 organizationID: image.organizationID, actorID: principal.user.id, action: .imageDeleted,
                 target: image.id.rawValue, createdAt: now))
         }
+        try? await removePublicCopy(image)
         try await removeObject(image.storageKey)
         for file in try await repos.metadataFiles.list(image: image.id) { try await removeObject(file.storageKey) }
     }

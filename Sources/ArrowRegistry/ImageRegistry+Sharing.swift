@@ -88,7 +88,7 @@ extension ImageRegistry {
 
     static let defaultsFilter = CollectionFilter(defaultsOnly: true, images: ImageFilter(status: .active, limit: maximumDefaults))
 
-    private func activeImage(id: String, principal: Principal) async throws -> Image {
+    func activeImage(id: String, principal: Principal) async throws -> Image {
         let image = try await image(id: id, principal: principal, needing: .imageAdmin)
         guard image.status == .active else { throw ArrowError(.conflict, reason: "image_not_active", "The image is not active") }
         return image

@@ -143,6 +143,12 @@ struct EndpointCase: Sendable, CustomStringConvertible {
               path: { "/api/organizations/\($0.beta.id)/build-servers/pve-iso" }, writesOrganizationData: true),
         .init(method: .post, template: "/api/organizations/{org_id}/build-servers/{server_id}/check",
               path: { "/api/organizations/\($0.beta.id)/build-servers/pve-iso/check" }, writesOrganizationData: false),
+        .init(method: .put, template: "/api/vm_images/{image_id}/download", path: { "/api/vm_images/\($0.betaImageID)/download" },
+              writesOrganizationData: true),
+        .init(method: .delete, template: "/api/vm_images/{image_id}/download", path: { "/api/vm_images/\($0.betaImageID)/download" },
+              writesOrganizationData: true),
+        .init(method: .post, template: "/api/vm-build/tasks/{task_id}/publish", path: { "/api/vm-build/tasks/\($0.betaTaskID)/publish" },
+              body: #"{"artifact_image_id":"x"}"#, writesOrganizationData: true, forBuilders: true),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
     ]
@@ -152,6 +158,8 @@ struct EndpointCase: Sendable, CustomStringConvertible {
         "POST /api/auth/login", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         // Presigned storage URLs: the signature is the credential (tested in StorageAPITests).
         "GET /api/storage/objects/{key}", "PUT /api/storage/uploads/{upload_id}/{part_number}",
+        // Published downloads are public by design (tested in ImageDownloadAPITests).
+        "GET /downloads/{key}",
     ]
 }
 

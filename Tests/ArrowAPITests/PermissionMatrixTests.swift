@@ -291,6 +291,17 @@ import Testing
             withHash[HTTPField.Name("X-Arrow-Artifact-Name")!] = "built.raw"
             return MatrixRequest(path: "/api/vm-build/tasks/\(task)/artifact", body: ImageFixtures.raw(1 << 20), headers: withHash)
         },
+        "POST /api/vm-build/tasks/:task_id/publish": { world, _ in
+            let (task, headers) = try await world.leaseHeaders()
+            return MatrixRequest(path: "/api/vm-build/tasks/\(task)/publish", json: #"{"artifact_image_id":"\#(try await world.image())"}"#, headers: headers)
+        },
+        "PUT /api/vm_images/:image_id/download": { world, _ in MatrixRequest(path: "/api/vm_images/\(try await world.image())/download", json: "{}") },
+        "DELETE /api/vm_images/:image_id/download": { world, _ in
+            let image = try await world.image()
+            let admin = try await world.backends.identity.authenticate(secret: world.seed.alphaAdmin)
+            _ = try await world.backends.images.publish(id: image, principal: admin)
+            return MatrixRequest(path: "/api/vm_images/\(image)/download")
+        },
         "GET /api/vm_images/:image_id/contents": { world, _ in MatrixRequest(path: "/api/vm_images/\(try await world.builtImage())/contents") },
         "GET /api/organizations/:org_id/webhooks": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks") },
         "POST /api/organizations/:org_id/webhooks": { world, _ in
@@ -326,7 +337,7 @@ import Testing
         let open = Set(routes.filter { $0.access == .open }.map(\.description))
         #expect(open == [
             "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml", "POST /api/auth/login",
-            "GET /api/storage/objects/**", "PUT /api/storage/uploads/:upload_id/:part_number",
+            "GET /api/storage/objects/**", "PUT /api/storage/uploads/:upload_id/:part_number", "GET /downloads/**",
         ])
         #expect(routes.filter { $0.access == .authenticated }.map(\.description).sorted() == [
             "GET /api/me", "GET /api/notifications", "GET /api/organizations", "GET /api/organizations/:org_id", "GET /api/vm-build/tasks",

@@ -15,6 +15,7 @@ struct ArtifactController {
 
     func register(on routes: APIRoutes) {
         routes.put("/api/vm-build/tasks/:task_id/artifact", .builder, use: upload)
+        routes.post("/api/vm-build/tasks/:task_id/publish", .builder, use: publish)
         routes.get("/api/vm_images/:image_id/contents", .permission(.imageRead), use: contents)
     }
 
@@ -40,6 +41,19 @@ struct ArtifactController {
             organization: task.organizationID, fileName: header("X-Arrow-Artifact-Name") ?? "\(label).qcow2",
             body: BlobBody(request.body, transform: { Array($0.readableBytesView) }), fields: fields, builder: principal)
         return EditedResponse(status: .created, response: ArtifactReceipt(imageId: image.id.rawValue, sha256: image.sha256, size: image.fileSize))
+    }
+
+    struct PublishRequest: Decodable { var artifactImageId: String }
+    struct Published: ResponseCodable { var imageId: String; var downloadUrl: String }
+
+    /// The `download` target: the builder holding the task's lease publishes the artifact it stored for the task.
+    @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> Published {
+        let principal = try context.requirePrincipal()
+        let lease = try BuildConfigController.lease(request)
+        let (task, _) = try await builds.configs.artifactTarget(task: try context.parameters.require("task_id"), lease: lease, principal: principal)
+        let body = try await JSONRequestBody.decode(PublishRequest.self, from: request)
+        let image = try await registry.publishBuilt(image: ImageID(body.artifactImageId), organization: task.organizationID, builder: principal)
+        return Published(imageId: image.id.rawValue, downloadUrl: image.downloadURL ?? "")
     }
 
     /// A built image's provenance and package contents (404 `not_built` for an image no build produced).

@@ -12,6 +12,8 @@ struct CollectionController {
         routes.post("/api/vm_images/:image_id/shares", .permission(.imageAdmin), use: share)
         routes.delete("/api/vm_images/:image_id/shares/:org_id", .permission(.imageAdmin), use: unshare)
         routes.put("/api/vm_images/:image_id/public", .superuser(.imageAdmin), use: setPublic)
+        routes.put("/api/vm_images/:image_id/download", .permission(.imageAdmin), use: publish)
+        routes.delete("/api/vm_images/:image_id/download", .permission(.imageAdmin), use: unpublish)
         routes.get("/api/organizations/:org_id/default_images", .permission(.imageRead), use: defaults)
         routes.put("/api/organizations/:org_id/default_images", .permission(.imageAdmin), use: setDefaults)
         routes.delete("/api/organizations/:org_id/default_images", .permission(.imageAdmin), use: clearDefaults)
@@ -40,6 +42,16 @@ struct CollectionController {
         try await registry.unshare(id: try context.parameters.require("image_id"), from: try context.parameters.require("org_id"),
                                    principal: try context.requirePrincipal())
         return Response(status: .noContent)
+    }
+
+    /// Copies the image to the public area under a stable URL (the image's `download_url`).
+    @Sendable func publish(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
+        ImageDTO(try await registry.publish(id: try context.parameters.require("image_id"), principal: try context.requirePrincipal()))
+    }
+
+    /// Removes the public copy.
+    @Sendable func unpublish(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {
+        ImageDTO(try await registry.unpublish(id: try context.parameters.require("image_id"), principal: try context.requirePrincipal()))
     }
 
     @Sendable func setPublic(_ request: Request, context: AppRequestContext) async throws -> ImageDTO {

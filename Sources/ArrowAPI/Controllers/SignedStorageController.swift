@@ -1,4 +1,5 @@
 import ArrowCore
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -12,6 +13,7 @@ struct SignedStorageController {
 
     func register(on routes: APIRoutes) {
         routes.get("/api/storage/objects/**", .open, use: download)
+        routes.get("/downloads/**", .open, use: publicDownload)
         routes.put("/api/storage/uploads/:upload_id/:part_number", .open, use: uploadPart)
     }
 
@@ -20,6 +22,25 @@ struct SignedStorageController {
         guard case .object(let key) = target else { throw ArrowError.notFound("Object") }
         let range = try request.headers[.range].map(Self.parseRange)
         let (info, body) = try await storage.get(key, range: range)
+        return try Self.stream(info, body, range: range)
+    }
+
+    /// A published image's public copy on the local store (``PublicDownloads``): no credentials, as a public bucket.
+    @Sendable func publicDownload(_ request: Request, context: AppRequestContext) async throws -> Response {
+        guard let storage else { throw ArrowError.notFound("Download") }
+        let path = String(request.uri.path.dropFirst("/downloads/".count))
+        guard let decoded = path.removingPercentEncoding, let key = try? BlobKey(decoded) else { throw ArrowError.notFound("Download") }
+        let range = try request.headers[.range].map(Self.parseRange)
+        let (info, body): (BlobInfo, BlobBody)
+        do {
+            (info, body) = try await storage.getPublic(key, range: range)
+        } catch let error as StorageError where error.code == .notFound {
+            throw ArrowError.notFound("Download")
+        }
+        return try Self.stream(info, body, range: range)
+    }
+
+    static func stream(_ info: BlobInfo, _ body: BlobBody, range: ByteRange?) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/octet-stream", .acceptRanges: "bytes"]
         let status: HTTPResponse.Status
         if let range {

@@ -26,6 +26,8 @@ struct ImageDTO: ResponseCodable {
     var updatedAt: Date
     /// Made public by a superuser.
     var `public`: Bool
+    /// The stable public download URL, when the image is published (`PUT /api/vm_images/{id}/download`).
+    var downloadUrl: String?
     /// Why the image is in the caller's collection: custom, shared or public (collection views only).
     var collection: String?
     /// Its place among the organization's default images, when it is one.
@@ -57,6 +59,7 @@ struct ImageDTO: ResponseCodable {
         createdAt = image.createdAt
         updatedAt = image.updatedAt
         `public` = image.isPublic
+        downloadUrl = image.downloadURL
     }
 }
 

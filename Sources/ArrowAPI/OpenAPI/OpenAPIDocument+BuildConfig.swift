@@ -61,6 +61,21 @@ extension OpenAPIDocument {
             '200': {description: The check, content: {application/json: {schema: {$ref: '#/components/schemas/BuildServerCheck'}}}}
             '404': {$ref: '#/components/responses/Error'}
             '503': {$ref: '#/components/responses/Error'}
+      /api/vm-build/tasks/{task_id}/publish:
+        parameters:
+          - {name: task_id, in: path, required: true, schema: {type: string}}
+          - {name: X-Arrow-Lease-Attempt, in: header, required: true, schema: {type: integer}}
+          - {name: X-Arrow-Lease-Token, in: header, required: true, schema: {type: string}}
+        post:
+          summary: The download target; the builder holding the task's lease publishes the artifact it stored
+          requestBody:
+            required: true
+            content: {application/json: {schema: {type: object, required: [artifact_image_id], properties: {artifact_image_id: {type: string}}}}}
+          responses:
+            '200': {description: Published, content: {application/json: {schema: {type: object, required: [image_id, download_url], properties: {image_id: {type: string}, download_url: {type: string}}}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '503': {$ref: '#/components/responses/Error'}
       /api/imaging/client-config/{org_id}:
         parameters:
           - {name: org_id, in: path, required: true, schema: {type: string}}
@@ -198,7 +213,7 @@ extension OpenAPIDocument {
           description: Where the artifact was deployed (a Proxmox VE VM stays; the local QEMU boot is removed after its checks)
           required: [target, addresses, deployed_at]
           properties:
-            target: {type: string, enum: [proxmox, qemu]}
+            target: {type: string, enum: [proxmox, qemu, download]}
             build_server_id: {type: string}
             node: {type: string}
             vmid: {type: integer}
@@ -319,7 +334,7 @@ extension OpenAPIDocument {
               additionalProperties: false
               description: Where builds deploy when their build options do not say
               properties:
-                target: {type: string, enum: [qemu, proxmox, none]}
+                target: {type: string, enum: [qemu, proxmox, download, none]}
                 build_server_id: {type: string}
         ClientConfigView:
           type: object
@@ -366,7 +381,7 @@ extension OpenAPIDocument {
             hostname: {type: string}
             vm_name: {type: string}
             device_type: {type: string, enum: [pvm, vm]}
-            deployment_target: {type: string, enum: [qemu, proxmox, none]}
+            deployment_target: {type: string, enum: [qemu, proxmox, download, none]}
             keep_on_failure: {type: boolean}
             proxmox:
               type: object

@@ -170,7 +170,7 @@ extension OpenAPIDocument {
                 resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}
                 hostname: {type: string}
                 fresh: {type: boolean}
-                deployment_target: {type: string, enum: [qemu, proxmox, none], description: "qemu (default, unless the organization's deployment.target says otherwise): the artifact is booted on the builder host and checked; proxmox: deployed as a VM to the build server (build_server_id); none: only stored"}
+                deployment_target: {type: string, enum: [qemu, proxmox, download, none], description: "qemu (default, unless the organization's deployment.target says otherwise): the artifact is booted on the builder host and checked; proxmox: deployed as a VM to the build server (build_server_id); download: published at a stable public URL; none: only stored"}
                 keep_on_failure: {type: boolean, description: A failed Proxmox deployment leaves its VM and uploaded volume for inspection}
         TriggerResponse:
           type: object

@@ -167,6 +167,19 @@ extension OpenAPIDocument {
           responses:
             '302': {description: 'Location: the URL, valid for 5 minutes'}
             '404': {$ref: '#/components/responses/Error'}
+        put:
+          summary: Publish the image for download, copied to the public area (B2_PUBLIC_BUCKET, or the local store's) under a stable URL (download_url)
+          responses:
+            '200': {description: The image, with its download_url, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '403': {$ref: '#/components/responses/Error'}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '503': {$ref: '#/components/responses/Error'}
+        delete:
+          summary: Unpublish the image (its public copy is removed)
+          responses:
+            '200': {description: The image, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '404': {$ref: '#/components/responses/Error'}
       /api/vm_images/{image_id}/shares:
         parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
         get:
@@ -299,6 +312,7 @@ extension OpenAPIDocument {
             created_at: {type: string, format: date-time}
             updated_at: {type: string, format: date-time}
             public: {type: boolean}
+            download_url: {type: string, description: The stable public download URL, when the image is published}
             collection: {type: string, enum: [custom, shared, public], description: Why it is in the caller's collection}
             default_position: {type: integer, description: Place among the organization's default images}
         UploadPart:

@@ -33,6 +33,16 @@ extension OpenAPIDocument {
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
             '416': {$ref: '#/components/responses/Error'}
+      /downloads/{key}:
+        parameters: [{name: key, in: path, required: true, description: 'downloads/ORGANIZATION/IMAGE/FILE, each segment percent-encoded', schema: {type: string}}]
+        get:
+          summary: A published image's public copy on the local store, without credentials (as a public bucket serves it; Range honoured)
+          security: []
+          responses:
+            '200': {description: The image, streamed}
+            '206': {description: The requested range}
+            '404': {$ref: '#/components/responses/Error'}
+            '416': {$ref: '#/components/responses/Error'}
       /api/storage/uploads/{upload_id}/{part_number}:
         put:
           summary: Upload one part of an open multipart upload through a presigned URL of the local store (the only presigned write; refused once the upload is completed or aborted)

@@ -117,7 +117,7 @@ struct BuildRun {
         try await keeper.enter(Phase.deployment.rawValue, progress: 94)
         let started = ContinuousClock.now
         do {
-            let outcome = try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run(artifact: path, sha256: artifact.sha256)
+            let outcome = try await Deployment(run: self, log: log, workspace: workspace, prepared: prepared).run(artifact: path, sha256: artifact.sha256, imageId: artifact.imageId)
             complete.verification = outcome.verification
             complete.deployment = outcome.deployment
             timings["deployment"] = (ContinuousClock.now - started).seconds

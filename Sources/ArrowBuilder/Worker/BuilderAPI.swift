@@ -10,6 +10,8 @@ public protocol BuilderAPI: TaskLogSink {
     func clientConfig(organization: String, lease: APIClient.Lease) async throws -> BuilderClientConfig
     func imageConfig(lease: APIClient.Lease) async throws -> ImageConfigDocument
     func uploadArtifact(lease: APIClient.Lease, path: String, fileName: String, sha256: String) async throws -> ArtifactReceipt
+    /// The `download` target: the stored artifact copied to the public area; its stable URL.
+    func publishArtifact(lease: APIClient.Lease, imageId: String) async throws -> String
 }
 
 extension APIClient: BuilderAPI {}

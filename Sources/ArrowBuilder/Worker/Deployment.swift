@@ -17,8 +17,8 @@ struct Deployment {
         var deployment: DeploymentRecord?
     }
 
-    /// `artifact`: the qcow2 to deploy (this attempt's, or the one an earlier attempt stored).
-    func run(artifact: String, sha256: String) async throws -> Outcome {
+    /// `artifact`: the qcow2 to deploy (this attempt's, or the one an earlier attempt stored), stored as `imageId`.
+    func run(artifact: String, sha256: String, imageId: String) async throws -> Outcome {
         let image = prepared.image
         let say: @Sendable (String) async -> Void = { [log] line in await log.line(.deploy, line) }
         switch image.deploymentTarget {
@@ -39,6 +39,14 @@ struct Deployment {
             outcome.deployment = try await ProxmoxDeployment(image: image, client: prepared.client, agentTimeout: run.settings.bootTest.bootTimeout, log: say)
                 .run(artifact: artifact, sha256: sha256, enrollment: enrollment)
             return outcome
+        case "download":
+            do {
+                let url = try await run.api.publishArtifact(lease: run.lease, imageId: imageId)
+                await say("published for download: \(url)")
+                return Outcome(deployment: DeploymentRecord(target: "download", addresses: [url], deployedAt: Date().ISO8601Format()))
+            } catch {
+                throw BuildFailure(.deployUploadFailed, "publishing the artifact for download: \(error)", log: "deploy")
+            }
         default:
             await say("deployment target \(image.deploymentTarget ?? "none"): the artifact is stored, nothing is booted")
             return Outcome()

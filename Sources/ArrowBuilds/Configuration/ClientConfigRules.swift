@@ -93,8 +93,8 @@ enum ClientConfigRules {
             guard names.insert(user.name).inserted else { throw invalid("users: \(user.name) appears twice") }
         }
         if (document.users?.count ?? 0) > 50 { throw invalid("users: at most 50") }
-        if let target = document.deployment?.target, !["qemu", "proxmox", "none"].contains(target) {
-            throw invalid("deployment.target: one of qemu, proxmox, none")
+        if let target = document.deployment?.target, BuildOptions.DeploymentTarget(rawValue: target) == nil {
+            throw invalid("deployment.target: one of " + BuildOptions.DeploymentTarget.allCases.map(\.rawValue).joined(separator: ", "))
         }
         if let server = document.deployment?.buildServerId, !BuildServerRules.isValidID(server) {
             throw invalid("deployment.build_server_id: \(BuildServerRules.idRule)")

@@ -16,9 +16,10 @@ public struct BuildOptions: Sendable, Equatable, Codable {
     public var keepOnFailure: Bool?
 
     /// `qemu`: booted on the builder host and checked ("test before production"), the embedded default; `proxmox`:
-    /// deployed to the task's build server; `none`: the artifact is only stored.
+    /// deployed to the task's build server; `download`: published at a stable public URL; `none`: the artifact is only
+    /// stored.
     public enum DeploymentTarget: String, Sendable, Equatable, Codable, CaseIterable {
-        case qemu, proxmox, none
+        case qemu, proxmox, download, none
     }
 
     public static let defaultDeploymentTarget = DeploymentTarget.qemu

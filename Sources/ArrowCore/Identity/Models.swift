@@ -111,6 +111,8 @@ public struct AuditEvent: Sendable, Equatable, Codable {
         case imageShared = "image.shared"
         case imageUnshared = "image.unshared"
         case imageVisibilityChanged = "image.visibility_changed"
+        case imagePublished = "image.published"
+        case imageUnpublished = "image.unpublished"
         case defaultImagesChanged = "collection.defaults_changed"
         case clientConfigUpdated = "client_config.updated"
         case buildServerAdded = "build_server.added"

@@ -30,13 +30,16 @@ public struct Image: Sendable, Equatable {
     public var updatedAt: Date
     /// Made public by a superuser: in every organization's collection.
     public var isPublic: Bool
+    /// The stable URL of its public download copy (`B2_PUBLIC_BUCKET`, or the local store's public area), if published.
+    public var downloadURL: String?
 
     public init(
         id: ImageID, organizationID: OrganizationID, name: String, description: String?, fileName: String, fileSize: Int64,
         fileType: String, storageKey: String, format: String, virtualSize: Int64, sha256: String, status: ImageStatus,
         software: [SoftwareEntry], ansibleFlags: AnsibleFlags, version: Int, previousVersionID: ImageID?, uploadedBy: UserID?,
-        createdAt: Date, updatedAt: Date, isPublic: Bool = false
+        createdAt: Date, updatedAt: Date, isPublic: Bool = false, downloadURL: String? = nil
     ) {
+        self.downloadURL = downloadURL
         self.id = id
         self.organizationID = organizationID
         self.name = name

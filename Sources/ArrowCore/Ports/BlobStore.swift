@@ -136,6 +136,16 @@ public protocol BlobStore: Sendable {
     func presignUploadPart(_ upload: MultipartUpload, number: Int, expiresIn: TimeInterval, contentLength: Int64?) throws -> PresignedRequest
 }
 
+/// Public downloads: a copy of an object in the store's public area (`B2_PUBLIC_BUCKET`; the local store's public
+/// directory), readable by anyone at a stable URL. The copy is separate from the object, so unpublishing (or deleting
+/// the image) removes exactly what was published.
+public protocol PublicDownloads: Sendable {
+    /// Copies `key` to `publicKey` in the public area; returns its URL. - Throws: `unavailable` without a public area.
+    func publish(_ key: BlobKey, as publicKey: BlobKey) async throws -> String
+    /// Removes the public copy; removing a missing one succeeds.
+    func unpublish(_ publicKey: BlobKey) async throws
+}
+
 extension BlobStore {
     public func createMultipartUpload(_ key: BlobKey) async throws -> MultipartUpload {
         try await createMultipartUpload(key, partSize: nil)
@@ -169,4 +179,6 @@ public protocol ServerSignedStorage: BlobStore {
     func authorize(method: String, path: String, query: [String: String], contentLength: Int64?) throws -> SignedStorageTarget
     /// The open multipart upload with this id. - Throws: `notFound`.
     func multipartUpload(id: String) throws -> MultipartUpload
+    /// A published copy (``PublicDownloads``), for the server's unauthenticated `/downloads/…` route.
+    func getPublic(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody)
 }

@@ -91,3 +91,10 @@ extension Migrations {
         ]
     }
 }
+
+extension Migrations {
+    /// Images published for download (the `download` deployment target): the stable URL of their public copy.
+    static let imageDownloads = Migration(version: 11, name: "image_downloads") { _ in
+        ["ALTER TABLE images ADD COLUMN download_url TEXT NULL"]
+    }
+}

@@ -8,7 +8,7 @@ struct SQLImageRepository: ImageRepository {
     static let columns = [
         "id", "organization_id", "name", "description", "file_name", "file_size", "file_type", "storage_key", "format",
         "virtual_size", "sha256", "status", "software", "ansible_flags", "version", "previous_version_id", "uploaded_by",
-        "created_at", "updated_at", "is_public",
+        "created_at", "updated_at", "is_public", "download_url",
     ]
 
     func create(_ image: Image, uploadOwner: String?) async throws {
@@ -54,6 +54,7 @@ struct SQLImageRepository: ImageRepository {
             .set("previous_version_id", to: image.previousVersionID?.rawValue)
             .set("software", to: try Self.json(image.software)).set("ansible_flags", to: try Self.json(image.ansibleFlags.enabled.sorted()))
             .set("updated_at", to: Timestamp.from(image.updatedAt)).set("is_public", to: image.isPublic ? 1 : 0)
+            .set("download_url", to: image.downloadURL)
             .where("id", .equal, image.id.rawValue).scoped(scope).run()
         return true
     }
@@ -97,6 +98,7 @@ struct SQLImageRepository: ImageRepository {
             SQLBind(try json(image.software)), SQLBind(try json(image.ansibleFlags.enabled.sorted())), SQLBind(image.version),
             SQLBind(image.previousVersionID?.rawValue), SQLBind(image.uploadedBy?.rawValue),
             SQLBind(Timestamp.from(image.createdAt)), SQLBind(Timestamp.from(image.updatedAt)), SQLBind(image.isPublic ? 1 : 0),
+            SQLBind(image.downloadURL),
         ]
     }
 
@@ -115,7 +117,7 @@ struct SQLImageRepository: ImageRepository {
             version: Int(try row.int64("version")), previousVersionID: try row.optionalString("previous_version_id").map { ImageID($0) },
             uploadedBy: try row.optionalString("uploaded_by").map { UserID($0) },
             createdAt: Timestamp.date(try row.int64("created_at")), updatedAt: Timestamp.date(try row.int64("updated_at")),
-            isPublic: try row.int64("is_public") != 0)
+            isPublic: try row.int64("is_public") != 0, downloadURL: try row.optionalString("download_url"))
     }
 }
 

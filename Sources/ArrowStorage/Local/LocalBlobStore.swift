@@ -93,7 +93,11 @@ public struct LocalBlobStore: ServerSignedStorage, DigestingAssembly {
     }
 
     public func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) {
-        let file = try await POSIXFile.openForReading(objectPath(key))
+        try await read(objectPath(key), key: key, range: range)
+    }
+
+    func read(_ path: String, key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) {
+        let file = try await POSIXFile.openForReading(path)
         let size: Int64
         do {
             size = try await file.size()
