@@ -93,6 +93,52 @@ public struct BuildTrigger: Sendable {
         return task
     }
 
+    /// `POST /api/vm_images/{id}/deploy` (`arrow deploy`): a task that deploys an image of the caller's organization
+    /// as it is — queued like a build, claimed by a builder, starting at the deployment phase with the image as its
+    /// artifact (a local boot test with `qemu`, a VM with `proxmox`); its result is kept with the image.
+    public func triggerDeploy(image id: String, target: BuildOptions.DeploymentTarget, buildServerID: String?, vmName: String?, keepOnFailure: Bool?,
+                              principal: Principal) async throws -> BuildTask {
+        try principal.requireHuman()
+        try principal.require(.imageAdmin)
+        guard target == .qemu || target == .proxmox else {
+            throw ArrowError(.unprocessable, reason: "unsupported_deployment_target",
+                             "target must be qemu or proxmox (publish for download with PUT /api/vm_images/{id}/download)")
+        }
+        try TriggerValidation.text(buildServerID, "build_server_id", max: 128)
+        try TriggerValidation.text(vmName, "vm_name", max: 128)
+        guard let organization = principal.user.organizationID else {
+            throw ArrowError(.unprocessable, reason: "organization_required", "Deploy as a member of the image's organization")
+        }
+        let (options, server) = try await deployment(BuildOptions(deploymentTarget: target, keepOnFailure: keepOnFailure), buildServerID: buildServerID,
+                                                     organization: organization)
+        var deploying = options
+        deploying.deployOnly = true
+        let at = now()
+        var task = BuildTask(organizationID: organization, imageID: ImageID(id), deviceType: .vm, buildServerID: server, vmName: vmName,
+                             description: "deploy \(id) to \(target.rawValue)", options: deploying, createdBy: principal.user.id, createdAt: at)
+        // Nothing to build: a builder starts at the deployment phase.
+        task.state.completedPhases = [.preparation, .customization, .finalization]
+        let created = task
+        try await store.transaction { repos in
+            try await Self.requireBuildable(created.imageID, for: organization, repos)
+            guard let image = try await repos.images.find(id: created.imageID, scope: .organization(organization)),
+                  image.organizationID == organization else {
+                throw ArrowError(.unprocessable, reason: "not_owner", "Only an image of your organization can be deployed (its result is kept with it)")
+            }
+            try await Self.requireServer(server, if: options, of: organization, repos)
+            try await repos.buildTasks.create(created)
+            let payload = ImagingTriggerPayload(
+                requestId: "deploy-\(created.id.rawValue)", deviceType: "vm", images: [.init(id: id, name: image.name, metadata: nil)],
+                organization: organization.rawValue, client: "", timestamp: TriggerValidation.timestamp(at))
+            try await repos.outbox.add(OutboxMessage(
+                kind: .githubDispatch, organizationID: organization, body: try GitHubDispatch.body(payload),
+                subject: "task:\(created.id.rawValue)", nextAttemptAt: at, createdAt: at))
+            try await repos.buildTasks.announce()
+        }
+        wakeups.signal()
+        return created
+    }
+
     /// The organization's deployment defaults fill in what the build options leave open; a Proxmox deployment needs
     /// a build server (the trigger's, else the organization's default).
     func deployment(_ options: BuildOptions, buildServerID: String?, organization: OrganizationID) async throws -> (BuildOptions, String?) {

@@ -149,6 +149,8 @@ struct EndpointCase: Sendable, CustomStringConvertible {
               writesOrganizationData: true),
         .init(method: .post, template: "/api/vm-build/tasks/{task_id}/publish", path: { "/api/vm-build/tasks/\($0.betaTaskID)/publish" },
               body: #"{"artifact_image_id":"x"}"#, writesOrganizationData: true, forBuilders: true),
+        .init(method: .post, template: "/api/vm_images/{image_id}/deploy", path: { "/api/vm_images/\($0.betaImageID)/deploy" },
+              body: #"{"target":"qemu"}"#, writesOrganizationData: true),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
     ]

@@ -295,6 +295,9 @@ import Testing
             let (task, headers) = try await world.leaseHeaders()
             return MatrixRequest(path: "/api/vm-build/tasks/\(task)/publish", json: #"{"artifact_image_id":"\#(try await world.image())"}"#, headers: headers)
         },
+        "POST /api/vm_images/:image_id/deploy": { world, _ in
+            MatrixRequest(path: "/api/vm_images/\(try await world.image())/deploy", json: #"{"target":"qemu","vm_name":"m"}"#)
+        },
         "PUT /api/vm_images/:image_id/download": { world, _ in MatrixRequest(path: "/api/vm_images/\(try await world.image())/download", json: "{}") },
         "DELETE /api/vm_images/:image_id/download": { world, _ in
             let image = try await world.image()

@@ -92,3 +92,38 @@ extension BuilderEndToEndTests {
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
     }
 }
+
+extension BuilderEndToEndTests {
+    /// `arrow deploy`: an image deployed as it is, by a builder, from the deployment phase (nothing is built); the
+    /// deployment is kept with the image.
+    @Test func arrowDeployPutsAnImageOnProxmoxWithoutABuild() async throws {
+        let world = try await World.make()
+        defer { _ = try? world.server.terminate() }
+        let pve = try await FakeProxmox.start()
+        defer { Task { await pve.stop() } }
+        let options = pve.options
+        let server = #"{"id":"pve-fake","url":"\#(pve.url)","token_id":"\#(options.tokenID)","token_secret":"\#(options.tokenSecret)","node":"pve1","import_storage":"local"}"#
+        let added = await HTTP.send("POST", "\(world.installation.base)/api/organizations/\(world.organization)/build-servers", token: world.installation.token, json: server)
+        #expect(added?.0 == 201)
+        let (deployed, out, err) = try ArrowProcess.run(["deploy", world.image, "--target", "proxmox", "--server", "pve-fake", "--vm-name", "as-is"],
+                                                        environment: world.env)
+        #expect(deployed == 0, "\(err)")
+        let taskID = try #require(out.split(separator: "\n").last.map(String.init))
+        let (status, builderOut, builderErr) = try ArrowProcess.run(world.builderArguments(name: "deployer") + ["--build-servers", "pve-fake"],
+                                                                    environment: try world.builderEnvironment())
+        #expect(status == 0, "\((builderOut + builderErr).suffix(3000))")
+        let task = try await world.task(taskID)
+        #expect(task["status"] as? String == "succeeded" && task["artifact_image_id"] as? String == world.image, "\(task)")
+        #expect(pve.vms.first?.config["name"] == "as-is" && pve.violations.isEmpty, "\(pve.violations)")
+        let summary = try ArrowProcess.run(["build", "logs", taskID, "--file", "download"], environment: world.env).1
+        #expect(summary.contains("resuming at deployment"), "\(summary)")
+        let ansible = try ArrowProcess.run(["build", "logs", taskID, "--file", "ansible"], environment: world.env).1
+        #expect(!ansible.contains("PLAY"), "nothing was built")
+        let contents = await HTTP.send("GET", "\(world.installation.base)/api/vm_images/\(world.image)/contents", token: world.installation.token)
+        let provenance = try #require(try JSONSerialization.jsonObject(with: contents?.2 ?? Data()) as? [String: Any])
+        #expect((provenance["deployment"] as? [String: Any])?["vmid"] as? Int == 100, "\(provenance)")
+        // A build option cannot ask for it: deploy_only is not a build option.
+        let (refused, _, refusal) = try ArrowProcess.run(["build", "trigger", world.image, "--options", #"{"deploy_only":true}"#], environment: world.env)
+        #expect(refused != 0 && refusal.contains("unknown_build_option"), "\(refusal)")
+    }
+}

@@ -16,6 +16,7 @@ struct BuildController {
         routes.post("/api/vm-imaging/trigger", .permission(.buildTrigger), use: triggerImaging)
         routes.get("/api/vm-imaging/dispatches", .permission(.buildTrigger), use: dispatches)
         routes.post("/api/vm-build/trigger", .permission(.imageAdmin), use: triggerManual)
+        routes.post("/api/vm_images/:image_id/deploy", .permission(.imageAdmin), use: deploy)
         routes.get("/api/vm-build/tasks/:task_id", .permission(.buildRead), use: show)
         routes.get("/api/vm-build/stats", .permission(.buildRead), use: stats)
         routes.post("/api/vm-build/tasks/:task_id/retry", .permission(.buildTrigger), use: retry)
@@ -37,6 +38,25 @@ struct BuildController {
         let body = try JSONRequestBody.decode(ManualBuildRequest.self, from: data)
         let options = try BuildOptionsJSON.decode(from: data)
         let task = try await builds.trigger.triggerManual(body, options: options, principal: try context.requirePrincipal())
+        return EditedResponse(status: .created, response: TriggerResponse(
+            tasks: [TriggeredTask(id: task.id.rawValue, imageId: task.imageID.rawValue, status: task.status.rawValue)], created: true))
+    }
+
+    struct DeployRequest: Decodable {
+        var target: String
+        var buildServerId: String?
+        var vmName: String?
+        var keepOnFailure: Bool?
+    }
+
+    /// `arrow deploy`: a task that deploys the image as it is (no build), from the deployment phase.
+    @Sendable func deploy(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TriggerResponse> {
+        let body = try await JSONRequestBody.decode(DeployRequest.self, from: request)
+        guard let target = BuildOptions.DeploymentTarget(rawValue: body.target) else {
+            throw ArrowError(.unprocessable, reason: "unsupported_deployment_target", "target must be qemu or proxmox")
+        }
+        let task = try await builds.trigger.triggerDeploy(image: try context.parameters.require("image_id"), target: target, buildServerID: body.buildServerId,
+                                                          vmName: body.vmName, keepOnFailure: body.keepOnFailure, principal: try context.requirePrincipal())
         return EditedResponse(status: .created, response: TriggerResponse(
             tasks: [TriggeredTask(id: task.id.rawValue, imageId: task.imageID.rawValue, status: task.status.rawValue)], created: true))
     }

@@ -28,6 +28,28 @@ extension OpenAPIDocument {
             '201': {description: Queued, content: {application/json: {schema: {$ref: '#/components/schemas/TriggerResponse'}}}}
             '404': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}
+      /api/vm_images/{image_id}/deploy:
+        parameters: [{name: image_id, in: path, required: true, schema: {type: string}}]
+        post:
+          summary: Deploy an image of the caller's organization as it is (no build; a task that starts at the deployment phase)
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  additionalProperties: false
+                  required: [target]
+                  properties:
+                    target: {type: string, enum: [qemu, proxmox], description: 'qemu: booted on a builder host and checked; proxmox: a VM on the build server'}
+                    build_server_id: {type: string}
+                    vm_name: {type: string, maxLength: 128}
+                    keep_on_failure: {type: boolean}
+          responses:
+            '201': {description: Queued, content: {application/json: {schema: {$ref: '#/components/schemas/TriggerResponse'}}}}
+            '404': {$ref: '#/components/responses/Error'}
+            '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
       /api/vm-build/tasks:
         get:
           summary: For a builder, the queued tasks it could claim; for people (build.read), the organization's tasks

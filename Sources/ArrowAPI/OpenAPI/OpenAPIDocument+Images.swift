@@ -170,7 +170,7 @@ extension OpenAPIDocument {
         put:
           summary: Publish the image for download, copied to the public area (B2_PUBLIC_BUCKET, or the local store's) under a stable URL (download_url)
           responses:
-            '200': {description: The image, with its download_url, content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
+            '200': {description: 'The image, with its download_url', content: {application/json: {schema: {$ref: '#/components/schemas/Image'}}}}
             '403': {$ref: '#/components/responses/Error'}
             '404': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}

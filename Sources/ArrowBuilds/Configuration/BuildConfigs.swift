@@ -103,11 +103,31 @@ public struct BuildConfigs: Sendable {
     /// an active image: a retry after a failed deployment deploys it instead of building it again.
     func storedArtifact(of task: BuildTask) async throws -> ImageConfigDocument.StoredArtifact? {
         let repos = store.repositories
+        if task.options.deployOnly == true { return try await deployedImage(of: task) }
         guard task.state.completedPhases.contains(.finalization), let record = try await repos.imageBuilds.latest(task: task.id),
               let artifact = try await repos.images.find(id: record.imageID, scope: .all), artifact.status == .active,
               let provenance = try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8)) else { return nil }
         let download = try blobs.presignGet(try BlobKey(artifact.storageKey), expiresIn: downloadLifetime)
         return ImageConfigDocument.StoredArtifact(imageId: artifact.id.rawValue, size: artifact.fileSize, sha256: artifact.sha256,
+                                                  downloadUrl: download.url, downloadHeaders: download.headers, provenance: provenance)
+    }
+
+    /// A deploy-only task's artifact: its image as it is, with the provenance of the build that made it (or, for an
+    /// uploaded image, one that says only what the image is).
+    func deployedImage(of task: BuildTask) async throws -> ImageConfigDocument.StoredArtifact? {
+        let repos = store.repositories
+        guard let image = try await repos.images.find(id: task.imageID, scope: .organization(task.organizationID)), image.status == .active else {
+            return nil
+        }
+        let recorded = try await repos.imageBuilds.find(image: image.id).flatMap {
+            try? WireJSON.decoder().decode(BuildProvenance.self, from: Data($0.provenance.utf8))
+        }
+        let provenance = recorded ?? BuildProvenance(
+            taskId: task.id.rawValue, baseImageId: image.id.rawValue, baseSha256: image.sha256, configurationHash: "",
+            software: image.software.map { SoftwareSpec(name: $0.name, version: $0.version, ansibleRole: $0.ansibleRole) },
+            ansibleFlags: image.ansibleFlags.all, roles: [:], builderVersion: "", phaseSeconds: [:], packages: [], added: [], removed: [], changed: [])
+        let download = try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: downloadLifetime)
+        return ImageConfigDocument.StoredArtifact(imageId: image.id.rawValue, size: image.fileSize, sha256: image.sha256,
                                                   downloadUrl: download.url, downloadHeaders: download.headers, provenance: provenance)
     }
 

@@ -14,6 +14,9 @@ public struct BuildOptions: Sendable, Equatable, Codable {
     public var deploymentTarget: DeploymentTarget?
     /// A failed deployment leaves what it made (the Proxmox VM, the uploaded volume) for inspection.
     public var keepOnFailure: Bool?
+    /// Set by `POST /api/vm_images/{id}/deploy` only (not a build option people send): the task deploys its image as
+    /// it is, from the deployment phase, instead of building from it.
+    public var deployOnly: Bool?
 
     /// `qemu`: booted on the builder host and checked ("test before production"), the embedded default; `proxmox`:
     /// deployed to the task's build server; `download`: published at a stable public URL; `none`: the artifact is only
@@ -42,11 +45,11 @@ public struct BuildOptions: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case software, ansibleFlags = "ansible_flags", customScripts = "custom_scripts"
         case resourceAllocation = "resource_allocation", hostname, fresh, deploymentTarget = "deployment_target"
-        case keepOnFailure = "keep_on_failure"
+        case keepOnFailure = "keep_on_failure", deployOnly = "deploy_only"
     }
 
     /// The keys `build_options` accepts, as the wire spells them.
-    public static let keys: Set<String> = Set(CodingKeys.allCases.map(\.rawValue))
+    public static let keys: Set<String> = Set(CodingKeys.allCases.map(\.rawValue)).subtracting([CodingKeys.deployOnly.rawValue])
     /// The spec's Ansible flags.
     public static let ansibleFlagNames: Set<String> = ["install_vpn", "harden_ssh", "install_monitoring", "apply_branding"]
 
