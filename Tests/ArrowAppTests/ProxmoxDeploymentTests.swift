@@ -7,7 +7,8 @@ import Testing
 /// started, its addresses read), and the device request's settings saying where it runs.
 extension BuilderEndToEndTests {
     @Test func aBuildDeploysItsArtifactToProxmoxAndTheDeviceRecordsWhereItRuns() async throws {
-        let world = try await World.make()
+        // Trace level everywhere: no secret may appear in a log at any level.
+        let world = try await World.make(serverEnvironment: ["ARROW_LOG_LEVEL": "trace"])
         defer { _ = try? world.server.terminate() }
         // The VM's first boot, played by the fake: cloud-init writes the snippet's files, the install_vpn role's
         // first-boot unit joins NetBird with the key as the host name it was given.
@@ -54,7 +55,7 @@ extension BuilderEndToEndTests {
         #expect(triggered?.0 == 201, "\(String(decoding: triggered?.2 ?? Data(), as: UTF8.self))")
  
         let (status, out, err) = try ArrowProcess.run(world.builderArguments(name: "pve") + ["--build-servers", "pve-fake"],
-                                                      environment: try world.builderEnvironment())
+                                                      environment: try world.builderEnvironment().merging(["ARROW_LOG_LEVEL": "trace"]) { $1 })
         #expect(status == 0, "\((out + err).suffix(3000))")
 
         let request = await HTTP.send("GET", "\(world.installation.base)/api/device-requests/dr-pve-1", token: world.installation.token)
@@ -88,6 +89,13 @@ extension BuilderEndToEndTests {
             let text = try ArrowProcess.run(["build", "logs", taskID, "--file", log], environment: world.env).1
             #expect(!text.contains(options.tokenSecret), "the token secret in \(log).log")
             #expect(!text.contains(Self.netbirdToken) && !(world.netbird.keys.first.map { text.contains($0.key) } ?? false), "a NetBird secret in \(log).log")
+        }
+        // Nor in what the server and the builder printed, at any level.
+        let serverLog = (try? String(contentsOfFile: world.installation.dataDir + "/serve.log", encoding: .utf8)) ?? ""
+        #expect(!serverLog.isEmpty)
+        for printed in [serverLog, out + err] {
+            #expect(!printed.contains(options.tokenSecret) && !printed.contains(Self.netbirdToken))
+            #expect(!(world.netbird.keys.first.map { printed.contains($0.key) } ?? false))
         }
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
     }
