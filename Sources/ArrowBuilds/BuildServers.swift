@@ -28,7 +28,8 @@ public struct BuildServers: Sendable {
         let settings = BuildServer.Settings(
             url: request.url, tokenId: request.tokenId, node: request.node, importStorage: request.importStorage,
             diskStorage: request.diskStorage ?? "local-lvm", bridge: request.bridge ?? "vmbr0", vlan: request.vlan,
-            caPem: request.caPem.flatMap { $0.isEmpty ? nil : $0 }, snippetsStorage: request.snippetsStorage, snippetsDirectory: request.snippetsDirectory)
+            caPem: request.caPem.flatMap { $0.isEmpty ? nil : $0 }, snippetsStorage: request.snippetsStorage, snippetsDirectory: request.snippetsDirectory,
+            tlsFingerprint: request.tlsFingerprint.map { $0.lowercased().filter { $0 != ":" } })
         let at = now()
         let server = BuildServer(id: request.id, organizationID: organization, name: request.name ?? request.id, settings: settings,
                                  sealedSecret: try box.seal(request.tokenSecret, context: Self.context(organization, request.id)),
@@ -75,7 +76,8 @@ public struct BuildServers: Sendable {
         return ProxmoxTarget(id: server.id, url: settings.url, tokenId: settings.tokenId,
                              tokenSecret: try box.open(server.sealedSecret, context: Self.context(organization, id)), node: settings.node,
                              importStorage: settings.importStorage, diskStorage: settings.diskStorage, bridge: settings.bridge, vlan: settings.vlan,
-                             caPem: settings.caPem, snippetsStorage: settings.snippetsStorage, snippetsDirectory: settings.snippetsDirectory)
+                             caPem: settings.caPem, snippetsStorage: settings.snippetsStorage, snippetsDirectory: settings.snippetsDirectory,
+                             tlsFingerprint: settings.tlsFingerprint)
     }
 
     static func context(_ organization: OrganizationID, _ id: String) -> String { "build_server/\(organization.rawValue)/\(id)/token_secret" }
@@ -85,7 +87,7 @@ public struct BuildServers: Sendable {
         return BuildServerView(id: server.id, name: server.name, url: settings.url, tokenId: settings.tokenId, tokenSecretSet: true, node: settings.node,
                                importStorage: settings.importStorage, diskStorage: settings.diskStorage, bridge: settings.bridge, vlan: settings.vlan,
                                caPemSet: settings.caPem != nil, snippetsStorage: settings.snippetsStorage, snippetsDirectory: settings.snippetsDirectory,
-                               createdAt: server.createdAt)
+                               tlsFingerprint: settings.tlsFingerprint, createdAt: server.createdAt)
     }
 }
 
@@ -136,6 +138,12 @@ public enum BuildServerRules {
         }
         if let directory = request.snippetsDirectory, !directory.hasPrefix("/") || directory.split(separator: "/").contains("..") || directory.count > 1024 {
             throw invalid("snippets_directory: an absolute path on the builder hosts")
+        }
+        if let pin = request.tlsFingerprint {
+            let hex = pin.lowercased().filter { $0 != ":" }
+            guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { throw invalid("tls_fingerprint: the certificate's SHA-256, 64 hex digits (colons allowed)") }
+            guard scheme == "https" else { throw invalid("tls_fingerprint: only with an https url") }
+            guard request.caPem?.isEmpty ?? true else { throw invalid("give ca_pem or tls_fingerprint, not both") }
         }
         if let pem = request.caPem, !pem.isEmpty, !pem.contains("-----BEGIN CERTIFICATE-----") || pem.count > 65536 {
             throw invalid("ca_pem: PEM certificates (-----BEGIN CERTIFICATE-----), at most 64 KB")

@@ -16,10 +16,13 @@ public struct BuildServerRequest: Codable, Sendable, Equatable {
     /// A storage with `snippets` content, and the directory where builders see it (NetBird keys through cicustom).
     public var snippetsStorage: String?
     public var snippetsDirectory: String?
+    /// The SHA-256 of the node's self-signed certificate (hex, colons allowed), pinned instead of a CA.
+    public var tlsFingerprint: String?
 
     public init(id: String, name: String? = nil, url: String, tokenId: String, tokenSecret: String, node: String, importStorage: String,
                 diskStorage: String? = nil, bridge: String? = nil, vlan: Int? = nil, caPem: String? = nil, snippetsStorage: String? = nil,
-                snippetsDirectory: String? = nil) {
+                snippetsDirectory: String? = nil, tlsFingerprint: String? = nil) {
+        self.tlsFingerprint = tlsFingerprint
         self.snippetsStorage = snippetsStorage
         self.snippetsDirectory = snippetsDirectory
         self.id = id
@@ -51,10 +54,13 @@ public struct BuildServerView: Codable, Sendable, Equatable {
     public var caPemSet: Bool
     public var snippetsStorage: String?
     public var snippetsDirectory: String?
+    public var tlsFingerprint: String?
     public var createdAt: Date
 
     public init(id: String, name: String, url: String, tokenId: String, tokenSecretSet: Bool, node: String, importStorage: String, diskStorage: String,
-                bridge: String, vlan: Int?, caPemSet: Bool, snippetsStorage: String? = nil, snippetsDirectory: String? = nil, createdAt: Date) {
+                bridge: String, vlan: Int?, caPemSet: Bool, snippetsStorage: String? = nil, snippetsDirectory: String? = nil, tlsFingerprint: String? = nil,
+                createdAt: Date) {
+        self.tlsFingerprint = tlsFingerprint
         self.snippetsStorage = snippetsStorage
         self.snippetsDirectory = snippetsDirectory
         self.id = id
@@ -106,9 +112,11 @@ public struct ProxmoxTarget: Codable, Sendable, Equatable {
     public var caPem: String?
     public var snippetsStorage: String?
     public var snippetsDirectory: String?
+    public var tlsFingerprint: String?
 
     public init(id: String, url: String, tokenId: String, tokenSecret: String, node: String, importStorage: String, diskStorage: String, bridge: String,
-                vlan: Int?, caPem: String?, snippetsStorage: String? = nil, snippetsDirectory: String? = nil) {
+                vlan: Int?, caPem: String?, snippetsStorage: String? = nil, snippetsDirectory: String? = nil, tlsFingerprint: String? = nil) {
+        self.tlsFingerprint = tlsFingerprint
         self.snippetsStorage = snippetsStorage
         self.snippetsDirectory = snippetsDirectory
         self.id = id

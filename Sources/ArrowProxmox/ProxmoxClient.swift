@@ -38,10 +38,17 @@ public final class ProxmoxClient: Sendable {
     private let ticket = TicketHolder()
 
     /// `caPEM`: the certificate(s) that sign the server's (PVE's own `/etc/pve/pve-root-ca.pem` for a default
-    /// install); without it the system's trust store decides.
-    public init(baseURL: String, authentication: Authentication, caPEM: String? = nil) throws {
+    /// install); without it the system's trust store decides. `pinnedPEM`: the one certificate to trust, whatever
+    /// name it carries (``CertificatePin``).
+    public init(baseURL: String, authentication: Authentication, caPEM: String? = nil, pinnedPEM: String? = nil) throws {
         var configuration = HTTPClient.Configuration()
-        if let caPEM, !caPEM.isEmpty {
+        if let pinnedPEM {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pinnedPEM.utf8)))
+            // The pin is the identity: a node's certificate often names neither the address nor the name it is reached by.
+            tls.certificateVerification = .noHostnameVerification
+            configuration.tlsConfiguration = tls
+        } else if let caPEM, !caPEM.isEmpty {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(caPEM.utf8)))
             configuration.tlsConfiguration = tls
@@ -51,6 +58,13 @@ public final class ProxmoxClient: Sendable {
         ownsHTTP = true
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.authentication = authentication
+    }
+
+    /// A client for a registered endpoint: with a pinned fingerprint, the certificate is read and checked first.
+    public static func connect(baseURL: String, authentication: Authentication, caPEM: String?, fingerprint: String?) async throws -> ProxmoxClient {
+        guard let fingerprint, !fingerprint.isEmpty else { return try ProxmoxClient(baseURL: baseURL, authentication: authentication, caPEM: caPEM) }
+        let pinned = try await CertificatePin.fetch(url: baseURL, fingerprint: fingerprint)
+        return try ProxmoxClient(baseURL: baseURL, authentication: authentication, pinnedPEM: pinned)
     }
 
     public func shutdown() async {

@@ -48,7 +48,7 @@ public final class FakeGitHub: Sendable {
             return await fake.handle(request, context: context)
         }
         router.on("**", method: .get) { _, _ in Response(status: .notFound) }
-        let (bound, running) = await LoopbackServer.start(router, label: "fake-github", port: port)
+        let (bound, running) = try await LoopbackServer.start(router, label: "fake-github", port: port)
         let fake = FakeGitHub(port: bound, token: token, script: script)
         box.withLock { $0 = fake }
         fake.task.withLock { $0 = running }

@@ -69,7 +69,7 @@ public final class FakeNetBird: Sendable {
         router.on("**", method: .post) { request, _ in await box.withLock { $0 }!.handle(request) }
         router.on("**", method: .put) { request, _ in await box.withLock { $0 }!.handle(request) }
         router.on("**", method: .delete) { request, _ in await box.withLock { $0 }!.handle(request) }
-        let (bound, running) = await LoopbackServer.start(router, label: "fake-netbird")
+        let (bound, running) = try await LoopbackServer.start(router, label: "fake-netbird")
         let fake = FakeNetBird(port: bound, token: token, schemaDocument: document)
         fake.state.withLock { state in for name in groups { state.groups["grp-" + UUID().uuidString.prefix(8).lowercased()] = name } }
         box.withLock { $0 = fake }

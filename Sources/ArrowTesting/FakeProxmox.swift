@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// A loopback stand-in for a Proxmox VE node's REST API (external-apis.md §1), started by a test. Every request is
@@ -48,6 +49,9 @@ public final class FakeProxmox: Sendable {
         public var snippetsDirectory: String?
         /// Called when a VM starts (a test's stand-in for what its first boot does, such as joining NetBird).
         public var onStart: (@Sendable (VM) async -> Void)?
+        /// HTTPS with this certificate and key (PEM), as a node's `pveproxy-ssl.pem`; nil: plain HTTP.
+        public var tlsCertificatePEM: String?
+        public var tlsKeyPEM: String?
         public init() {}
     }
 
@@ -77,7 +81,7 @@ public final class FakeProxmox: Sendable {
     let state: Mutex<State>
     private let task = Mutex<Task<Void, any Error>?>(nil)
 
-    public var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { (state.withLock { $0.options.tlsCertificatePEM } == nil ? "http" : "https") + "://127.0.0.1:\(port)" }
     public var vms: [VM] { state.withLock { Array($0.vms.values) } }
     public var volumes: [Volume] { state.withLock { Array($0.volumes.values) } }
     /// "METHOD /path" of every API call, in order.
@@ -97,7 +101,13 @@ public final class FakeProxmox: Sendable {
         for method in [HTTPRequest.Method.get, .post, .put, .delete] {
             router.on("**", method: method) { request, _ in await box.withLock { $0 }!.handle(request) }
         }
-        let (bound, running) = await LoopbackServer.start(router, label: "fake-proxmox")
+        var tls: TLSConfiguration?
+        if let certificate = options.tlsCertificatePEM, let key = options.tlsKeyPEM {
+            tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(certificate.utf8)).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.utf8), format: .pem)))
+        }
+        let (bound, running) = try await LoopbackServer.start(router, label: "fake-proxmox", tls: tls)
         let fake = FakeProxmox(port: bound, schema: schema, uploads: uploads, options: options)
         box.withLock { $0 = fake }
         fake.task.withLock { $0 = running }

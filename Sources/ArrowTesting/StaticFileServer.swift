@@ -14,7 +14,7 @@ public final class StaticFileServer: Sendable {
     public static func start(directory: String) async throws -> StaticFileServer {
         let router = Router()
         router.middlewares.add(FileMiddleware(directory, searchForIndexHtml: false))
-        let (bound, running) = await LoopbackServer.start(router, label: "static-files")
+        let (bound, running) = try await LoopbackServer.start(router, label: "static-files")
         return StaticFileServer(port: bound, task: running)
     }
 

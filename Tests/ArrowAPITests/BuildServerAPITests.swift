@@ -113,6 +113,9 @@ import Testing
                 (Self.body("p4", extra: #","bridge":"vmbr0;rm -rf /""#), "bridge:"),
                 (#"{"id":"p5","url":"https://pve:8006","token_id":"a@pve!t","token_secret":"s","node":"pve1","import_storage":"local","vlan":5000}"#, "vlan:"),
                 (Self.body("p6", extra: #","ca_pem":"not a certificate""#), "ca_pem:"),
+                (Self.body("p7", extra: #","tls_fingerprint":"AB:CD""#), "tls_fingerprint:"),
+                (Self.body("p8", extra: #","tls_fingerprint":"\#(String(repeating: "ab", count: 32))","ca_pem":"-----BEGIN CERTIFICATE-----x""#), "not both"),
+                (Self.body("p9", extra: #","snippets_storage":"local""#), "go together"),
             ]
             for (body, words) in cases {
                 let answer = try await client.send(.post, servers, token: seed.alphaAdmin, json: body)

@@ -245,6 +245,50 @@ import Testing
         #expect(site.fake.violations.count == 3, "\(site.fake.violations)")
     }
 
+    /// A node with its own self-signed certificate, reached by address: its pinned fingerprint is the trust; another
+    /// fingerprint, or no pin and no CA, connects to nothing.
+    @Test func aPinnedFingerprintTrustsExactlyThatCertificate() async throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("pin-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        func openssl(_ arguments: [String]) throws -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text
+        }
+        _ = try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", work + "/key.pem",
+                         "-out", work + "/cert.pem", "-days", "2", "-subj", "/CN=pve1.example.internal"])
+        let printed = try openssl(["x509", "-in", work + "/cert.pem", "-noout", "-fingerprint", "-sha256"])
+        let fingerprint = try #require(printed.split(separator: "=").last).trimmingCharacters(in: .whitespacesAndNewlines)
+        var options = FakeProxmox.Options()
+        options.tlsCertificatePEM = try String(contentsOfFile: work + "/cert.pem", encoding: .utf8)
+        options.tlsKeyPEM = try String(contentsOfFile: work + "/key.pem", encoding: .utf8)
+        let fake = try await FakeProxmox.start(options)
+        defer { Task { await fake.stop() } }
+        #expect(fake.url.hasPrefix("https://127.0.0.1:"))
+        let token = ProxmoxClient.Authentication.token(id: options.tokenID, secret: options.tokenSecret)
+
+        let pinned = try await ProxmoxClient.connect(baseURL: fake.url, authentication: token, caPEM: nil, fingerprint: fingerprint)
+        #expect(try await pinned.version() == "9.1.3 (release 9.1)")
+        await pinned.shutdown()
+
+        let other = String(repeating: "ab", count: 32)
+        await #expect(throws: CertificatePin.Failure.self) {
+            _ = try await ProxmoxClient.connect(baseURL: fake.url, authentication: token, caPEM: nil, fingerprint: other)
+        }
+        let unpinned = try ProxmoxClient(baseURL: fake.url, authentication: token)
+        await #expect(throws: ProxmoxClient.Failure.self) { _ = try await unpinned.version() }
+        await unpinned.shutdown()
+        #expect(fake.requests.count == 1, "only the pinned client got through: \(fake.requests)")
+    }
+
     @Test func upidsAreParsedAsPVEWritesThem() {
         let upid = UPID("UPID:pve-api:00001001:00001234:67890ABC:imgcopy::arrow@pve!deploy:")
         #expect(upid?.node == "pve-api" && upid?.type == "imgcopy")

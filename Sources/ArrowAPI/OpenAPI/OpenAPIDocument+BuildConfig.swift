@@ -239,6 +239,7 @@ extension OpenAPIDocument {
             ca_pem: {type: string, description: PEM of the CA that signs the node's certificate}
             snippets_storage: {type: string, description: 'A storage with snippets content: NetBird keys reach VMs at first boot through cicustom'}
             snippets_directory: {type: string, description: Where builder hosts see that storage's snippets directory (a shared mount)}
+            tls_fingerprint: {type: string, description: 'Instead of ca_pem, the SHA-256 of the node''s self-signed certificate (hex, colons allowed), pinned'}
         BuildServer:
           type: object
           required: [id, name, url, token_id, token_secret_set, node, import_storage, disk_storage, bridge, ca_pem_set, created_at]
@@ -256,6 +257,7 @@ extension OpenAPIDocument {
             ca_pem_set: {type: boolean}
             snippets_storage: {type: string}
             snippets_directory: {type: string}
+            tls_fingerprint: {type: string}
             created_at: {type: string, format: date-time}
         BuildServerCheck:
           type: object
@@ -400,6 +402,7 @@ extension OpenAPIDocument {
                 ca_pem: {type: string}
                 snippets_storage: {type: string}
                 snippets_directory: {type: string}
+                tls_fingerprint: {type: string}
             stored_artifact:
               type: object
               description: The artifact an earlier attempt stored, when this attempt resumes at deployment (it is deployed, not rebuilt)

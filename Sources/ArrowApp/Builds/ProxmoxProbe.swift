@@ -9,9 +9,10 @@ struct ProxmoxProbe: BuildServerProbe {
     func check(_ settings: BuildServer.Settings, tokenSecret: String) async -> BuildServerCheck {
         let client: ProxmoxClient
         do {
-            client = try ProxmoxClient(baseURL: settings.url, authentication: .token(id: settings.tokenId, secret: tokenSecret), caPEM: settings.caPem)
+            client = try await ProxmoxClient.connect(baseURL: settings.url, authentication: .token(id: settings.tokenId, secret: tokenSecret),
+                                                     caPEM: settings.caPem, fingerprint: settings.tlsFingerprint)
         } catch {
-            return BuildServerCheck(ok: false, version: nil, problems: ["the CA certificate does not load: \(error)"], notes: [])
+            return BuildServerCheck(ok: false, version: nil, problems: ["TLS: \(error)"], notes: [])
         }
         let placement = ProxmoxDeployer.Placement(node: settings.node, importStorage: settings.importStorage, diskStorage: settings.diskStorage,
                                                   bridge: settings.bridge, vlan: settings.vlan)

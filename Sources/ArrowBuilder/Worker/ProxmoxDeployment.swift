@@ -22,10 +22,11 @@ struct ProxmoxDeployment {
         }
         let proxmox: ProxmoxClient
         do {
-            proxmox = try ProxmoxClient(baseURL: target.url, authentication: .token(id: target.tokenId, secret: target.tokenSecret), caPEM: target.caPem)
+            proxmox = try await ProxmoxClient.connect(baseURL: target.url, authentication: .token(id: target.tokenId, secret: target.tokenSecret),
+                                                      caPEM: target.caPem, fingerprint: target.tlsFingerprint)
         } catch {
             _ = await enrollment?.finish(keepPeer: false, log: log)
-            throw BuildFailure(.configInvalid, "build server \(target.id): its CA certificate does not load (\(error))", log: "deploy")
+            throw BuildFailure(.deployUploadFailed, "build server \(target.id): TLS: \(error)", log: "deploy")
         }
         defer { Task { await proxmox.shutdown() } }
         await log("Proxmox VE: build server \(target.id) (\(target.url), node \(target.node), as \(target.tokenId))")

@@ -29,9 +29,12 @@ public struct BuildServer: Sendable, Equatable {
         /// file system): how a first-boot secret (the NetBird setup key) reaches a VM through `cicustom`.
         public var snippetsStorage: String?
         public var snippetsDirectory: String?
+        /// The SHA-256 of the node's (self-signed) certificate, pinned instead of a CA.
+        public var tlsFingerprint: String?
 
         public init(url: String, tokenId: String, node: String, importStorage: String, diskStorage: String, bridge: String, vlan: Int?, caPem: String?,
-                    snippetsStorage: String? = nil, snippetsDirectory: String? = nil) {
+                    snippetsStorage: String? = nil, snippetsDirectory: String? = nil, tlsFingerprint: String? = nil) {
+            self.tlsFingerprint = tlsFingerprint
             self.snippetsStorage = snippetsStorage
             self.snippetsDirectory = snippetsDirectory
             self.url = url

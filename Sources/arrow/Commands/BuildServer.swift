@@ -26,6 +26,7 @@ extension ArrowCommand {
             @Option(help: "PEM file of the CA that signs the node's certificate (/etc/pve/pve-root-ca.pem).") var caFile: String?
             @Option(help: "A storage with snippets content, for NetBird keys at first boot (cicustom).") var snippetsStorage: String?
             @Option(help: "Where builder hosts see that storage's snippets directory (a shared mount).") var snippetsDirectory: String?
+            @Option(help: "Instead of --ca-file: the SHA-256 fingerprint of the node's self-signed certificate, pinned.") var tlsFingerprint: String?
             @Option(help: "A name for people.") var name: String?
             @Option(help: "Superusers: the organization (default: yours).") var organization: String?
 
@@ -36,6 +37,7 @@ extension ArrowCommand {
                 if let vlan { body["vlan"] = vlan }
                 if let name { body["name"] = name }
                 if let snippetsStorage { body["snippets_storage"] = snippetsStorage }
+                if let tlsFingerprint { body["tls_fingerprint"] = tlsFingerprint }
                 if let snippetsDirectory { body["snippets_directory"] = snippetsDirectory }
                 if let caFile {
                     guard let pem = try? String(contentsOfFile: caFile, encoding: .utf8) else { throw ValidationError("cannot read \(caFile)") }
