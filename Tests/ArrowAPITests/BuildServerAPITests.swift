@@ -88,6 +88,8 @@ import Testing
             #expect(config.status == .ok, "\(config.text)")
             let wrong = try await client.send(.put, "/api/organizations/\(alpha)/client-config", token: seed.alphaAdmin, json: #"{"deployment":{"target":"cloud"}}"#)
             #expect(wrong.status == .unprocessableContent)
+            let serverless = try await client.send(.put, "/api/organizations/\(alpha)/client-config", token: seed.alphaAdmin, json: #"{"deployment":{"target":"proxmox"}}"#)
+            #expect(serverless.status == .unprocessableContent && serverless.text.contains("needs build_server_id"), "\(serverless.text)")
             let image = try #require(try await client.upload(ImageFixtures.raw(1 << 20), as: "d.raw", token: seed.alphaAdmin).json()["id"] as? String)
             let queued = try await client.send(.post, "/api/vm-build/trigger", token: seed.alphaAdmin, json: #"{"image_id":"\#(image)","build_type":"vm"}"#)
             #expect(queued.status == .created, "\(queued.text)")

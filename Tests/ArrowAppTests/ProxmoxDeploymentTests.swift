@@ -135,3 +135,31 @@ extension BuilderEndToEndTests {
         #expect(refused != 0 && refusal.contains("unknown_build_option"), "\(refusal)")
     }
 }
+
+extension BuilderEndToEndTests {
+    /// A VM whose guest agent never answers: the deployment ends `boot_timeout`, and nothing is left on the server —
+    /// no VM, no uploaded volume.
+    @Test func aGuestAgentThatNeverAnswersEndsBootTimeoutAndLeavesNothingOnProxmox() async throws {
+        let world = try await World.make()
+        defer { _ = try? world.server.terminate() }
+        var pveOptions = FakeProxmox.Options()
+        pveOptions.agentUp = false
+        let pve = try await FakeProxmox.start(pveOptions)
+        defer { Task { await pve.stop() } }
+        let options = pve.options
+        let server = #"{"id":"pve-fake","url":"\#(pve.url)","token_id":"\#(options.tokenID)","token_secret":"\#(options.tokenSecret)","node":"pve1","import_storage":"local"}"#
+        #expect(await HTTP.send("POST", "\(world.installation.base)/api/organizations/\(world.organization)/build-servers", token: world.installation.token,
+                                json: server)?.0 == 201)
+        let (_, out, _) = try ArrowProcess.run(["deploy", world.image, "--target", "proxmox", "--server", "pve-fake"], environment: world.env)
+        let taskID = try #require(out.split(separator: "\n").last.map(String.init))
+        _ = try ArrowProcess.run(world.builderArguments(name: "agentless") + ["--build-servers", "pve-fake", "--boot-timeout", "3"],
+                                 environment: try world.builderEnvironment())
+        let task = try await world.task(taskID)
+        #expect(task["status"] as? String == "failed" && task["error_code"] as? String == "boot_timeout", "\(task)")
+        #expect(pve.vms.isEmpty && pve.volumes.isEmpty, "left on the server: \(pve.vms.map(\.vmid)) \(pve.volumes.map(\.volid))")
+        #expect(pve.requests.contains { $0.hasPrefix("DELETE /nodes/pve1/qemu/100") })
+        #expect(pve.violations.isEmpty, "\(pve.violations)")
+        let deploy = try ArrowProcess.run(["build", "logs", taskID, "--file", "deploy"], environment: world.env).1
+        #expect(deploy.contains("rolling back: stopping and destroying VM 100") && deploy.contains("did not answer within"), "\(deploy)")
+    }
+}

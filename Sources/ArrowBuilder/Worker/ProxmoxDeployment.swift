@@ -52,6 +52,7 @@ struct ProxmoxDeployment {
             deployed = try await deployer.deploy(artifact: artifact, sha256: sha256, baseName: "arrow-\(image.taskId.prefix(12))-\(image.hostname)",
                                                  placement: placement, machine: machine)
         } catch let failure as ProxmoxDeployer.Failure {
+            await log("deployment failed at \(failure.stage.rawValue): \(failure.message)")
             // A VM that enrolled before the deployment failed leaves no peer behind.
             _ = await enrollment?.finish(keepPeer: false, log: log)
             let code: BuildFailure.Code = switch failure.stage {

@@ -96,6 +96,10 @@ enum ClientConfigRules {
         if let target = document.deployment?.target, BuildOptions.DeploymentTarget(rawValue: target) == nil {
             throw invalid("deployment.target: one of " + BuildOptions.DeploymentTarget.allCases.map(\.rawValue).joined(separator: ", "))
         }
+        if document.deployment?.target == BuildOptions.DeploymentTarget.proxmox.rawValue, document.deployment?.buildServerId == nil {
+            // Else every trigger that names no server would be refused.
+            throw invalid("deployment: a proxmox target needs build_server_id")
+        }
         if let server = document.deployment?.buildServerId, !BuildServerRules.isValidID(server) {
             throw invalid("deployment.build_server_id: \(BuildServerRules.idRule)")
         }
