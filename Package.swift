@@ -162,7 +162,7 @@ let package = Package(
         .target(
             name: "ArrowTesting",
             dependencies: [
-                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry", "ArrowProtocol",
+                "ArrowCore", "ArrowDatabase", "ArrowApp", "ArrowStorage", "ArrowRegistry", "ArrowProtocol", "ArrowBuilds",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -29,7 +29,7 @@ public struct BuildServers: Sendable {
             url: request.url, tokenId: request.tokenId, node: request.node, importStorage: request.importStorage,
             diskStorage: request.diskStorage ?? "local-lvm", bridge: request.bridge ?? "vmbr0", vlan: request.vlan,
             caPem: request.caPem.flatMap { $0.isEmpty ? nil : $0 }, snippetsStorage: request.snippetsStorage, snippetsDirectory: request.snippetsDirectory,
-            tlsFingerprint: request.tlsFingerprint.map { $0.lowercased().filter { $0 != ":" } })
+            tlsFingerprint: request.tlsFingerprint.flatMap(BuildServerRules.fingerprint))
         let at = now()
         let server = BuildServer(id: request.id, organizationID: organization, name: request.name ?? request.id, settings: settings,
                                  sealedSecret: try box.seal(request.tokenSecret, context: Self.context(organization, request.id)),
@@ -100,6 +100,12 @@ public enum BuildServerRules {
             && id.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }
     }
 
+    /// A SHA-256 fingerprint as stored: lower-case hex without colons; nil when it is not one.
+    static func fingerprint(_ text: String) -> String? {
+        let hex = text.lowercased().filter { $0 != ":" }
+        return hex.count == 64 && hex.allSatisfy(\.isHexDigit) ? hex : nil
+    }
+
     static func validate(_ request: BuildServerRequest) throws {
         func invalid(_ message: String) -> ArrowError { ArrowError(.unprocessable, reason: "invalid_build_server", message) }
         guard isValidID(request.id) else { throw invalid("id: \(idRule)") }
@@ -122,7 +128,8 @@ public enum BuildServerRules {
         guard request.node.range(of: #"^[a-zA-Z0-9]([a-zA-Z0-9-]{0,62}[a-zA-Z0-9])?$"#, options: .regularExpression) != nil else {
             throw invalid("node: a Proxmox VE node name")
         }
-        for (field, value) in [("import_storage", request.importStorage), ("disk_storage", request.diskStorage ?? "local-lvm")]
+        for (field, value) in [("import_storage", request.importStorage), ("disk_storage", request.diskStorage ?? "local-lvm"),
+                               ("snippets_storage", request.snippetsStorage ?? "local")]
         where value.range(of: #"^[a-z][a-z0-9._-]{0,62}[a-z0-9]$"#, options: .regularExpression) == nil {
             throw invalid("\(field): a Proxmox VE storage id")
         }
@@ -133,15 +140,11 @@ public enum BuildServerRules {
         guard (request.snippetsStorage == nil) == (request.snippetsDirectory == nil) else {
             throw invalid("snippets_storage and snippets_directory go together (the storage, and where builders see its snippets)")
         }
-        if let storage = request.snippetsStorage, storage.range(of: #"^[a-z][a-z0-9._-]{0,62}[a-z0-9]$"#, options: .regularExpression) == nil {
-            throw invalid("snippets_storage: a Proxmox VE storage id")
-        }
         if let directory = request.snippetsDirectory, !directory.hasPrefix("/") || directory.split(separator: "/").contains("..") || directory.count > 1024 {
             throw invalid("snippets_directory: an absolute path on the builder hosts")
         }
         if let pin = request.tlsFingerprint {
-            let hex = pin.lowercased().filter { $0 != ":" }
-            guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else { throw invalid("tls_fingerprint: the certificate's SHA-256, 64 hex digits (colons allowed)") }
+            guard fingerprint(pin) != nil else { throw invalid("tls_fingerprint: the certificate's SHA-256, 64 hex digits (colons allowed)") }
             guard scheme == "https" else { throw invalid("tls_fingerprint: only with an https url") }
             guard request.caPem?.isEmpty ?? true else { throw invalid("give ca_pem or tls_fingerprint, not both") }
         }

@@ -79,15 +79,7 @@ public struct BuildTrigger: Sendable {
             try await Self.requireBuildable(task.imageID, for: organization, repos)
             try await Self.requireServer(buildServerID, if: options, of: organization, repos)
             let image = try await repos.images.find(id: task.imageID, scope: .all)
-            try await repos.buildTasks.create(task)
-            let payload = ImagingTriggerPayload(
-                requestId: "manual-\(task.id.rawValue)", deviceType: deviceType.rawValue,
-                images: [.init(id: task.imageID.rawValue, name: body.imageName ?? image?.name ?? "", metadata: nil)],
-                organization: organization.rawValue, client: task.client, timestamp: TriggerValidation.timestamp(at))
-            try await repos.outbox.add(OutboxMessage(
-                kind: .githubDispatch, organizationID: organization, body: try GitHubDispatch.body(payload),
-                subject: "task:\(task.id.rawValue)", nextAttemptAt: at, createdAt: at))
-            try await repos.buildTasks.announce()
+            try await Self.enqueue(task, requestID: "manual-\(task.id.rawValue)", imageName: body.imageName ?? image?.name ?? "", at: at, repos)
         }
         wakeups.signal()
         return task
@@ -126,14 +118,7 @@ public struct BuildTrigger: Sendable {
                 throw ArrowError(.unprocessable, reason: "not_owner", "Only an image of your organization can be deployed (its result is kept with it)")
             }
             try await Self.requireServer(server, if: options, of: organization, repos)
-            try await repos.buildTasks.create(created)
-            let payload = ImagingTriggerPayload(
-                requestId: "deploy-\(created.id.rawValue)", deviceType: "vm", images: [.init(id: id, name: image.name, metadata: nil)],
-                organization: organization.rawValue, client: "", timestamp: TriggerValidation.timestamp(at))
-            try await repos.outbox.add(OutboxMessage(
-                kind: .githubDispatch, organizationID: organization, body: try GitHubDispatch.body(payload),
-                subject: "task:\(created.id.rawValue)", nextAttemptAt: at, createdAt: at))
-            try await repos.buildTasks.announce()
+            try await Self.enqueue(created, requestID: "deploy-\(created.id.rawValue)", imageName: image.name, at: at, repos)
         }
         wakeups.signal()
         return created
@@ -156,6 +141,18 @@ public struct BuildTrigger: Sendable {
             }
         }
         return (options, buildServerID)
+    }
+
+    /// One task queued with the GitHub dispatch that wakes a runner for it (in the caller's transaction).
+    static func enqueue(_ task: BuildTask, requestID: String, imageName: String, at: Date, _ repos: Repositories) async throws {
+        try await repos.buildTasks.create(task)
+        let payload = ImagingTriggerPayload(
+            requestId: requestID, deviceType: task.deviceType.rawValue, images: [.init(id: task.imageID.rawValue, name: imageName, metadata: nil)],
+            organization: task.organizationID.rawValue, client: task.client, timestamp: TriggerValidation.timestamp(at))
+        try await repos.outbox.add(OutboxMessage(
+            kind: .githubDispatch, organizationID: task.organizationID, body: try GitHubDispatch.body(payload),
+            subject: "task:\(task.id.rawValue)", nextAttemptAt: at, createdAt: at))
+        try await repos.buildTasks.announce()
     }
 
     static func requireServer(_ id: String?, if options: BuildOptions, of organization: OrganizationID, _ repos: Repositories) async throws {

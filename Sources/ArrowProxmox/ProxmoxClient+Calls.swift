@@ -86,10 +86,6 @@ extension ProxmoxClient {
         UPID(try await call(.DELETE, "/nodes/\(Self.segment(node))/storage/\(Self.segment(storage))/content/\(Self.segment(volume))").string ?? "")
     }
 
-    public func importVolumes(node: String, storage: String) async throws -> [String] {
-        try await call(.GET, "/nodes/\(Self.segment(node))/storage/\(Self.segment(storage))/content", [("content", "import")]).array.compactMap { $0["volid"].string }
-    }
-
     /// True once the guest agent answers; false while PVE says it is not running (500).
     public func agentPing(node: String, vmid: Int) async throws -> Bool {
         do {

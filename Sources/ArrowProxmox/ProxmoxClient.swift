@@ -31,7 +31,6 @@ public final class ProxmoxClient: Sendable {
     }
 
     let http: HTTPClient
-    let ownsHTTP: Bool
     /// `https://pve.example:8006` (no path).
     public let baseURL: String
     let authentication: Authentication
@@ -55,7 +54,6 @@ public final class ProxmoxClient: Sendable {
         }
         configuration.timeout = .init(connect: .seconds(10))
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        ownsHTTP = true
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.authentication = authentication
     }
@@ -68,7 +66,7 @@ public final class ProxmoxClient: Sendable {
     }
 
     public func shutdown() async {
-        if ownsHTTP { try? await http.shutdown() }
+        try? await http.shutdown()
     }
 
     // MARK: Requests

@@ -12,26 +12,22 @@ extension ImageRegistry {
         guard image.organizationID == principal.user.organizationID || principal.isSuperuser else {
             throw ArrowError(.forbidden, reason: "not_owner", "Only the organization that owns an image can publish it")
         }
-        let url = try await copyToPublic(image)
-        var published = image
-        published.downloadURL = url
-        return try await save(published, action: .imagePublished, by: principal, details: ["url": url])
+        return try await publish(image, by: principal)
     }
 
     /// A builder holding the lease of a task whose target is `download` publishes the task's artifact.
     public func publishBuilt(image id: ImageID, organization: OrganizationID, builder: Principal) async throws -> Image {
-        guard var image = try await repos.images.find(id: id, scope: .organization(organization)), image.status == .active else {
+        guard let image = try await repos.images.find(id: id, scope: .organization(organization)), image.status == .active else {
             throw ArrowError.notFound("Image")
         }
-        image.downloadURL = try await copyToPublic(image)
-        image.updatedAt = clock.now()
-        let saved = image
-        try await store.transaction { repos in
-            guard try await repos.images.update(saved, scope: .organization(organization)) else { throw ArrowError.notFound("Image") }
-            try await repos.audit.append(AuditEvent(organizationID: organization, actorID: builder.user.id, action: .imagePublished,
-                                                    target: saved.id.rawValue, details: ["url": saved.downloadURL ?? ""], createdAt: saved.updatedAt))
-        }
-        return saved
+        // The builder's scope holds the task's organization: it leased the task through it.
+        return try await publish(image, by: builder)
+    }
+
+    func publish(_ image: Image, by principal: Principal) async throws -> Image {
+        var published = image
+        published.downloadURL = try await copyToPublic(image)
+        return try await save(published, action: .imagePublished, by: principal, details: ["url": published.downloadURL ?? ""])
     }
 
     public func unpublish(id: String, principal: Principal) async throws -> Image {

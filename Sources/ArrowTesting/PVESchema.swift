@@ -1,3 +1,4 @@
+import ArrowBuilds
 import Foundation
 
 /// The Proxmox VE API schema the fake checks requests against: the shared subset (`Resources/pve-api-subset.json`,
@@ -106,7 +107,7 @@ struct PVESchema: Sendable {
         case "dns-name": ok = full(value, "([a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9\\-]*[a-zA-Z0-9])?)*")
         case "urlencoded": ok = full(value, "[-%a-zA-Z0-9_.!~*'()]*")
         case "pve-tag-list": ok = value.split(whereSeparator: { ";, ".contains($0) }).allSatisfy { full(String($0), "(?i)[a-z0-9_][a-z0-9_\\-+.]*") }
-        case "address-list": ok = value.split(whereSeparator: { " ,;".contains($0) }).allSatisfy { IPAddress.isValid(String($0)) }
+        case "address-list": ok = value.split(whereSeparator: { " ,;".contains($0) }).allSatisfy { IPAddressText.isAddress(String($0)) }
         case "pve-bridge-id": ok = full(value, "[-_.\\w\\d]+")
         case "pve-volume-id", "pve-volume-id-or-qm-path": ok = full(value, volumeID) || value.hasPrefix("/dev/") || value == "none" || value == "cdrom"
         case "pve-volume-id-or-absolute-path": ok = full(value, volumeID) || value.hasPrefix("/")
@@ -128,9 +129,11 @@ struct PVESchema: Sendable {
             let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard pair.count == 2 else { return "invalid format - missing key in comma-separated list property" }
             switch pair[0] {
-            case "ip": guard pair[1] == "dhcp" || IPAddress.isCIDR(pair[1], v6: false) else { return "invalid format - ip: not dhcp or an IPv4 CIDR" }
-            case "ip6": guard ["dhcp", "auto"].contains(pair[1]) || IPAddress.isCIDR(pair[1], v6: true) else { return "invalid format - ip6" }
-            case "gw", "gw6": guard IPAddress.isValid(pair[1]) else { return "invalid format - \(pair[0])" }
+            case "ip": guard pair[1] == "dhcp" || (IPAddressText.isCIDR(pair[1]) && !pair[1].contains(":")) else {
+                return "invalid format - ip: not dhcp or an IPv4 CIDR"
+            }
+            case "ip6": guard ["dhcp", "auto"].contains(pair[1]) || (IPAddressText.isCIDR(pair[1]) && pair[1].contains(":")) else { return "invalid format - ip6" }
+            case "gw", "gw6": guard IPAddressText.isAddress(pair[1]) else { return "invalid format - \(pair[0])" }
             default: return "invalid format - property '\(pair[0])' not allowed"
             }
         }
@@ -166,19 +169,5 @@ struct PVESchema: Sendable {
             return "'import-from' requires special syntax - use <storage ID>:0,import-from=<source>"
         }
         return nil
-    }
-}
-
-enum IPAddress {
-    static func isValid(_ text: String) -> Bool {
-        var v4 = in_addr(), v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
-    }
-
-    static func isCIDR(_ text: String, v6: Bool) -> Bool {
-        let parts = text.split(separator: "/").map(String.init)
-        guard parts.count == 2, let bits = Int(parts[1]), bits >= 0, bits <= (v6 ? 128 : 32) else { return false }
-        var v4address = in_addr(), v6address = in6_addr()
-        return v6 ? inet_pton(AF_INET6, parts[0], &v6address) == 1 : inet_pton(AF_INET, parts[0], &v4address) == 1
     }
 }

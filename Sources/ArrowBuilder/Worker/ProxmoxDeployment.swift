@@ -16,8 +16,59 @@ struct ProxmoxDeployment {
     let log: @Sendable (String) async -> Void
 
     func run(artifact: String, sha256: String, enrollment: Enrollment? = nil) async throws -> DeploymentRecord {
-        guard let target = image.proxmox else {
+        let placed: Placed
+        do {
+            placed = try await place(artifact: artifact, sha256: sha256, enrollment: enrollment)
+        } catch {
+            // The key is revoked, and a VM that enrolled before the deployment failed leaves no peer behind.
             _ = await enrollment?.finish(keepPeer: false, log: log)
+            throw error
+        }
+        defer { placed.release() }
+        let deployed = placed.deployed
+        var record = DeploymentRecord(target: "proxmox", buildServerId: placed.target.id, node: deployed.node, vmid: deployed.vmid,
+                                      addresses: deployed.addresses, deployedAt: Date().ISO8601Format())
+        guard let enrollment else { return record }
+        let (_, peer) = await enrollment.finishWithPeer(keepPeer: true, wait: enrollment.api == nil ? .zero : enrollmentWait, log: log)
+        // The snippet served its first boot: later starts must not need it, and the key must not stay on the storage.
+        do {
+            try await placed.client.updateConfig(node: deployed.node, vmid: deployed.vmid, [("delete", "cicustom")])
+            await log("cicustom removed from VM \(deployed.vmid); the snippet is deleted")
+        } catch {
+            await log("could not remove cicustom from VM \(deployed.vmid): \(error)")
+        }
+        if enrollment.api != nil {
+            guard let peer else {
+                await placed.deployer.undo(deployed, placement: placed.placement)
+                throw BuildFailure(.vpnEnrollFailed, "VM \(deployed.vmid) did not register with NetBird as \(enrollment.peerName) within \(enrollmentWait)",
+                                   log: "deploy")
+            }
+            record.netbirdPeerId = peer.id
+            record.netbirdIp = peer.ip
+        }
+        return record
+    }
+
+    /// A VM made on the build server, and what made it (released when the deployment is done with it).
+    struct Placed {
+        let target: ProxmoxTarget
+        let client: ProxmoxClient
+        let deployer: ProxmoxDeployer
+        let placement: ProxmoxDeployer.Placement
+        let deployed: ProxmoxDeployer.Deployed
+        let snippet: String?
+
+        func release() {
+            if let snippet { try? FileManager.default.removeItem(atPath: snippet) }
+            let client = client
+            Task { await client.shutdown() }
+        }
+    }
+
+    /// Connects, writes the enrollment's snippet, and deploys; on failure nothing it made is left (the deployer
+    /// rolls the VM back; the snippet and the connection go here).
+    func place(artifact: String, sha256: String, enrollment: Enrollment?) async throws -> Placed {
+        guard let target = image.proxmox else {
             throw BuildFailure(.configInvalid, "the task deploys to Proxmox VE but its configuration names no build server", log: "deploy")
         }
         let proxmox: ProxmoxClient
@@ -25,64 +76,40 @@ struct ProxmoxDeployment {
             proxmox = try await ProxmoxClient.connect(baseURL: target.url, authentication: .token(id: target.tokenId, secret: target.tokenSecret),
                                                       caPEM: target.caPem, fingerprint: target.tlsFingerprint)
         } catch {
-            _ = await enrollment?.finish(keepPeer: false, log: log)
             throw BuildFailure(.deployUploadFailed, "build server \(target.id): TLS: \(error)", log: "deploy")
         }
-        defer { Task { await proxmox.shutdown() } }
-        await log("Proxmox VE: build server \(target.id) (\(target.url), node \(target.node), as \(target.tokenId))")
-        let deployer = ProxmoxDeployer(client: proxmox, agentTimeout: agentTimeout, keepOnFailure: image.keepOnFailure ?? false, log: log)
-        let placement = ProxmoxDeployer.Placement(node: target.node, importStorage: target.importStorage, diskStorage: target.diskStorage,
-                                                  bridge: target.bridge, vlan: target.vlan)
-        var machine = machine()
         var snippet: String?
-        if let enrollment {
-            do {
+        do {
+            await log("Proxmox VE: build server \(target.id) (\(target.url), node \(target.node), as \(target.tokenId))")
+            let deployer = ProxmoxDeployer(client: proxmox, agentTimeout: agentTimeout, keepOnFailure: image.keepOnFailure ?? false, log: log)
+            let placement = ProxmoxDeployer.Placement(node: target.node, importStorage: target.importStorage, diskStorage: target.diskStorage,
+                                                      bridge: target.bridge, vlan: target.vlan)
+            var machine = machine()
+            if let enrollment {
                 let (volume, path) = try writeSnippet(enrollment, target: target)
                 machine.userDataSnippet = volume
                 snippet = path
                 await log("NetBird: the one-off key goes to the VM at first boot in the cloud-init snippet \(volume), as \(enrollment.peerName)")
-            } catch {
-                _ = await enrollment.finish(keepPeer: false, log: log)
-                throw error
             }
-        }
-        defer { if let snippet { try? FileManager.default.removeItem(atPath: snippet) } }
-        let deployed: ProxmoxDeployer.Deployed
-        do {
-            deployed = try await deployer.deploy(artifact: artifact, sha256: sha256, baseName: "arrow-\(image.taskId.prefix(12))-\(image.hostname)",
-                                                 placement: placement, machine: machine)
-        } catch let failure as ProxmoxDeployer.Failure {
-            await log("deployment failed at \(failure.stage.rawValue): \(failure.message)")
-            // A VM that enrolled before the deployment failed leaves no peer behind.
-            _ = await enrollment?.finish(keepPeer: false, log: log)
-            let code: BuildFailure.Code = switch failure.stage {
-            case .upload: .deployUploadFailed
-            case .create, .start: .vmCreateFailed
-            case .agent: .bootTimeout
-            }
-            throw BuildFailure(code, "Proxmox VE (\(target.id)): \(failure.message)", log: "deploy")
-        }
-        var record = DeploymentRecord(target: "proxmox", buildServerId: target.id, node: deployed.node, vmid: deployed.vmid, addresses: deployed.addresses,
-                                      deployedAt: Date().ISO8601Format())
-        if let enrollment {
-            let (_, peer) = await enrollment.finishWithPeer(keepPeer: true, wait: enrollment.api == nil ? .zero : enrollmentWait, log: log)
-            // The snippet served its first boot: later starts must not need it, and the key must not stay on the storage.
+            let deployed: ProxmoxDeployer.Deployed
             do {
-                try await proxmox.updateConfig(node: deployed.node, vmid: deployed.vmid, [("delete", "cicustom")])
-                await log("cicustom removed from VM \(deployed.vmid); the snippet is deleted")
-            } catch {
-                await log("could not remove cicustom from VM \(deployed.vmid): \(error)")
-            }
-            if enrollment.api != nil {
-                guard let peer else {
-                    await deployer.undo(deployed, placement: placement)
-                    throw BuildFailure(.vpnEnrollFailed, "VM \(deployed.vmid) did not register with NetBird as \(enrollment.peerName) within \(enrollmentWait)", log: "deploy")
+                deployed = try await deployer.deploy(artifact: artifact, sha256: sha256, baseName: "arrow-\(image.taskId.prefix(12))-\(image.hostname)",
+                                                     placement: placement, machine: machine)
+            } catch let failure as ProxmoxDeployer.Failure {
+                await log("deployment failed at \(failure.stage.rawValue): \(failure.message)")
+                let code: BuildFailure.Code = switch failure.stage {
+                case .upload: .deployUploadFailed
+                case .create, .start: .vmCreateFailed
+                case .agent: .bootTimeout
                 }
-                record.netbirdPeerId = peer.id
-                record.netbirdIp = peer.ip
+                throw BuildFailure(code, "Proxmox VE (\(target.id)): \(failure.message)", log: "deploy")
             }
+            return Placed(target: target, client: proxmox, deployer: deployer, placement: placement, deployed: deployed, snippet: snippet)
+        } catch {
+            if let snippet { try? FileManager.default.removeItem(atPath: snippet) }
+            Task { await proxmox.shutdown() }
+            throw error
         }
-        return record
     }
 
     /// The user-data snippet, 0600, in the build server's snippets directory; returns its volume id and path.

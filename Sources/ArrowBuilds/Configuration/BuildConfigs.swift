@@ -107,9 +107,7 @@ public struct BuildConfigs: Sendable {
         guard task.state.completedPhases.contains(.finalization), let record = try await repos.imageBuilds.latest(task: task.id),
               let artifact = try await repos.images.find(id: record.imageID, scope: .all), artifact.status == .active,
               let provenance = try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8)) else { return nil }
-        let download = try blobs.presignGet(try BlobKey(artifact.storageKey), expiresIn: downloadLifetime)
-        return ImageConfigDocument.StoredArtifact(imageId: artifact.id.rawValue, size: artifact.fileSize, sha256: artifact.sha256,
-                                                  downloadUrl: download.url, downloadHeaders: download.headers, provenance: provenance)
+        return try stored(artifact, provenance: provenance)
     }
 
     /// A deploy-only task's artifact: its image as it is, with the provenance of the build that made it (or, for an
@@ -126,6 +124,11 @@ public struct BuildConfigs: Sendable {
             taskId: task.id.rawValue, baseImageId: image.id.rawValue, baseSha256: image.sha256, configurationHash: "",
             software: image.software.map { SoftwareSpec(name: $0.name, version: $0.version, ansibleRole: $0.ansibleRole) },
             ansibleFlags: image.ansibleFlags.all, roles: [:], builderVersion: "", phaseSeconds: [:], packages: [], added: [], removed: [], changed: [])
+        return try stored(image, provenance: provenance)
+    }
+
+    /// `image` as the artifact a resumed deployment fetches (presigned, checked against its checksum).
+    func stored(_ image: Image, provenance: BuildProvenance) throws -> ImageConfigDocument.StoredArtifact {
         let download = try blobs.presignGet(try BlobKey(image.storageKey), expiresIn: downloadLifetime)
         return ImageConfigDocument.StoredArtifact(imageId: image.id.rawValue, size: image.fileSize, sha256: image.sha256,
                                                   downloadUrl: download.url, downloadHeaders: download.headers, provenance: provenance)

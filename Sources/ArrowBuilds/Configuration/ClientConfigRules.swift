@@ -194,13 +194,13 @@ enum ClientConfigRules {
 }
 
 /// IPv4 and IPv6 address text, checked with the C library's parser.
-enum IPAddressText {
-    static func isAddress(_ text: String) -> Bool {
+public enum IPAddressText {
+    public static func isAddress(_ text: String) -> Bool {
         var v4 = in_addr(), v6 = in6_addr()
         return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 
-    static func isCIDR(_ text: String) -> Bool {
+    public static func isCIDR(_ text: String) -> Bool {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let bits = Int(parts[1]) else { return false }
         let address = String(parts[0])

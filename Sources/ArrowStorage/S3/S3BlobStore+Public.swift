@@ -51,13 +51,7 @@ extension S3BlobStore: PublicDownloads {
                 parts.append(etag)
                 offset = last + 1
             }
-            let xml = "<CompleteMultipartUpload>" + parts.enumerated().map {
-                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(XMLText.escape($0.element))</ETag></Part>"
-            }.joined() + "</CompleteMultipartUpload>"
-            let done = try await client.send(.POST, bucket: bucket, key: key.rawValue, query: [("uploadId", id)],
-                                             headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)), idempotent: true)
-            let answer = Array(try await done.body.collect(upTo: 1 << 20).readableBytesView)
-            if S3XML.parse(answer).values["Code"] != nil { throw S3Client.error(status: .internalServerError, body: answer) }
+            _ = try await complete(bucket: bucket, key: key.rawValue, uploadID: id, parts: parts.enumerated().map { ($0.offset + 1, $0.element) })
         } catch {
             _ = try? await client.send(.DELETE, bucket: bucket, key: key.rawValue, query: [("uploadId", id)], idempotent: true, acceptNotFound: true)
             throw error

@@ -141,18 +141,23 @@ public struct S3BlobStore: BlobStore {
 
     public func completeMultipartUpload(_ upload: MultipartUpload, parts: [UploadedPart]) async throws -> BlobInfo {
         let ordered = parts.sorted { $0.number < $1.number }
-        let xml = "<CompleteMultipartUpload>" + ordered.map {
+        let etag = try await complete(bucket: nil, key: upload.key, uploadID: upload.uploadID, parts: ordered.map { ($0.number, $0.etag) })
+        return BlobInfo(key: try upload.blobKey(), size: ordered.reduce(0) { $0 + $1.size }, etag: etag)
+    }
+
+    /// Completes an upload from its `parts`, in number order (in `bucket`, default the store's); returns the object's ETag.
+    func complete(bucket: String?, key: String, uploadID: String, parts: [(number: Int, etag: String)]) async throws -> String? {
+        let xml = "<CompleteMultipartUpload>" + parts.map {
             "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(XMLText.escape($0.etag))</ETag></Part>"
         }.joined() + "</CompleteMultipartUpload>"
         let response = try await client.send(
-            .POST, key: upload.key, query: [("uploadId", upload.uploadID)], headers: [("Content-Type", "application/xml")],
+            .POST, bucket: bucket, key: key, query: [("uploadId", uploadID)], headers: [("Content-Type", "application/xml")],
             body: .bytes(Array(xml.utf8)), idempotent: true)
         let answer = Array(try await response.body.collect(upTo: 1 << 20).readableBytesView)
         // S3 may answer 200 with an error document when completion fails late.
         let values = S3XML.parse(answer).values
         if values["Code"] != nil { throw S3Client.error(status: .internalServerError, body: answer) }
-        let key = try upload.blobKey()
-        return BlobInfo(key: key, size: ordered.reduce(0) { $0 + $1.size }, etag: values["ETag"])
+        return values["ETag"]
     }
 
     public func abortMultipartUpload(_ upload: MultipartUpload) async throws {
