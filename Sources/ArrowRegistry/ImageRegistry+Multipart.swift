@@ -121,7 +121,9 @@ extension ImageRegistry {
         let key = try BlobKey(session.storageKey)
         var image = Image.placeholder(id: session.imageID, organization: session.organizationID, fileName: session.fileName,
                                       key: key, uploadedBy: session.userID, at: clock.now())
-        try await repos.images.create(image)
+        // Owned by this process while it completes: another process's janitor takes an `uploading` row without a live
+        // owner for a crash's leftover, and would remove the object mid-check.
+        try await repos.images.create(image, uploadOwner: instanceID)
         // Removes every trace of the upload and records why.
         func abandon(_ error: any Error) async {
             await discard(image, key: key, error: error, actor: principal)

@@ -4,14 +4,17 @@ import Synchronization
 
 /// Forwards to a store, but fails as a busy or unreachable B2 would (503): the first `busyCompletions` completions, and
 /// the reads whose numbers are in `failingReads` (1-based, counted from the first completion that assembled).
+/// `beforeRead` runs before each of those reads: what another process does meanwhile.
 public final class FlakyStore: BlobStore, Sendable {
     let base: any BlobStore
     let failingReads: Set<Int>
+    let beforeRead: (@Sendable () async -> Void)?
     private let state: Mutex<(busyCompletions: Int, assembled: Bool, reads: Int)>
 
-    public init(_ base: any BlobStore, busyCompletions: Int = 0, failingReads: Set<Int> = []) {
+    public init(_ base: any BlobStore, busyCompletions: Int = 0, failingReads: Set<Int> = [], beforeRead: (@Sendable () async -> Void)? = nil) {
         self.base = base
         self.failingReads = failingReads
+        self.beforeRead = beforeRead
         state = Mutex((busyCompletions, false, 0))
     }
 
@@ -25,11 +28,12 @@ public final class FlakyStore: BlobStore, Sendable {
     }
 
     public func get(_ key: BlobKey, range: ByteRange?) async throws -> (BlobInfo, BlobBody) {
-        let fail = state.withLock { state in
-            guard state.assembled else { return false }
+        let (assembled, fail) = state.withLock { state in
+            guard state.assembled else { return (false, false) }
             state.reads += 1
-            return failingReads.contains(state.reads)
+            return (true, failingReads.contains(state.reads))
         }
+        if assembled, let beforeRead { await beforeRead() }
         if fail { throw StorageError(.unavailable, "503 Service Unavailable") }
         return try await base.get(key, range: range)
     }

@@ -126,6 +126,28 @@ import Testing
         }
     }
 
+    /// Another server's janitor sweeping while this one checks an assembled upload leaves it alone: the completing
+    /// process owns the row (it once had no owner, and a sweep mid-check removed the object under the completion).
+    @Test(arguments: TestBackend.allCases)
+    func aJanitorSweepingDuringACompletionLeavesItAlone(_ backend: TestBackend) async throws {
+        try await Self.withRegistry(backend) { registry, backends, principal in
+            let janitor = ImageRegistry(store: backends.store, blobs: backends.blobs, logger: Logger(label: "janitor"))
+            let swept = Mutex(0)
+            let store = FlakyStore(backends.blobs, beforeRead: {
+                let removed = (try? await janitor.sweepOrphanedUploads(live: ["completing"])) ?? 0
+                swept.withLock { $0 += removed }
+            })
+            let completing = ImageRegistry(store: backends.store, blobs: store, instanceID: "completing", logger: Logger(label: "test"))
+            let bytes = testBytes(9 << 20)
+            let signed = try await completing.startMultipart(
+                principal: principal, fileName: "swept.raw", fileType: nil, fileSize: Int64(bytes.count), fields: ImageUploadFields(name: "swept"))
+            try await uploadParts(signed, bytes: bytes, blobs: backends.blobs)
+            let image = try await completing.completeMultipart(principal: principal, id: signed.session.id.rawValue, sha256: nil)
+            #expect(image.status == .active && swept.withLock { $0 } == 0)
+            #expect(try await backends.blobs.read(try BlobKey(image.storageKey)) == bytes)
+        }
+    }
+
     /// A store too busy to assemble leaves the session open and the parts in place: completing again works.
     @Test(arguments: TestBackend.allCases)
     func aBusyStoreAtCompletionLetsTheClientCompleteAgain(_ backend: TestBackend) async throws {
