@@ -123,10 +123,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The web console's pages, scripts and styles, read from the target's resource bundle.
+        .target(name: "ArrowConsole", resources: [.copy("Assets")], swiftSettings: swiftSettings),
         .target(
             name: "ArrowAPI",
             dependencies: [
-                "ArrowCore", "ArrowRegistry", "ArrowFormats", "ArrowBuilds", "ArrowProtocol",
+                "ArrowCore", "ArrowRegistry", "ArrowFormats", "ArrowBuilds", "ArrowProtocol", "ArrowConsole",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

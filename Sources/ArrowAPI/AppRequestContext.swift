@@ -14,6 +14,11 @@ public struct AppRequestContext: RequestContext {
     public var organization: Organization?
     /// Set by ``EdgeMiddleware``.
     public var requestID: String = ""
+    /// The console session's secret when the request was authenticated by its cookie rather than a bearer token.
+    var sessionSecret: String?
+    /// Why the request's session cookie was not used (CSRF token missing, session expired or revoked); reported by
+    /// ``requirePrincipal()``.
+    var sessionRefusal: ArrowError?
 
     /// The peer's IP address (login throttling); nil when the channel has none (the in-process test client).
     public let clientAddress: String?
@@ -32,6 +37,7 @@ public struct AppRequestContext: RequestContext {
     /// - Throws: `unauthorized` (`missing_token`) when the request carried no token.
     public func requirePrincipal() throws -> Principal {
         guard let principal else {
+            if let sessionRefusal { throw sessionRefusal }
             throw ArrowError(.unauthorized, reason: "missing_token", "Authentication required: send Authorization: Bearer <token>")
         }
         return principal

@@ -19,12 +19,15 @@ public struct APIDependencies: Sendable {
     public var signedStorage: (any ServerSignedStorage)?
     /// The queue, triggers and outbox; by default over the registry's database with default settings.
     public var builds: BuildServices
+    /// The web console's cookie and Content-Security-Policy settings.
+    public var console: ConsoleSettings
 
     public init(
         identity: IdentityService, images: ImageRegistry, readiness: @escaping @Sendable () async throws -> Void,
         metrics: @escaping @Sendable () -> String, classifyError: @escaping @Sendable (any Error) -> ArrowError? = { _ in nil },
-        signedStorage: (any ServerSignedStorage)? = nil, builds: BuildServices? = nil
+        signedStorage: (any ServerSignedStorage)? = nil, builds: BuildServices? = nil, console: ConsoleSettings = ConsoleSettings()
     ) {
+        self.console = console
         self.builds = builds ?? BuildServices(store: images.store, blobs: images.blobs)
         self.signedStorage = signedStorage
         self.identity = identity
@@ -47,6 +50,8 @@ public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequ
     let routes = APIRoutes(router: router)
     SystemController(readiness: dependencies.readiness, metrics: dependencies.metrics).register(on: routes)
     AuthController(identity: dependencies.identity).register(on: routes)
+    SessionController(identity: dependencies.identity, publicURLIsHTTPS: dependencies.console.publicURLIsHTTPS).register(on: routes)
+    ConsoleController(settings: dependencies.console).register(on: routes)
     TokenController(identity: dependencies.identity).register(on: routes)
     OrganizationController(identity: dependencies.identity).register(on: routes)
     SignedStorageController(storage: dependencies.signedStorage).register(on: routes)
@@ -56,6 +61,7 @@ public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequ
     MetadataFileController(registry: dependencies.images).register(on: routes)
     BuildController(builds: dependencies.builds).register(on: routes)
     BuilderController(builds: dependencies.builds).register(on: routes)
+    BuildEventsController(builds: dependencies.builds).register(on: routes)
     BuildLogController(logs: dependencies.builds.logs).register(on: routes)
     BuildConfigController(configs: dependencies.builds.configs).register(on: routes)
     BuildServerController(servers: dependencies.builds.servers).register(on: routes)

@@ -29,7 +29,8 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger, builder
         metrics: { ArrowMetrics.exposition() },
         classifyError: Backends.classify,
         signedStorage: backends.localStore,
-        builds: backends.builds)
+        builds: backends.builds,
+        console: config.console)
     return Application(
         router: buildRouter(dependencies),
         server: .http1(configuration: .init(

@@ -313,6 +313,7 @@ import Testing
         "DELETE /api/organizations/:org_id/webhooks/:webhook_id": { world, _ in
             MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks/\(try await world.webhook())")
         },
+        "GET /api/vm-build/events": { _, _ in MatrixRequest(path: "/api/vm-build/events?once=true") },
         "GET /api/organizations/:org_id/build-servers": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers") },
         "POST /api/organizations/:org_id/build-servers": { world, _ in
             MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers",
@@ -341,9 +342,11 @@ import Testing
         #expect(open == [
             "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml", "POST /api/auth/login",
             "GET /api/storage/objects/**", "PUT /api/storage/uploads/:upload_id/:part_number", "GET /downloads/**",
+            // The console: sign-in, and its pages and scripts (which hold no data; they call the API like the CLI).
+            "POST /api/auth/session", "GET /", "GET /console", "GET /console/:page", "GET /console/assets/:file",
         ])
         #expect(routes.filter { $0.access == .authenticated }.map(\.description).sorted() == [
-            "GET /api/me", "GET /api/notifications", "GET /api/organizations", "GET /api/organizations/:org_id", "GET /api/vm-build/tasks",
+            "DELETE /api/auth/session", "GET /api/auth/session", "GET /api/me", "GET /api/notifications", "GET /api/organizations", "GET /api/organizations/:org_id", "GET /api/vm-build/tasks",
             "POST /api/auth/logout", "POST /api/notifications/:notification_id/read", "POST /api/notifications/read-all",
         ])
     }

@@ -67,48 +67,41 @@ struct BuildLogController {
     /// timeout keep the connection, and `event: end` with the task's status once it has finished and nothing is left.
     func follow(_ task: BuildTask, _ file: StorageLayout.BuildLog) -> Response {
         let (logs, poll, limit) = (self.logs, pollInterval, maxFollow)
-        let stream = AsyncThrowingStream<ByteBuffer, any Error> { continuation in
-            let worker = Task {
-                let clock = ContinuousClock()
-                let deadline = clock.now + limit
-                var position: TaskLogChunk.Position?
-                var partial = ""
-                var lastWrite = clock.now
-                while !Task.isCancelled, clock.now < deadline {
-                    let status = try await logs.status(task)
-                    let chunks = try await logs.chunks(task, file, after: position)
-                    if let last = chunks.last { position = last.position }
-                    var text = partial + chunks.map(\.content).joined()
-                    partial = ""
-                    if let newline = text.lastIndex(of: "\n") {
-                        partial = String(text[text.index(after: newline)...])
-                        text = String(text[...newline])
-                    } else {
-                        partial = text
-                        text = ""
-                    }
-                    var event = ""
-                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { event += "data: \(line)\n\n" }
-                    let finished = chunks.isEmpty && !(status?.isOpen ?? false)
-                    if finished {
-                        if !partial.isEmpty { event += "data: \(partial)\n\n" }
-                        event += "event: end\ndata: \(status?.rawValue ?? "gone")\n\n"
-                    } else if event.isEmpty, clock.now - lastWrite > .seconds(10) {
-                        event = ": waiting\n\n"
-                    }
-                    if !event.isEmpty {
-                        continuation.yield(ByteBuffer(string: event))
-                        lastWrite = clock.now
-                    }
-                    if finished { break }
-                    try await Task.sleep(for: poll)
+        return ServerSentEvents.response { continuation in
+            let clock = ContinuousClock()
+            let deadline = clock.now + limit
+            var position: TaskLogChunk.Position?
+            var partial = ""
+            var lastWrite = clock.now
+            while !Task.isCancelled, clock.now < deadline {
+                let status = try await logs.status(task)
+                let chunks = try await logs.chunks(task, file, after: position)
+                if let last = chunks.last { position = last.position }
+                var text = partial + chunks.map(\.content).joined()
+                partial = ""
+                if let newline = text.lastIndex(of: "\n") {
+                    partial = String(text[text.index(after: newline)...])
+                    text = String(text[...newline])
+                } else {
+                    partial = text
+                    text = ""
                 }
-                continuation.finish()
+                var event = ""
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { event += "data: \(line)\n\n" }
+                let finished = chunks.isEmpty && !(status?.isOpen ?? false)
+                if finished {
+                    if !partial.isEmpty { event += "data: \(partial)\n\n" }
+                    event += "event: end\ndata: \(status?.rawValue ?? "gone")\n\n"
+                } else if event.isEmpty, clock.now - lastWrite > .seconds(10) {
+                    event = ": waiting\n\n"
+                }
+                if !event.isEmpty {
+                    continuation.yield(ByteBuffer(string: event))
+                    lastWrite = clock.now
+                }
+                if finished { break }
+                try await Task.sleep(for: poll)
             }
-            continuation.onTermination = { _ in worker.cancel() }
         }
-        return Response(
-            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
-            body: ResponseBody(asyncSequence: stream))
     }
 }

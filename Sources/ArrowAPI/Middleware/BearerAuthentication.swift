@@ -4,18 +4,46 @@ import Foundation
 import ArrowCore
 import Hummingbird
 
-/// Resolves `Authorization: Bearer <token>` to a ``Principal`` on the context. A request without the header
-/// passes through unauthenticated (handlers that need a principal ask for one); a malformed or invalid token is
-/// refused at once with 401.
+/// Resolves `Authorization: Bearer <token>` to a ``Principal`` on the context, or, without that header, the console's
+/// session cookie (``ConsoleSession``), whose state-changing requests must also carry the session's CSRF token. A
+/// request with neither passes through unauthenticated (handlers that need a principal ask for one); a malformed or
+/// invalid bearer token is refused at once with 401.
+///
+/// A cookie that cannot be used (expired, revoked, or a state-changing request without its CSRF token) leaves the
+/// request unauthenticated and is reported only when a route asks for a principal: the open routes (sign-in, the
+/// presigned part uploads the console sends) still work with a stale cookie in the browser.
 struct BearerAuthentication: Sendable {
     let identity: IdentityService
 
     func authenticate(_ request: Request, context: inout AppRequestContext) async throws {
-        guard let header = request.headers[.authorization] else { return }
-        guard let secret = Self.bearerToken(header) else {
-            throw ArrowError(.unauthorized, reason: "invalid_token", "Expected Authorization: Bearer <token>")
+        let secret: String
+        if let header = request.headers[.authorization] {
+            guard let bearer = Self.bearerToken(header) else {
+                throw ArrowError(.unauthorized, reason: "invalid_token", "Expected Authorization: Bearer <token>")
+            }
+            secret = bearer
+        } else if let cookie = request.headers[.cookie], let session = ConsoleSession.secret(fromCookieHeader: cookie) {
+            guard ConsoleSession.isSafe(request.method) || ConsoleSession.csrfMatches(request.headers[ConsoleSession.csrfHeader], secret: session) else {
+                context.sessionRefusal = ArrowError(.forbidden, reason: "csrf_failed",
+                                                    "A request made with the console's session cookie must carry its X-CSRF-Token header")
+                return
+            }
+            do {
+                let (principal, organization) = try await identity.authenticateWithOrganization(secret: session)
+                context.sessionSecret = session
+                set(principal, organization, on: &context)
+            } catch let error as ArrowError where error.code == .unauthorized {
+                context.sessionRefusal = error
+            }
+            return
+        } else {
+            return
         }
         let (principal, organization) = try await identity.authenticateWithOrganization(secret: secret)
+        set(principal, organization, on: &context)
+    }
+
+    private func set(_ principal: Principal, _ organization: Organization?, on context: inout AppRequestContext) {
         context.principal = principal
         context.organization = organization
         context.logger[metadataKey: "user.id"] = .string(principal.user.id.rawValue)

@@ -126,6 +126,13 @@ extension OpenAPIDocument {
             '206': {description: Part of the log, content: {text/plain: {schema: {type: string}}}}
             '404': {$ref: '#/components/responses/Error'}
             '416': {$ref: '#/components/responses/Error'}
+      /api/vm-build/events:
+        get:
+          summary: "The organization's tasks as Server-Sent Events: a task event per task (newest 100), ready, then a task event whenever one changes"
+          parameters:
+            - {name: once, in: query, schema: {type: boolean}, description: End the stream after the ready event}
+          responses:
+            '200': {description: The event stream, content: {text/event-stream: {schema: {type: string}}}}
       /api/builders:
         get:
           summary: Registered builders with their current task and last heartbeat

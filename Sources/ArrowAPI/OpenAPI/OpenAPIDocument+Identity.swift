@@ -29,6 +29,28 @@ extension OpenAPIDocument {
           responses:
             '200': {description: Logged in, content: {application/json: {schema: {$ref: '#/components/schemas/LoginResponse'}}}}
             '401': {$ref: '#/components/responses/Error'}
+      /api/auth/session:
+        post:
+          summary: "The console's sign-in: email and password for an HttpOnly, SameSite=Strict session cookie and its CSRF token"
+          security: []
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: {$ref: '#/components/schemas/LoginRequest'}
+          responses:
+            '201': {description: Signed in; the cookie is in Set-Cookie, content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
+            '401': {$ref: '#/components/responses/Error'}
+        get:
+          summary: "Who is signed in, with the session's CSRF token (the console sends it as X-CSRF-Token on every state-changing request)"
+          responses:
+            '200': {description: The session, content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
+            '401': {$ref: '#/components/responses/Error'}
+        delete:
+          summary: Sign out: revokes the session and clears its cookie
+          responses:
+            '204': {description: Signed out}
+            '401': {$ref: '#/components/responses/Error'}
       /api/auth/logout:
         post:
           summary: Revoke the token this request was made with

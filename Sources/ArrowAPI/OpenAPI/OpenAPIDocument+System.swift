@@ -134,6 +134,15 @@ extension OpenAPIDocument {
             role: {$ref: '#/components/schemas/Role'}
             permissions: {type: array, items: {$ref: '#/components/schemas/Permission'}}
             token_id: {type: string}
+        Session:
+          type: object
+          properties:
+            user: {$ref: '#/components/schemas/User'}
+            organization: {$ref: '#/components/schemas/Organization'}
+            role: {$ref: '#/components/schemas/Role'}
+            permissions: {type: array, items: {$ref: '#/components/schemas/Permission'}}
+            csrf_token: {type: string, description: Only for a session made by cookie}
+            expires_at: {type: string, format: date-time}
         Token:
           type: object
           properties:

@@ -1,3 +1,4 @@
+import ArrowAPI
 import ArrowBuilds
 import ArrowCore
 import ArrowRegistry
@@ -84,6 +85,18 @@ public struct AppConfiguration: Sendable, Equatable {
         }
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("arrow.sqlite").path
         return DatabaseConfiguration(kind: .sqlite(path: path), connectionsPerEventLoop: databaseConnections)
+    }
+
+    /// The console's cookie and policy settings: `Secure` cookies behind an `https` public URL, and the storage
+    /// endpoint's origins (where the browser sends presigned upload parts) allowed by the Content-Security-Policy.
+    public var console: ConsoleSettings {
+        var origins: [String] = []
+        if let s3, let endpoint = URLComponents(string: s3.endpoint), let scheme = endpoint.scheme, let host = endpoint.host {
+            let port = endpoint.port.map { ":\($0)" } ?? ""
+            origins.append("\(scheme)://\(host)\(port)")
+            if !s3.pathStyle { origins.append("\(scheme)://\(s3.bucket).\(host)\(port)") }
+        }
+        return ConsoleSettings(publicURLIsHTTPS: presignBaseURL.lowercased().hasPrefix("https://"), storageOrigins: origins)
     }
 
     /// The listen address as a URL, for printing.
