@@ -80,7 +80,7 @@ public struct BuildQueue: Sendable {
             try await repos.builders.register(Builder(
                 id: .generate(), accountID: principal.user.id, organizationID: principal.user.organizationID, name: registration.name,
                 version: registration.version, deviceTypes: registration.deviceTypes, buildServers: registration.buildServers,
-                registeredAt: at, lastSeenAt: at))
+                roles: registration.roles, registeredAt: at, lastSeenAt: at))
         }
         registered.remember(key, builder, now: at)
         return builder
@@ -332,6 +332,7 @@ public struct BuildQueue: Sendable {
         var version: String
         var deviceTypes: Set<DeviceType>
         var buildServers: Set<String>
+        var roles: Set<String>
     }
 
     static func validate(_ registration: BuilderRegistration) throws -> ValidRegistration {
@@ -351,8 +352,12 @@ public struct BuildQueue: Sendable {
         }
         guard !types.isEmpty else { throw ArrowError(.unprocessable, reason: "invalid_builder", "builder.device_types names at least one type") }
         for server in registration.buildServers ?? [] { try check(server, "build_servers") }
+        guard (registration.roles ?? []).count <= 200 else {
+            throw ArrowError(.unprocessable, reason: "invalid_builder", "builder.roles: at most 200 roles")
+        }
+        for role in registration.roles ?? [] { try check(role, "roles") }
         return ValidRegistration(name: registration.name, version: registration.version, deviceTypes: types,
-                                 buildServers: Set(registration.buildServers ?? []))
+                                 buildServers: Set(registration.buildServers ?? []), roles: Set(registration.roles ?? []))
     }
 
     /// 256 random bits, hex: the lease token is a credential for one attempt.

@@ -10,8 +10,11 @@ public struct BuilderRegistration: Codable, Sendable, Equatable {
     /// `pvm`, `vm`.
     public var deviceTypes: [String]
     public var buildServers: [String]?
+    /// The Ansible roles it can run (its roles directory), offered in the console's trigger form.
+    public var roles: [String]?
 
-    public init(name: String, version: String, deviceTypes: [String], buildServers: [String]? = nil) {
+    public init(name: String, version: String, deviceTypes: [String], buildServers: [String]? = nil, roles: [String]? = nil) {
+        self.roles = roles
         self.name = name
         self.version = version
         self.deviceTypes = deviceTypes

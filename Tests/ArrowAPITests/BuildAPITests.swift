@@ -110,7 +110,7 @@ import Testing
             let builder = try await client.send(.post, "/api/organizations/\(seed.alpha.id)/service-accounts", token: seed.alphaAdmin,
                                                 json: #"{"name":"alpha-builder"}"#)
             let token = try #require(try builder.json()["token"] as? String, "\(builder.text)")
-            let registration = #"{"builder":{"name":"w1","version":"0.1","device_types":["vm"]},"wait":0}"#
+            let registration = #"{"builder":{"name":"w1","version":"0.1","device_types":["vm"],"roles":["web-testing","harden_ssh"]},"wait":0}"#
             #expect(try await client.send(.post, "/api/vm-build/tasks/claim", token: token, json: registration).status == .noContent)
             _ = try await client.send(.post, "/api/vm-imaging/trigger", token: seed.alphaAdmin,
                                       json: Self.trigger("dr-w", images: [image], org: seed.alpha.id.rawValue))
@@ -140,6 +140,8 @@ import Testing
             #expect(badCode.errorCode == "invalid_error_code")
             let builders = try await client.send(.get, "/api/builders", token: seed.alphaAdmin).json()["items"] as? [[String: Any]]
             #expect(builders?.first { $0["name"] as? String == "w1" }?["current_task_id"] as? String == claim.task.id)
+            // The roles it offers, for the console's trigger form.
+            #expect(builders?.first { $0["name"] as? String == "w1" }?["roles"] as? [String] == ["harden_ssh", "web-testing"])
             let done = try await report(TaskStatusReport(taskId: claim.task.id, attempt: 1, leaseToken: claim.lease.token, event: .succeeded,
                                                          artifactImageId: image))
             #expect(done.status == .ok)

@@ -32,6 +32,7 @@ struct EndpointCase: Sendable, CustomStringConvertible {
 
     static let all: [EndpointCase] = [
         .init(method: .get, template: "/api/me", path: { _ in "/api/me" }, writesOrganizationData: false, selfService: true),
+        .init(method: .get, template: "/api/auth/session", path: { _ in "/api/auth/session" }, writesOrganizationData: false, selfService: true),
         .init(method: .get, template: "/api/tokens", path: { _ in "/api/tokens" }, writesOrganizationData: false),
         .init(method: .post, template: "/api/tokens", path: { _ in "/api/tokens" }, body: #"{"name":"x"}"#, writesOrganizationData: false),
         .init(method: .delete, template: "/api/tokens/{token_id}", path: { "/api/tokens/\($0.betaAdminTokenID)" }, writesOrganizationData: true),
@@ -112,6 +113,7 @@ struct EndpointCase: Sendable, CustomStringConvertible {
         .init(method: .get, template: "/api/device-requests/{request_id}", path: { "/api/device-requests/\($0.betaDeviceRequestID)" },
               writesOrganizationData: false),
         .init(method: .get, template: "/api/vm-build/stats", path: { _ in "/api/vm-build/stats" }, writesOrganizationData: false),
+        .init(method: .get, template: "/api/vm-build/events", path: { _ in "/api/vm-build/events?once=true" }, writesOrganizationData: false),
         .init(method: .get, template: "/api/organizations/{org_id}/client-config", path: { "/api/organizations/\($0.beta.id)/client-config" },
               writesOrganizationData: false),
         .init(method: .put, template: "/api/organizations/{org_id}/client-config", path: { "/api/organizations/\($0.beta.id)/client-config" },
@@ -153,11 +155,12 @@ struct EndpointCase: Sendable, CustomStringConvertible {
               body: #"{"target":"qemu"}"#, writesOrganizationData: true),
         // Last: it revokes the token the matrix is walked with.
         .init(method: .post, template: "/api/auth/logout", path: { _ in "/api/auth/logout" }, writesOrganizationData: false, selfService: true),
+        .init(method: .delete, template: "/api/auth/session", path: { _ in "/api/auth/session" }, writesOrganizationData: false, selfService: true),
     ]
 
     /// Endpoints that need no token.
     static let publicEndpoints: Set<String> = [
-        "POST /api/auth/login", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
+        "POST /api/auth/login", "POST /api/auth/session", "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.yaml",
         // Presigned storage URLs: the signature is the credential (tested in StorageAPITests).
         "GET /api/storage/objects/{key}", "PUT /api/storage/uploads/{upload_id}/{part_number}",
         // Published downloads are public by design (tested in ImageDownloadAPITests).

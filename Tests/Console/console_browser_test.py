@@ -10,6 +10,7 @@ a forged request without the CSRF token is refused, checks a member sees no admi
 session's cookie is dead afterwards). Every page is fetched once more to check its Content-Security-Policy and that
 it has no inline script. A screenshot of each page goes to SCREENSHOT_DIR.
 """
+import hashlib
 import json
 import os
 import re
@@ -113,6 +114,9 @@ class Console:
         # Random data does not compress: the qcow2 file is just over 64 MiB.
         subprocess.run(["qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, self.big], check=True)
         os.remove(raw)
+        self.resumable = os.path.join(WORK, "resumable.raw")
+        with open(self.resumable, "wb") as out:
+            out.write(os.urandom(48 << 20))
         self.small = os.path.join(WORK, "second-image.qcow2")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", self.small, "1G"], check=True)
         os.truncate(self.small, 2 << 20)  # images are at least 1 MiB
@@ -280,6 +284,65 @@ class Console:
                   "the uploaded image in the collection")
         self.screenshot("images-after-upload")
 
+    def throttle(self, offline=False, upload=-1):
+        self.driver.execute_cdp_cmd("Network.enable", {})
+        self.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+            "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": upload})
+
+    def uploaded_parts(self, upload_id):
+        status, _, body = http("GET", f"/api/vm_images/upload/{upload_id}", self.admin_token)
+        if status != 200:
+            return -1
+        self.part_size = body["part_size"]
+        return len(body["uploaded_parts"])
+
+    def resumed_upload(self):
+        """An upload slowed down, cut off for a moment, then the page reloaded mid-way: choosing the file again sends
+        only the missing parts, and the stored image is byte for byte the file."""
+        self.open("/console/images", "#upload-form")
+        self.throttle(upload=6 << 20)
+        self.find("#upload-file").send_keys(self.resumable)
+        self.find("#upload-name").clear()
+        self.find("#upload-name").send_keys("resumed-upload")
+        self.find("#upload-submit").click()
+        upload_id = self.wait(lambda: self.driver.execute_script(
+            "return Object.keys(localStorage).filter((k) => k.startsWith('arrow-upload:')).map((k) => localStorage.getItem(k))[0]"),
+            "the upload session in localStorage")
+        self.wait(lambda: self.uploaded_parts(upload_id) >= 1, "a first part stored", 60)
+        # The connection drops for two seconds: parts in flight fail and are sent again once it is back.
+        self.throttle(offline=True)
+        time.sleep(2)
+        self.throttle(upload=6 << 20)
+        self.wait(lambda: "retrying" in self.find("#upload-figures").text or self.uploaded_parts(upload_id) >= 2,
+                  "the upload to notice the lost connection or go on", 30)
+        before = self.wait(lambda: (lambda n: n if n >= 2 else False)(self.uploaded_parts(upload_id)), "a second part stored", 60)
+        self.driver.refresh()
+        self.wait(lambda: self.finds("#upload-form"), "the page after the reload")
+        self.throttle()
+        self.find("#upload-file").send_keys(self.resumable)
+        note = self.find("#upload-resume").text
+        ok("only the missing parts" in note, f"no resume offered after the reload: {note!r}")
+        self.find("#upload-name").clear()
+        self.find("#upload-name").send_keys("resumed-upload")
+        first = []
+        self.find("#upload-submit").click()
+        deadline = time.time() + 120
+        while time.time() < deadline and not self.finds("#upload-done") and not self.finds("#upload-refused"):
+            value = float(self.find("#upload-progress").get_attribute("value"))
+            if value > 0 and not first:
+                first.append(value)
+            time.sleep(0.02)
+        ok(self.finds("#upload-done"), f"the resumed upload did not finish: {self.find('#upload-result').text}")
+        ok(first and first[0] >= 100 * before * self.part_size / os.path.getsize(self.resumable) - 0.5,
+           f"the resumed upload started from {first} %, not from the {before} parts already stored")
+        _, _, listed = http("GET", "/api/vm_images?q=resumed-upload", self.admin_token)
+        image = listed["items"][0]
+        with open(self.resumable, "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()
+        ok(image["sha256"] == digest, "the resumed image differs from the file")
+        print(f"  {before} of {-(-os.path.getsize(self.resumable) // self.part_size)} parts were stored before the reload; the rest followed")
+        self.screenshot("images-after-resumed-upload")
+
     def hostile_upload(self):
         self.find("#upload-file").send_keys(self.hostile)
         self.find("#upload-name").clear()
@@ -338,7 +401,13 @@ class Console:
         # without the token the server refuses it anyway (checked above).
 
     def build_monitor(self):
+        # The builder introduces itself (no task yet): the trigger form offers its roles.
+        status, _, _ = http("POST", "/api/vm-build/tasks/claim", self.builder, {"builder": {
+            "name": "console-test", "version": "test", "device_types": ["vm"], "roles": ["harden_ssh", "web-testing"]}, "wait": 0})
+        ok(status == 204, f"an idle claim answered {status}")
         self.open("/console/builds", "#trigger-form")
+        ok(self.finds("#role-web-testing"), "the trigger form does not offer the builder's roles")
+        self.find("#role-web-testing").click()
         self.wait(lambda: self.find("#live").text == "live", "the event stream")
         self.check_page("builds")
         Select(self.find("#trigger-image")).select_by_value(self.image_id)
@@ -350,7 +419,8 @@ class Console:
         self.task_id = row.get_attribute("data-task-id")
         self.driver.execute_script("window.__sameDocument = 'yes'")
         status, _, claimed = http("POST", "/api/vm-build/tasks/claim", self.builder,
-                                  {"builder": {"name": "console-test", "version": "test", "device_types": ["vm"]}, "wait": 5})
+                                  {"builder": {"name": "console-test", "version": "test", "device_types": ["vm"],
+                                               "roles": ["harden_ssh", "web-testing"]}, "wait": 5})
         ok(status == 201 and claimed["task"]["id"] == self.task_id, f"claim: {status} {claimed}")
         self.lease = claimed["lease"]
         row_of = lambda: self.find(f'#monitor tbody tr[data-task-id="{self.task_id}"]')
@@ -434,6 +504,7 @@ class Console:
     def run(self):
         steps = [("Content-Security-Policy on every page and script", self.content_security_policy),
                  ("sign in", self.sign_in_as_admin), ("upload a 64 MiB image with a progress bar", self.upload),
+                 ("an interrupted upload resumes after a lost connection and a reload", self.resumed_upload),
                  ("a hostile image refused with its reasons", self.hostile_upload),
                  ("set and reorder default images", self.defaults),
                  ("a forged request without the CSRF token is refused", self.forged_request),

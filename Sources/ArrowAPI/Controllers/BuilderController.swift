@@ -62,6 +62,7 @@ struct BuilderDTO: ResponseCodable {
     var organizationId: String?
     var deviceTypes: [String]
     var buildServers: [String]
+    var roles: [String]
     var currentTaskId: String?
     var registeredAt: Date
     var lastSeenAt: Date
@@ -73,6 +74,7 @@ struct BuilderDTO: ResponseCodable {
         organizationId = builder.organizationID?.rawValue
         deviceTypes = builder.deviceTypes.map(\.rawValue).sorted()
         buildServers = builder.buildServers.sorted()
+        roles = builder.roles.sorted()
         currentTaskId = builder.currentTaskID?.rawValue
         registeredAt = builder.registeredAt
         lastSeenAt = builder.lastSeenAt

@@ -261,6 +261,7 @@ extension OpenAPIDocument {
             version: {type: string}
             device_types: {type: array, items: {type: string, enum: [pvm, vm]}}
             build_servers: {type: array, items: {type: string}}
+            roles: {type: array, items: {type: string}, maxItems: 200, description: The Ansible roles the builder can run}
         ClaimRequest:
           type: object
           required: [builder]
@@ -297,7 +298,7 @@ extension OpenAPIDocument {
           properties: {status: {$ref: '#/components/schemas/TaskStatus'}, cancel: {type: boolean}, lease_expires_in: {type: integer}}
         Builder:
           type: object
-          required: [id, name, version, device_types, build_servers, registered_at, last_seen_at]
+          required: [id, name, version, device_types, build_servers, roles, registered_at, last_seen_at]
           properties:
             id: {type: string}
             name: {type: string}
@@ -305,6 +306,7 @@ extension OpenAPIDocument {
             organization_id: {type: string}
             device_types: {type: array, items: {type: string}}
             build_servers: {type: array, items: {type: string}}
+            roles: {type: array, items: {type: string}}
             current_task_id: {type: string}
             registered_at: {type: string, format: date-time}
             last_seen_at: {type: string, format: date-time}

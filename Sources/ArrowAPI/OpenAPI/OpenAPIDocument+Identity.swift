@@ -47,7 +47,7 @@ extension OpenAPIDocument {
             '200': {description: The session, content: {application/json: {schema: {$ref: '#/components/schemas/Session'}}}}
             '401': {$ref: '#/components/responses/Error'}
         delete:
-          summary: Sign out: revokes the session and clears its cookie
+          summary: "Sign out: revokes the session and clears its cookie"
           responses:
             '204': {description: Signed out}
             '401': {$ref: '#/components/responses/Error'}

@@ -54,7 +54,8 @@ public struct BuildWorker: Sendable {
             do {
                 claim = try await api.claim(ClaimRequest(
                     builder: BuilderRegistration(name: settings.name, version: settings.version, deviceTypes: settings.deviceTypes,
-                                                 buildServers: settings.buildServers.isEmpty ? nil : settings.buildServers),
+                                                 buildServers: settings.buildServers.isEmpty ? nil : settings.buildServers,
+                                                 roles: settings.offeredRoles),
                     wait: settings.pollSeconds))
                 backoff = 1
             } catch {

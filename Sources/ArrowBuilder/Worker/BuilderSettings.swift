@@ -17,6 +17,15 @@ public struct BuilderSettings: Sendable {
     public var ansiblePlaybook: String?
     /// The roles Ansible runs (`imaging/roles` of the repository by default).
     public var rolesDirectory: String
+    /// The roles in ``rolesDirectory`` (its subdirectories with a `tasks` directory), sorted; nil when it cannot be read.
+    public var offeredRoles: [String]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: rolesDirectory) else { return nil }
+        let roles = names.filter { name in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(rolesDirectory)/\(name)/tasks", isDirectory: &isDirectory) && isDirectory.boolValue
+        }.sorted()
+        return roles.isEmpty ? nil : Array(roles.prefix(200))
+    }
     /// The host's role variables (YAML or JSON), e.g. `web_testing_downloads`; nil: the roles' defaults.
     public var roleVariables: String?
     /// How the deployment phase's boot test runs (accelerator, memory, timeouts).

@@ -16,14 +16,18 @@ public struct Builder: Sendable, Equatable {
     public var deviceTypes: Set<DeviceType>
     /// Build servers it runs on; a task that names a build server goes only to a builder that lists it.
     public var buildServers: Set<String>
+    /// The Ansible roles it can run.
+    public var roles: Set<String>
     public var currentTaskID: BuildTaskID?
     public var registeredAt: Date
     public var lastSeenAt: Date
 
     public init(
         id: BuilderID, accountID: UserID, organizationID: OrganizationID?, name: String, version: String,
-        deviceTypes: Set<DeviceType>, buildServers: Set<String>, currentTaskID: BuildTaskID? = nil, registeredAt: Date, lastSeenAt: Date
+        deviceTypes: Set<DeviceType>, buildServers: Set<String>, roles: Set<String> = [], currentTaskID: BuildTaskID? = nil,
+        registeredAt: Date, lastSeenAt: Date
     ) {
+        self.roles = roles
         self.id = id
         self.accountID = accountID
         self.organizationID = organizationID

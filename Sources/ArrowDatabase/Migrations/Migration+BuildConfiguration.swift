@@ -97,4 +97,9 @@ extension Migrations {
     static let imageDownloads = Migration(version: 11, name: "image_downloads") { _ in
         ["ALTER TABLE images ADD COLUMN download_url TEXT NULL"]
     }
+
+    /// The Ansible roles each builder offers (comma separated, as its device types and build servers are).
+    static let builderRoles = Migration(version: 12, name: "builder_roles") { _ in
+        ["ALTER TABLE builders ADD COLUMN roles TEXT NOT NULL DEFAULT ''"]
+    }
 }

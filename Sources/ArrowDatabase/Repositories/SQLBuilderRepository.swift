@@ -6,7 +6,7 @@ struct SQLBuilderRepository: BuilderRepository {
     let db: any SQLDatabase
 
     static let columns = [
-        "id", "account_id", "organization_id", "name", "version", "device_types", "build_servers", "current_task_id",
+        "id", "account_id", "organization_id", "name", "version", "device_types", "build_servers", "roles", "current_task_id",
         "registered_at", "last_seen_at",
     ]
 
@@ -15,10 +15,10 @@ struct SQLBuilderRepository: BuilderRepository {
         try await db.insert(into: "builders").columns(Self.columns).values(
             SQLBind(builder.id.rawValue), SQLBind(builder.accountID.rawValue), SQLBind(builder.organizationID?.rawValue),
             SQLBind(builder.name), SQLBind(builder.version), SQLBind(Self.encode(builder.deviceTypes.map(\.rawValue))),
-            SQLBind(Self.encode(builder.buildServers)), SQLBind(builder.currentTaskID?.rawValue),
+            SQLBind(Self.encode(builder.buildServers)), SQLBind(Self.encode(builder.roles)), SQLBind(builder.currentTaskID?.rawValue),
             SQLBind(Timestamp.from(builder.registeredAt)), SQLBind(Timestamp.from(builder.lastSeenAt))
         ).onConflict(with: ["account_id", "name"]) { conflict in
-            conflict.set(excludedValueOf: "version").set(excludedValueOf: "device_types").set(excludedValueOf: "build_servers")
+            conflict.set(excludedValueOf: "version").set(excludedValueOf: "device_types").set(excludedValueOf: "build_servers").set(excludedValueOf: "roles")
                 .set(excludedValueOf: "last_seen_at").set(excludedValueOf: "organization_id")
         }.run()
         guard let row = try await select().where("account_id", .equal, builder.accountID.rawValue).where("name", .equal, builder.name).first()
@@ -56,7 +56,7 @@ struct SQLBuilderRepository: BuilderRepository {
             id: BuilderID(try row.string("id")), accountID: UserID(try row.string("account_id")),
             organizationID: try row.optionalString("organization_id").map { OrganizationID($0) }, name: try row.string("name"),
             version: try row.string("version"), deviceTypes: Set(try list("device_types").compactMap(DeviceType.init(rawValue:))),
-            buildServers: Set(try list("build_servers")), currentTaskID: try row.optionalString("current_task_id").map { BuildTaskID($0) },
+            buildServers: Set(try list("build_servers")), roles: Set(try list("roles")), currentTaskID: try row.optionalString("current_task_id").map { BuildTaskID($0) },
             registeredAt: Timestamp.date(try row.int64("registered_at")), lastSeenAt: Timestamp.date(try row.int64("last_seen_at")))
     }
 }
