@@ -387,6 +387,13 @@ class Console:
         self.image_id = next(i["id"] for i in stored["items"] if i["name"] == "console-64mib")
         self.open(f"/console/image?id={self.image_id}", "#versions table")
         self.check_page("image")
+        description = self.find("#metadata-form textarea")
+        description.clear()
+        description.send_keys("Debian test image, edited in the console")
+        self.find("#metadata-form button[type=submit]").click()
+        self.wait(lambda: "Metadata saved" in self.find("#toasts").text, "the metadata to be saved")
+        _, _, stored = http("GET", f"/api/vm_images/{self.image_id}", self.admin_token)
+        ok(stored["description"] == "Debian test image, edited in the console", f"description: {stored.get('description')!r}")
         self.screenshot("image-page")
 
     def forged_request(self):
@@ -442,6 +449,31 @@ class Console:
                 "sequence": sequence, "content": "".join(line + "\n" for line in lines)}
         status, _, reply = http("POST", "/api/vm-build/task-logs", self.builder, body)
         ok(status in (200, 201), f"task-logs: {status} {reply}")
+
+    def in_use_removal(self):
+        self.open("/console/images", "#collection table")
+        row = next(r for r in self.finds("#collection tbody tr") if r.get_attribute("data-name") == "console-64mib")
+        row.find_element(By.CSS_SELECTOR, "button.danger").click()
+        self.driver.switch_to.alert.accept()
+        self.wait(lambda: "image_in_use" in self.find("#collection").text, "the in-use refusal")
+        ok("build" in self.find("#collection .error").text.lower(), f"the refusal does not say what uses the image: {self.find('#collection .error').text!r}")
+        self.screenshot("image-in-use-refused")
+
+    def settings_secret(self):
+        self.open("/console/settings", "#settings-form")
+        secret = "nb-setup-key-" + os.urandom(6).hex()
+        ok(self.find("#vpn_config\\.setup_key-state").text == "not set", "a setup key shows as set before one was given")
+        self.find("[data-path='branding.motd']").send_keys("Welcome to an ARROW image")
+        self.find("#vpn_config\\.setup_key").send_keys(secret)
+        self.find("#settings-form button[type=submit]").click()
+        self.wait(lambda: "Settings saved" in self.find("#toasts").text, "the settings to be saved")
+        self.open("/console/settings", "#settings-form")
+        ok(self.find("#vpn_config\\.setup_key-state").text == "set", "the saved setup key does not show as set")
+        ok(secret not in self.driver.page_source and self.find("#vpn_config\\.setup_key").get_attribute("value") == "",
+           "the setup key is echoed back to the page")
+        ok(self.find("[data-path='branding.motd']").get_attribute("value") == "Welcome to an ARROW image", "the MOTD was not kept")
+        status, _, view = http("GET", f"/api/organizations/{self.org}/client-config", self.admin_token)
+        ok("vpn_config.setup_key" in view["secrets_set"] and secret not in json.dumps(view), f"client-config: {view}")
 
     def live_logs(self):
         self.open(f"/console/task?id={self.task_id}", "#logs")
@@ -509,7 +541,9 @@ class Console:
                  ("set and reorder default images", self.defaults),
                  ("a forged request without the CSRF token is refused", self.forged_request),
                  ("trigger a build; its row changes phase live", self.build_monitor),
+                 ("an image in use is not removed, and says why", self.in_use_removal),
                  ("log lines appended live; the failure links to its line", self.live_logs),
+                 ("organization settings: a secret is set, never shown", self.settings_secret),
                  ("settings, operations, phone width", self.other_pages), ("sign out", lambda: self.sign_out("the admin")),
                  ("a member sees no admin actions", self.member_view)]
         failures = 0
