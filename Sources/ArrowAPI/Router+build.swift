@@ -62,6 +62,7 @@ public func buildAPI(_ dependencies: APIDependencies) -> (router: Router<AppRequ
     BuildController(builds: dependencies.builds).register(on: routes)
     BuilderController(builds: dependencies.builds).register(on: routes)
     BuildEventsController(builds: dependencies.builds).register(on: routes)
+    BuildTemplateController(templates: dependencies.builds.templates, failures: dependencies.builds.failures).register(on: routes)
     BuildLogController(logs: dependencies.builds.logs).register(on: routes)
     BuildConfigController(configs: dependencies.builds.configs).register(on: routes)
     BuildServerController(servers: dependencies.builds.servers).register(on: routes)

@@ -56,6 +56,7 @@ func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logge
         OutboxDispatchService(store: backends.store, settings: config.dispatch, box: backends.builds.box, wakeups: backends.builds.wakeups,
                               logger: logger),
         LogArchiver(logs: backends.builds.logs, logger: logger),
+        TemplateSchedulerService(scheduler: backends.builds.scheduler, logger: logger),
     ]
     if let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger) {
         services.append(TaskNotificationService(listener: listener, wakeups: backends.builds.wakeups))

@@ -12,6 +12,9 @@ public struct BuildServices: Sendable {
     public let webhooks: Webhooks
     public let notifications: Notifications
     public let servers: BuildServers
+    public let templates: BuildTemplates
+    public let scheduler: TemplateScheduler
+    public let failures: BuildFailures
     /// Seals the secrets of ClientConfigs and webhooks.
     public let box: SecretBox
 
@@ -31,6 +34,9 @@ public struct BuildServices: Sendable {
         self.wakeups = wakeups
         self.queue = BuildQueue(store: store, wakeups: wakeups, settings: settings, observe: observe)
         self.trigger = BuildTrigger(store: store, wakeups: wakeups)
+        self.templates = BuildTemplates(store: store, trigger: trigger)
+        self.scheduler = TemplateScheduler(templates: templates)
+        self.failures = BuildFailures(store: store)
     }
 
     /// Dispatch messages with their attempts, newest first.

@@ -36,6 +36,6 @@ public struct SQLDataStore: DataStore {
             taskLogs: SQLTaskLogRepository(db: db), clientConfigs: SQLClientConfigRepository(db: db),
             buildHistory: SQLBuildHistoryRepository(db: db), notifications: SQLNotificationRepository(db: db),
             webhooks: SQLWebhookRepository(db: db), imageBuilds: SQLImageBuildRepository(db: db),
-            buildServers: SQLBuildServerRepository(db: db))
+            buildServers: SQLBuildServerRepository(db: db), buildTemplates: SQLBuildTemplateRepository(db: db))
     }
 }

@@ -264,3 +264,63 @@ public struct PhaseTimingRecord: Codable, Sendable, Equatable {
         self.seconds = seconds
     }
 }
+
+/// `GET /api/vm-build/failures`: recent failed builds grouped by what failed — the failure code, the phase, and for
+/// Ansible the failing role and task — newest group first by count.
+public struct BuildFailureReport: Codable, Sendable, Equatable {
+    public struct Example: Codable, Sendable, Equatable {
+        public var taskId: String
+        public var imageId: String
+        public var failedAt: Date
+        public var message: String?
+        /// The log that explains it and the line there (1-based), when one was found.
+        public var logFile: String?
+        public var line: Int?
+        public var logUrl: String?
+        public var consoleUrl: String
+
+        public init(taskId: String, imageId: String, failedAt: Date, message: String?, logFile: String?, line: Int?, logUrl: String?, consoleUrl: String) {
+            self.taskId = taskId
+            self.imageId = imageId
+            self.failedAt = failedAt
+            self.message = message
+            self.logFile = logFile
+            self.line = line
+            self.logUrl = logUrl
+            self.consoleUrl = consoleUrl
+        }
+    }
+
+    public struct Group: Codable, Sendable, Equatable {
+        public var code: String
+        public var phase: String?
+        public var role: String?
+        public var ansibleTask: String?
+        public var count: Int
+        public var firstSeen: Date
+        public var lastSeen: Date
+        /// The newest failures of the group (at most 10).
+        public var examples: [Example]
+
+        public init(code: String, phase: String?, role: String?, ansibleTask: String?, count: Int, firstSeen: Date, lastSeen: Date, examples: [Example]) {
+            self.code = code
+            self.phase = phase
+            self.role = role
+            self.ansibleTask = ansibleTask
+            self.count = count
+            self.firstSeen = firstSeen
+            self.lastSeen = lastSeen
+            self.examples = examples
+        }
+    }
+
+    public var since: Date
+    public var failures: Int
+    public var groups: [Group]
+
+    public init(since: Date, failures: Int, groups: [Group]) {
+        self.since = since
+        self.failures = failures
+        self.groups = groups
+    }
+}

@@ -11,7 +11,7 @@ struct ArrowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arrow",
         abstract: "ARROW VM imaging: API server, builder and admin CLI in one binary.",
-        subcommands: [Serve.self, BuilderCommand.self, Admin.self, Storage.self, Image.self, Build.self, Builders.self, BuildServerCommand.self, Deploy.self, DeviceRequest.self, Bench.self,
+        subcommands: [Serve.self, BuilderCommand.self, Admin.self, Storage.self, Image.self, Build.self, Builders.self, BuildServerCommand.self, TemplateCommand.self, Deploy.self, DeviceRequest.self, Bench.self,
                       InternalChroot.self])
 
     /// Usage errors exit 2, as `arrow image inspect` documents (ArgumentParser's default is 64).

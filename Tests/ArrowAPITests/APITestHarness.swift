@@ -31,6 +31,8 @@ struct Seed: Sendable {
     /// A device request of organization B, triggered by its admin, and its one task.
     var betaDeviceRequestID: String = ""
     var betaTaskID: String = ""
+    /// A build template of organization B.
+    var betaTemplateID: String = ""
     /// The application's configuration, for tests that reach its database beside the API.
     var configuration: AppConfiguration?
 }
@@ -62,6 +64,8 @@ enum Harness {
             seed.betaTaskID = tasks[0].id.rawValue
             // Canceled at once: the seeded build exists for isolation tests and must not hold the image other tests delete.
             _ = try await backends.builds.queue.cancel(seed.betaTaskID, principal: betaAdmin)
+            seed.betaTemplateID = try await backends.builds.templates.create(organization: seed.beta.id.rawValue, TemplateInput(
+                name: "beta-template", definition: BuildTemplate.Definition(baseImageId: seed.betaImageID)), principal: betaAdmin).id.rawValue
             seed.configuration = config
             return seed
         }

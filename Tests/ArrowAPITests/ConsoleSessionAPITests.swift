@@ -52,7 +52,8 @@ import Testing
             let body = #"{"image_ids":[]}"#
             let forged = try await client.send(.put, path, json: body, headers: [Self.cookieName: cookie])
             #expect(forged.status == .forbidden && forged.errorCode == "csrf_failed")
-            let wrong = try await client.send(.put, path, json: body, headers: [Self.cookieName: cookie, Self.csrfName: String(csrf.dropLast()) + "A"])
+            let altered = (csrf.first == "A" ? "B" : "A") + csrf.dropFirst()
+            let wrong = try await client.send(.put, path, json: body, headers: [Self.cookieName: cookie, Self.csrfName: altered])
             #expect(wrong.status == .forbidden && wrong.errorCode == "csrf_failed")
             // Another session's token does not fit this one.
             let (_, otherCSRF, _) = try await Self.signIn(client)

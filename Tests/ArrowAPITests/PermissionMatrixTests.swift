@@ -171,6 +171,13 @@ import Testing
             return id
         }
 
+        func template() async throws -> String {
+            let admin = try await backends.identity.authenticate(secret: seed.alphaAdmin)
+            let template = try await backends.builds.templates.create(organization: alpha, TemplateInput(
+                name: "t-" + PermissionMatrixTests.unique(), definition: BuildTemplate.Definition(baseImageId: alphaImage)), principal: admin)
+            return template.id.rawValue
+        }
+
         func member() async throws -> String {
             let user = try await AdminOperations(backends: backends)
                 .createUser(organization: "alpha", email: "m-\(UUID().uuidString.prefix(8))@alpha.test", password: "password-x", role: .member)
@@ -314,6 +321,28 @@ import Testing
             MatrixRequest(path: "/api/organizations/\(world.alpha)/webhooks/\(try await world.webhook())")
         },
         "GET /api/vm-build/events": { _, _ in MatrixRequest(path: "/api/vm-build/events?once=true") },
+        "GET /api/vm-build/failures": { _, _ in MatrixRequest(path: "/api/vm-build/failures") },
+        "GET /api/organizations/:org_id/build-templates": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates") },
+        "POST /api/organizations/:org_id/build-templates": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates",
+                          json: #"{"name":"m-\#(unique())","base_image_id":"\#(world.alphaImage)"}"#)
+        },
+        "GET /api/organizations/:org_id/build-templates/:template_id": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates/\(try await world.template())")
+        },
+        "PUT /api/organizations/:org_id/build-templates/:template_id": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates/\(try await world.template())",
+                          json: #"{"name":"m-\#(unique())","base_image_id":"\#(world.alphaImage)","schedule":"@weekly"}"#)
+        },
+        "DELETE /api/organizations/:org_id/build-templates/:template_id": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates/\(try await world.template())")
+        },
+        "POST /api/organizations/:org_id/build-templates/:template_id/run": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates/\(try await world.template())/run", json: "{}")
+        },
+        "GET /api/organizations/:org_id/build-templates/:template_id/runs": { world, _ in
+            MatrixRequest(path: "/api/organizations/\(world.alpha)/build-templates/\(try await world.template())/runs")
+        },
         "GET /api/organizations/:org_id/build-servers": { world, _ in MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers") },
         "POST /api/organizations/:org_id/build-servers": { world, _ in
             MatrixRequest(path: "/api/organizations/\(world.alpha)/build-servers",

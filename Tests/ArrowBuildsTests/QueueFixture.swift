@@ -19,6 +19,8 @@ struct QueueFixture {
     let betaBuilder: Principal
     let globalBuilder: Principal
     let wakeups = TaskWakeups()
+    /// The configuration the database was opened with (to open it again, as a second API node would).
+    var configuration: AppConfiguration?
 
     var store: SQLDataStore { backends.store }
 
@@ -29,7 +31,8 @@ struct QueueFixture {
         config.databaseConnections = 8
         let backends = try await Backends.open(config, logger: Logger(label: "test"))
         do {
-            let fixture = try await QueueFixture(backends: backends)
+            var fixture = try await QueueFixture(backends: backends)
+            fixture.configuration = config
             let result = try await body(fixture, BuildQueue(store: backends.store, wakeups: fixture.wakeups, settings: settings))
             try await backends.database.shutdown()
             return result

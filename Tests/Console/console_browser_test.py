@@ -412,8 +412,13 @@ class Console:
         status, _, _ = http("POST", "/api/vm-build/tasks/claim", self.builder, {"builder": {
             "name": "console-test", "version": "test", "device_types": ["vm"], "roles": ["harden_ssh", "web-testing"]}, "wait": 0})
         ok(status == 204, f"an idle claim answered {status}")
+        status, _, template = http("POST", f"/api/organizations/{self.org}/build-templates", self.admin_token, {
+            "name": "weekly-web", "base_image_id": self.image_id, "follow_latest": True, "schedule": "0 4 * * 1", "time_zone": "Europe/Berlin"})
+        ok(status == 201, f"template: {status} {template}")
         self.open("/console/builds", "#trigger-form")
         ok(self.finds("#role-web-testing"), "the trigger form does not offer the builder's roles")
+        templates = self.find("#templates").text
+        ok("weekly-web" in templates and "0 4 * * 1 (Europe/Berlin)" in templates, f"the template is not listed: {templates!r}")
         self.find("#role-web-testing").click()
         self.wait(lambda: self.find("#live").text == "live", "the event stream")
         self.check_page("builds")
@@ -501,6 +506,8 @@ class Console:
         self.check_page("settings")
         self.screenshot("organization-settings")
         self.open("/console/operations", "#metrics")
+        failures = self.find("#failures").text
+        ok("ansible_failed" in failures and "harden_ssh : Disable password login" in failures, f"the failure report: {failures!r}")
         self.wait(lambda: self.finds("#metrics svg.chart") or "no data" in self.find("#metrics").text, "the charts")
         self.check_page("operations")
         self.screenshot("operations")

@@ -189,18 +189,19 @@ extension OpenAPIDocument {
             vm_name: {type: string}
             description: {type: string}
             notify_on_complete: {type: boolean}
-            build_options:
-              type: object
-              additionalProperties: false
-              properties:
-                software: {type: array, items: {type: object, required: [name], properties: {name: {type: string}, version: {type: string}, ansible_role: {type: string}}}}
-                ansible_flags: {type: object, additionalProperties: {type: boolean}}
-                custom_scripts: {type: array, items: {type: string}}
-                resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}
-                hostname: {type: string}
-                fresh: {type: boolean}
-                deployment_target: {type: string, enum: [qemu, proxmox, download, none], description: "qemu (default, unless the organization's deployment.target says otherwise): the artifact is booted on the builder host and checked; proxmox: deployed as a VM to the build server (build_server_id); download: published at a stable public URL; none: only stored"}
-                keep_on_failure: {type: boolean, description: A failed Proxmox deployment leaves its VM and uploaded volume for inspection}
+            build_options: {$ref: '#/components/schemas/BuildOptions'}
+        BuildOptions:
+          type: object
+          additionalProperties: false
+          properties:
+            software: {type: array, items: {type: object, required: [name], properties: {name: {type: string}, version: {type: string}, ansible_role: {type: string}}}}
+            ansible_flags: {type: object, additionalProperties: {type: boolean}}
+            custom_scripts: {type: array, items: {type: string}}
+            resource_allocation: {type: object, properties: {cores: {type: integer}, memory_mb: {type: integer}, disk_gb: {type: integer}}}
+            hostname: {type: string}
+            fresh: {type: boolean}
+            deployment_target: {type: string, enum: [qemu, proxmox, download, none], description: "qemu (default, unless the organization's deployment.target says otherwise): the artifact is booted on the builder host and checked; proxmox: deployed as a VM to the build server (build_server_id); download: published at a stable public URL; none: only stored"}
+            keep_on_failure: {type: boolean, description: A failed Proxmox deployment leaves its VM and uploaded volume for inspection}
         TriggerResponse:
           type: object
           required: [tasks, created]

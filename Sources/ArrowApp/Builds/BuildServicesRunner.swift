@@ -87,3 +87,28 @@ struct LogArchiver: Service {
         }
     }
 }
+
+/// Fires build templates (schedules, new base versions) and settles their runs: once at start-up, so a slot missed
+/// while the server was down fires then (once), and every `interval` after. Any number of API nodes may run it.
+struct TemplateSchedulerService: Service {
+    let scheduler: TemplateScheduler
+    var interval: Duration = .seconds(15)
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let tick = try await scheduler.tick(at: Date())
+                for run in tick.fired {
+                    logger.notice("template fired", metadata: ["template": "\(run.templateID)", "trigger": "\(run.trigger.rawValue)", "run": "\(run.id)"])
+                }
+                for run in tick.settled {
+                    logger.notice("template run settled", metadata: ["template": "\(run.templateID)", "status": "\(run.status.rawValue)", "run": "\(run.id)"])
+                }
+            } catch {
+                logger.warning("template scheduling failed; will retry", metadata: ["error": "\(String(describing: type(of: error)))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

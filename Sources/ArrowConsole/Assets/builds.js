@@ -1,6 +1,6 @@
 // Builds: the trigger form (image, software, the four Ansible flags, VM name, deployment target) and the build
 // monitor, a table of every task that the server's event stream keeps current: no reloads, no polling from here.
-import { api, can, duration, el, errorBox, field, organizationId, start, toast } from './app.js';
+import { actionButton, api, can, duration, el, errorBox, field, organizationId, start, table, toast, when } from './app.js';
 
 const tasks = new Map();
 const flags = [
@@ -12,6 +12,7 @@ start(async (main) => {
   main.replaceChildren(
     el('h1', {}, 'Builds'),
     can('image.admin') ? await triggerForm() : null,
+    await templatesSection(),
     el('section', { 'aria-labelledby': 'monitor-heading' },
       el('h2', { id: 'monitor-heading' }, 'Build monitor ', el('span', { id: 'live', class: 'badge', role: 'status' }, 'connecting…')),
       el('table', { id: 'monitor' },
@@ -104,6 +105,30 @@ async function triggerForm() {
     }
   });
   return form;
+}
+
+/** The organization's build templates: schedule, next run, current version, last run; run one now. */
+async function templatesSection() {
+  const org = organizationId();
+  if (!org) return null;
+  const list = await api('GET', `/api/organizations/${org}/build-templates`);
+  const rows = await Promise.all(list.items.map(async (t) => ({
+    ...t, last: (await api('GET', `/api/organizations/${org}/build-templates/${t.id}/runs?limit=1`)).items[0],
+  })));
+  return el('section', { id: 'templates', 'aria-labelledby': 'templates-heading' },
+    el('h2', { id: 'templates-heading' }, 'Templates'),
+    rows.length ? table('Saved builds, rebuilt on their schedule or when their base image gets a new version', [
+      ['Name', (t) => `${t.name} (r${t.revision})`],
+      ['Base', (t) => el('a', { href: `/console/image?id=${encodeURIComponent(t.base_image_id)}` }, t.follow_latest ? 'latest version' : t.base_image_id.slice(0, 8))],
+      ['Schedule', (t) => (t.schedule ? `${t.schedule} (${t.time_zone})` : '—')],
+      ['Next run', (t) => (t.next_run_at ? when(t.next_run_at) : '—')],
+      ['Current version', (t) => (t.latest_artifact_id ? el('a', { href: `/console/image?id=${encodeURIComponent(t.latest_artifact_id)}` }, t.latest_artifact_id.slice(0, 8)) : 'none yet')],
+      ['Last run', (t) => (t.last ? [el('span', { class: `status ${t.last.status}` }, t.last.status), ' ', t.last.message || ''] : '—')],
+      ['', (t) => (can('image.admin') ? actionButton('Run now', async () => {
+        const run = await api('POST', `/api/organizations/${org}/build-templates/${t.id}/run`, {});
+        toast(`Template ${t.name}: build ${run.task_id.slice(0, 8)} queued`);
+      }, { 'aria-label': `Run template ${t.name} now` }) : '')],
+    ], rows) : el('p', { class: 'muted' }, 'No templates yet (arrow template create).'));
 }
 
 function checkbox(id, label, checked, data) {

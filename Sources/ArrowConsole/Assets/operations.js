@@ -4,17 +4,25 @@ import { api, can, duration, el, start, table, when } from './app.js';
 import { barChart, timeChart } from './charts.js';
 
 start(async (main) => {
-  const [builders, tasks, images, notifications, dispatches] = await Promise.all([
+  const [builders, tasks, images, notifications, dispatches, failures] = await Promise.all([
     api('GET', '/api/builders'),
     api('GET', '/api/vm-build/tasks?limit=500'),
     api('GET', '/api/vm_images?limit=500'),
     api('GET', '/api/notifications'),
     can('build.trigger') ? api('GET', '/api/vm-imaging/dispatches?limit=50') : null,
+    api('GET', '/api/vm-build/failures?window=7d'),
   ]);
   const names = new Map(images.items.map((image) => [image.id, image.name]));
   main.replaceChildren(
     el('h1', {}, 'Operations'),
     el('section', { id: 'metrics' }, el('h2', {}, 'Build metrics'), ...charts(tasks.items, names)),
+    el('section', { id: 'failures' }, el('h2', {}, 'Failures, last 7 days'),
+      failures.groups.length ? table(`${failures.failures} failed builds, grouped by what failed`, [
+        ['Count', (g) => String(g.count)], ['Code', (g) => el('code', {}, g.code)], ['Phase', (g) => g.phase || '—'],
+        ['Failing task', (g) => (g.ansible_task ? `${g.role ? `${g.role} : ` : ''}${g.ansible_task}` : '—')],
+        ['First seen', (g) => when(g.first_seen)], ['Last seen', (g) => when(g.last_seen)],
+        ['Log', (g) => el('a', { href: g.examples[0].console_url }, g.examples[0].line ? `${g.examples[0].log_file} line ${g.examples[0].line}` : 'task')],
+      ], failures.groups) : el('p', { class: 'muted' }, 'No failed builds.')),
     el('section', { id: 'builders' }, el('h2', {}, 'Builders'), builders.items.length ? table('Registered builders', [
       ['Name', (b) => b.name], ['Version', (b) => b.version], ['Device types', (b) => b.device_types.join(', ')],
       ['Current task', (b) => (b.current_task_id ? el('a', { href: `/console/task?id=${encodeURIComponent(b.current_task_id)}` }, b.current_task_id.slice(0, 8)) : 'idle')],

@@ -79,6 +79,7 @@ public struct Repositories: Sendable {
     public var webhooks: any WebhookRepository
     public var imageBuilds: any ImageBuildRepository
     public var buildServers: any BuildServerRepository
+    public var buildTemplates: any BuildTemplateRepository
 
     public init(
         organizations: any OrganizationRepository, users: any UserRepository, tokens: any APITokenRepository,
@@ -89,8 +90,9 @@ public struct Repositories: Sendable {
         serverInstances: any ServerInstanceRepository, builders: any BuilderRepository, outbox: any OutboxRepository,
         taskLogs: any TaskLogRepository, clientConfigs: any ClientConfigRepository, buildHistory: any BuildHistoryRepository,
         notifications: any NotificationRepository, webhooks: any WebhookRepository, imageBuilds: any ImageBuildRepository,
-        buildServers: any BuildServerRepository
+        buildServers: any BuildServerRepository, buildTemplates: any BuildTemplateRepository
     ) {
+        self.buildTemplates = buildTemplates
         self.imageBuilds = imageBuilds
         self.buildServers = buildServers
         self.clientConfigs = clientConfigs

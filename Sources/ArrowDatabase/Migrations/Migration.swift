@@ -14,7 +14,7 @@ public struct Migration: Sendable {
 
 /// Every migration, in order. Append only: never edit one that has shipped.
 public enum Migrations {
-    public static let all: [Migration] = [identity, images, uploadSessions, collections, buildQueue, serverInstances, buildOrchestration, buildConfiguration, imageBuilds, buildServers, imageDownloads, builderRoles]
+    public static let all: [Migration] = [identity, images, uploadSessions, collections, buildQueue, serverInstances, buildOrchestration, buildConfiguration, imageBuilds, buildServers, imageDownloads, builderRoles, buildTemplates]
 
     static func serialKey(_ dialect: SQLDialectKind) -> String {
         dialect == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"

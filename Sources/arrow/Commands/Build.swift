@@ -7,7 +7,7 @@ extension ArrowCommand {
     struct Build: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Trigger, list, watch, retry and cancel builds, and read their logs.",
-            subcommands: [Trigger.self, List.self, Show.self, Retry.self, Cancel.self, Logs.self])
+            subcommands: [Trigger.self, List.self, Show.self, Retry.self, Cancel.self, Logs.self, Failures.self])
     }
 
     struct Builders: AsyncParsableCommand {
