@@ -399,6 +399,8 @@ public struct BuildProvenance: Codable, Sendable, Equatable {
     public var verification: ImageVerification?
     /// Where the artifact was deployed (a Proxmox VE VM: its node, id and addresses).
     public var deployment: DeploymentRecord?
+    /// The artifact's size and what each step of the customization added to the image's file system.
+    public var size: SizeReport?
 
     public init(
         taskId: String, baseImageId: String, baseSha256: String, configurationHash: String, software: [SoftwareSpec], ansibleFlags: [String: Bool],
@@ -418,5 +420,39 @@ public struct BuildProvenance: Codable, Sendable, Equatable {
         self.added = added
         self.removed = removed
         self.changed = changed
+    }
+}
+
+/// "Minimize software": what an artifact weighs and where it came from. Each item is the growth of the image's root
+/// file system (used bytes) over one step of the customization: the base configuration, a system package (its own
+/// installed size; what its dependencies added is the `dependencies` item), an Ansible role, the custom scripts.
+public struct SizeReport: Codable, Sendable, Equatable {
+    public struct Item: Codable, Sendable, Equatable {
+        /// `base_configuration`, `package`, `dependencies`, `cache`, `role` or `scripts`.
+        public var kind: String
+        public var name: String
+        /// Bytes added (negative when the step freed space).
+        public var bytes: Int64
+
+        public init(kind: String, name: String, bytes: Int64) {
+            self.kind = kind
+            self.name = name
+            self.bytes = bytes
+        }
+    }
+
+    /// The compressed qcow2 artifact.
+    public var artifactBytes: Int64
+    /// The base image's root file system, used bytes, before customization.
+    public var baseUsedBytes: Int64?
+    /// The same after customization (before the seal cleaned caches and logs).
+    public var usedBytes: Int64?
+    public var items: [Item]
+
+    public init(artifactBytes: Int64, baseUsedBytes: Int64?, usedBytes: Int64?, items: [Item]) {
+        self.artifactBytes = artifactBytes
+        self.baseUsedBytes = baseUsedBytes
+        self.usedBytes = usedBytes
+        self.items = items
     }
 }

@@ -132,6 +132,8 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: root + "/etc/netbird/config.json") && !FileManager.default.fileExists(atPath: root + "/var/lib/netbird"),
                     "no NetBird identity in the image (the stand-in package made one)")
             #expect(!FileManager.default.fileExists(atPath: root + "/usr/sbin/policy-rc.d"))
+            let aptCaches = (try? FileManager.default.contentsOfDirectory(atPath: root + "/var/cache/apt"))?.filter { $0.hasSuffix(".bin") } ?? []
+            #expect(aptCaches.isEmpty, "apt's binary caches shipped in the artifact: \(aptCaches)")
             #expect(FileManager.default.fileExists(atPath: root + "/etc/systemd/system/arrow-netbird-enroll.service"), "the first-boot unit")
             #expect(!FileManager.default.fileExists(atPath: root + "/etc/arrow/netbird-setup-key"), "no setup key in the image")
             let everything = try Self.grep(Self.setupKey, under: root + "/etc")
@@ -151,6 +153,18 @@ import Testing
         let added = (provenance["added"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(added.contains("nmap") && added.contains("curl"), "added: \(added)")
         #expect(provenance["base_image_id"] as? String == world.image && (provenance["configuration_hash"] as? String)?.count == 64)
+        // The size report: the artifact, and what each step added — curl (a system package) by its installed size, each
+        // role by the growth of the file system across it (security-tools installs nmap: megabytes).
+        let size = try #require(provenance["size"] as? [String: Any], "no size report in \(provenance.keys.sorted())")
+        #expect(((size["artifact_bytes"] as? NSNumber)?.int64Value ?? 0) > 50 << 20)
+        let items = size["items"] as? [[String: Any]] ?? []
+        func grew(_ kind: String, _ name: String) -> Int64? {
+            (items.first { $0["kind"] as? String == kind && $0["name"] as? String == name }?["bytes"] as? NSNumber)?.int64Value
+        }
+        #expect((grew("package", "curl") ?? 0) > 100 << 10, "\(items)")
+        #expect((grew("role", "security-tools") ?? 0) > 1 << 20, "\(items)")
+        for role in ["harden_ssh", "apply_branding", "install_vpn"] { #expect(grew("role", role) != nil, "no size for role \(role): \(items)") }
+        #expect(grew("base_configuration", "host name, network, users") != nil)
 
         // Deployment on the local QEMU target: the artifact booted and passed every check, which are kept with it.
         let verification = try #require(provenance["verification"] as? [String: Any], "no verification in \(provenance.keys.sorted())")
@@ -183,6 +197,9 @@ import Testing
         #expect(!(contents.map { String(decoding: $0.2, as: UTF8.self) } ?? "").contains(Self.setupKey), "the setup key is in the image's record")
         let show = try ArrowProcess.run(["image", "show", artifact], environment: world.env)
         #expect(show.1.contains("verification: passed"), "\(show.1.suffix(1500))")
+        #expect(show.1.contains("size: artifact") && show.1.contains("\trole\tsecurity-tools"), "\(show.1.suffix(1500))")
+        // Printed for people reading the run: what each step added.
+        print(show.1.split(separator: "\n").drop { !$0.hasPrefix("size:") }.prefix { !$0.hasPrefix("verification:") }.joined(separator: "\n"))
         #expect(Mounts.clean(), "a loop device or a mount was left behind: \(Mounts.describe())")
         #expect(!Self.qemuRunning(under: world.installation.dataDir), "the test VM was left running")
     }

@@ -208,6 +208,23 @@ extension OpenAPIDocument {
               items: {type: object, required: [name, from, to], properties: {name: {type: string}, from: {type: string}, to: {type: string}}}
             verification: {$ref: '#/components/schemas/Verification'}
             deployment: {$ref: '#/components/schemas/DeploymentRecord'}
+            size:
+              type: object
+              description: The artifact's size and what each customization step added to the image's root file system
+              required: [artifact_bytes, items]
+              properties:
+                artifact_bytes: {type: integer}
+                base_used_bytes: {type: integer}
+                used_bytes: {type: integer}
+                items:
+                  type: array
+                  items:
+                    type: object
+                    required: [kind, name, bytes]
+                    properties:
+                      kind: {type: string, enum: [base_configuration, package, dependencies, cache, role, scripts]}
+                      name: {type: string}
+                      bytes: {type: integer}
         DeploymentRecord:
           type: object
           description: Where the artifact was deployed (a Proxmox VE VM stays; the local QEMU boot is removed after its checks)

@@ -53,6 +53,7 @@ extension OpenAPIDocument {
             '201': {description: Queued, content: {application/json: {schema: {$ref: '#/components/schemas/TemplateRun'}}}}
             '404': {$ref: '#/components/responses/Error'}
             '409': {$ref: '#/components/responses/Error'}
+            '422': {$ref: '#/components/responses/Error'}
       /api/organizations/{org_id}/build-templates/{template_id}/runs:
         parameters:
           - {name: org_id, in: path, required: true, schema: {type: string}}

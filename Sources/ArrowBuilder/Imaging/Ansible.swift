@@ -43,6 +43,9 @@ enum AnsiblePlan {
 /// Runs the plan's roles with `ansible-playbook` through the chroot connection (no SSH, no boot), inside the
 /// chroot helper's mount namespace so /proc, /dev and the package cache are there for the modules. Every task's
 /// result reaches ansible.log as it happens; a failure names the failing task.
+///
+/// The roles are imported one after the other in one play, each followed by a size checkpoint (the image's file
+/// system, `stat -f` on the controller side, printed as `ARROW-SIZE …`), so the build can say what each role added.
 struct Ansible {
     let root: ImageRoot
     let playbook: String?
@@ -53,7 +56,9 @@ struct Ansible {
     /// variables (a ClientConfig's package repository, say) override them.
     var variablesFile: String? = nil
 
-    func run(_ plays: [AnsiblePlan.Play]) async throws {
+    /// Returns what each role added to the image's file system.
+    @discardableResult
+    func run(_ plays: [AnsiblePlan.Play]) async throws -> [SizeReport.Item] {
         let missing = plays.map(\.role).filter { !FileManager.default.fileExists(atPath: "\(rolesDirectory)/\($0)/tasks/main.yml") }
         guard missing.isEmpty else {
             throw BuildFailure(.ansibleFailed, "no such role in \(rolesDirectory): \(missing.joined(separator: ", "))", log: "ansible")
@@ -61,9 +66,14 @@ struct Ansible {
         let directory = workDirectory + "/ansible"
         try FileManager.default.createDirectory(atPath: directory + "/tmp", withIntermediateDirectories: true)
         // JSON is YAML: the playbook and inventory are written with the JSON encoder, so no value needs escaping.
+        var tasks = Self.checkpoint(0, root: root.path)
+        for (index, play) in plays.enumerated() {
+            tasks.append(.object(["name": .string("role \(play.role)"), "ansible.builtin.import_role": .object(["name": .string(play.role)]),
+                                  "vars": .object(play.vars)]))
+            tasks += Self.checkpoint(index + 1, root: root.path)
+        }
         let book: JSONValue = .array([.object([
-            "name": .string("arrow-imaging"), "hosts": .string("image"), "gather_facts": .bool(true),
-            "roles": .array(plays.map { play in .object(["role": .string(play.role), "vars": .object(play.vars)]) }),
+            "name": .string("arrow-imaging"), "hosts": .string("image"), "gather_facts": .bool(true), "tasks": .array(tasks),
         ])])
         let inventory: JSONValue = .object(["all": .object(["hosts": .object(["image": .object([
             "ansible_connection": .string("community.general.chroot"), "ansible_host": .string(root.path),
@@ -94,10 +104,12 @@ struct Ansible {
             "ANSIBLE_STDOUT_CALLBACK": "default", "ANSIBLE_HOST_KEY_CHECKING": "0", "DEBIAN_FRONTEND": "noninteractive",
         ]
         let tracker = TaskTracker()
+        let sizes = SizeCheckpoints()
         let result: CommandResult
         do {
             result = try await root.runner.run(Command(root.helper, arguments, environment: environment, timeout: .seconds(3600))) { line in
                 await tracker.see(line.text)
+                await sizes.see(line.text)
                 await root.log(line.text)
             }
         } catch let error as CommandError {
@@ -108,6 +120,17 @@ struct Ansible {
             let task = failed ?? last ?? "the playbook"
             throw BuildFailure(.ansibleFailed, "Ansible task \(task) failed", log: "ansible")
         }
+        return await sizes.growth(of: plays.map(\.role))
+    }
+
+    /// One task: the blocks, free blocks and block size of the image's file system, read by a lookup on the controller
+    /// (no module shipped into the image, so a checkpoint costs milliseconds) and printed for ``SizeCheckpoints``.
+    /// None for a path the shell quoting cannot carry (the builder's own workspace paths never have a quote).
+    static func checkpoint(_ number: Int, root: String) -> [JSONValue] {
+        guard !root.contains("'"), !root.contains("\"") else { return [] }
+        return [.object(["name": .string("arrow size checkpoint \(number)"), "ansible.builtin.debug": .object([
+            "msg": .string("ARROW-SIZE \(number) {{ lookup('ansible.builtin.pipe', \"stat -f -c %b:%f:%S '\(root)'\") }}"),
+        ])])]
     }
 
     /// Each role's version (`meta/arrow-version` in its directory), for provenance.

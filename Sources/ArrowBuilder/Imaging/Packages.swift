@@ -74,6 +74,27 @@ public enum Contents {
         return []
     }
 
+    /// The installed size in bytes of each named package that is installed (dpkg's `Installed-Size` is in KiB).
+    static func installedSizes(_ root: ImageRoot, _ names: [String]) async throws -> [String: Int64] {
+        guard !names.isEmpty else { return [:] }
+        var sizes: [String: Int64] = [:]
+        if try await root.exists("/usr/bin/dpkg-query") {
+            // dpkg-query exits non-zero when one name is unknown: ask for the whole list and pick.
+            let text = try await root.output(["dpkg-query", "-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Installed-Size}\n"])
+            for line in text.split(separator: "\n") {
+                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+                if fields.count == 3, fields[0].hasPrefix("ii"), names.contains(String(fields[1])), let kib = Int64(fields[2]) { sizes[String(fields[1])] = kib * 1024 }
+            }
+        } else if try await root.exists("/usr/bin/rpm") {
+            let text = try await root.output(["rpm", "-qa", "--qf", "%{NAME}\t%{SIZE}\n"])
+            for line in text.split(separator: "\n") {
+                let fields = line.split(separator: "\t")
+                if fields.count == 2, names.contains(String(fields[0])), let bytes = Int64(fields[1]) { sizes[String(fields[0])] = bytes }
+            }
+        }
+        return sizes
+    }
+
     /// Added, removed and changed packages between two lists.
     public static func difference(from base: [Package], to built: [Package]) -> (added: [Package], removed: [Package], changed: [BuildProvenance.Change]) {
         let before = Dictionary(base.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

@@ -24,6 +24,11 @@ struct Seal {
             try await root.run(["truncate", "-s", "0", "/etc/machine-id"], quiet: true)
             try await root.run(["rm", "-f", "--"] + Self.files, quiet: true)
             try await root.run(["find", "/etc/ssh", "-maxdepth", "1", "-name", "ssh_host_*", "-delete"], quiet: true)
+            // apt's binary caches (pkgcache.bin, srcpkgcache.bin), as `apt-get clean` removes them: rebuilt by apt on its
+            // next run, and tens of MiB in every artifact otherwise (the size report showed 76 MiB on a Debian build).
+            if try await root.exists("/var/cache/apt") {
+                try await root.run(["find", "/var/cache/apt", "-maxdepth", "1", "-name", "*.bin", "-type", "f", "-delete"], quiet: true)
+            }
             for directory in Self.emptied where try await root.exists(directory) {
                 try await root.run(["find", directory, "-mindepth", "1", "-delete"], quiet: true)
             }

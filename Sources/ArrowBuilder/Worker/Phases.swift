@@ -117,17 +117,32 @@ struct Customization {
 
     func customize(_ root: ImageRoot) async throws {
         let image = prepared.image, client = prepared.client
+        let mount = workspace.mountPoint
         // What the base image holds, before anything changes it: the artifact's contents are compared with it.
         try JSONEncoder().encode(try await Contents.list(root)).write(to: URL(fileURLWithPath: workspace.basePackages))
+        var ledger = SizeLedger(baseUsedBytes: SizeLedger.used(mount))
         do {
-            try await BaseConfiguration(root: root).apply(hostname: image.hostname, client: client)
+            try await ledger.measure("base_configuration", "host name, network, users", at: mount) {
+                try await BaseConfiguration(root: root).apply(hostname: image.hostname, client: client)
+            }
         } catch let failure as CommandFailure {
             throw BuildFailure(.configInvalid, "base configuration: \(failure)", log: "ansible")
         }
         await progress(35)
         // Software without a role is a system package; software with one is that role's to install.
         let packages = image.software.filter { $0.ansibleRole == nil }.map(\.name)
+        let beforePackages = SizeLedger.used(mount), cachesBefore = SizeLedger.aptCaches(mount)
         try await Packages(root: root).install(packages)
+        if !packages.isEmpty, let beforePackages, let afterPackages = SizeLedger.used(mount) {
+            // Each package's own installed size; apt's package caches apart (the seal removes them); what the
+            // dependencies brought is the rest of the step's growth.
+            let own = try await Contents.installedSizes(root, packages)
+            let caches = SizeLedger.aptCaches(mount) - cachesBefore
+            ledger.items += packages.map { SizeReport.Item(kind: "package", name: $0, bytes: own[$0] ?? 0) }
+            ledger.items.append(SizeReport.Item(kind: "dependencies", name: "dependencies of the packages above",
+                                                bytes: afterPackages - beforePackages - own.values.reduce(0, +) - caches))
+            if caches != 0 { ledger.items.append(SizeReport.Item(kind: "cache", name: "apt's package caches (removed by the seal)", bytes: caches)) }
+        }
         await progress(45)
         var branding: [String: JSONValue] = [:]
         if image.ansibleFlags["apply_branding"] == true, let organization = client.branding {
@@ -137,12 +152,14 @@ struct Customization {
         if !plays.isEmpty {
             // Ansible's modules run on the image's own Python.
             if try await !root.exists("/usr/bin/python3") { try await Packages(root: root).install(["python3"]) }
-            try await Packages(root: root).withDaemonsStopped {
-                try await Ansible(root: root, playbook: run.settings.ansiblePlaybook, rolesDirectory: run.settings.rolesDirectory,
-                                  workDirectory: workspace.root, variablesFile: run.settings.roleVariables).run(plays)
-            }
+            let ansible = Ansible(root: root, playbook: run.settings.ansiblePlaybook, rolesDirectory: run.settings.rolesDirectory,
+                                  workDirectory: workspace.root, variablesFile: run.settings.roleVariables)
+            var roles: [SizeReport.Item] = []
+            try await Packages(root: root).withDaemonsStopped { roles = try await ansible.run(plays) }
+            ledger.items += roles
         }
         await progress(65)
+        let beforeScripts = SizeLedger.used(mount)
         for (index, script) in image.customScripts.enumerated() {
             let path = "/root/arrow-script-\(index).sh"
             try await root.write(path, script, mode: "0700")
@@ -153,6 +170,11 @@ struct Customization {
             }
             try await root.run(["rm", "-f", path], quiet: true)
         }
+        if !image.customScripts.isEmpty, let beforeScripts, let after = SizeLedger.used(mount) {
+            ledger.items.append(SizeReport.Item(kind: "scripts", name: "\(image.customScripts.count) custom script(s)", bytes: after - beforeScripts))
+        }
+        ledger.usedBytes = SizeLedger.used(mount)
+        try ledger.save(to: workspace.sizes)
     }
 }
 
@@ -174,6 +196,14 @@ struct Finalization {
             let root = ImageRoot(path: workspace.mountPoint, runner: run.runner, helper: run.settings.helper, log: say)
             packages = try await Contents.list(root)
             try await Seal(root: root).run()
+            // Hand the blocks of everything deleted (by the build, the seal, apt) back to the raw file as holes, so the
+            // artifact does not carry dead data: qemu-img skips holes. What virt-sparsify does, in place.
+            do {
+                let trimmed = try await run.runner.output(Command("fstrim", ["-v", "--", workspace.mountPoint], timeout: .seconds(600)))
+                await say("trimmed free space: " + trimmed.trimmingCharacters(in: .whitespacesAndNewlines))
+            } catch {
+                await say("fstrim did not run (\(error)); the artifact may carry deleted data")
+            }
             await progress(85)
             await StrayProcesses.kill(under: workspace.mountPoint, log: say)
             guard await disk.close() else {
@@ -212,11 +242,14 @@ struct Finalization {
             throw BuildFailure(.uploadFailed, "uploading the artifact: \(error)", log: "summary")
         }
         let diff = Contents.difference(from: basePackages, to: packages)
-        let provenance = BuildProvenance(
+        var provenance = BuildProvenance(
             taskId: image.taskId, baseImageId: image.baseImage.id, baseSha256: image.baseImage.sha256, configurationHash: image.configurationHash,
             software: image.software, ansibleFlags: image.ansibleFlags, roles: Ansible.roleVersions(run.settings.rolesDirectory),
             builderVersion: run.settings.version, phaseSeconds: timings, packages: packages, added: diff.added, removed: diff.removed,
             changed: diff.changed)
+        // A ledger lost with the workspace (a retry on another builder) still leaves the artifact's own size.
+        let artifactBytes = Int64(ImageCache.size(of: workspace.artifact) ?? 0)
+        provenance.size = (SizeLedger.load(from: workspace.sizes) ?? SizeLedger()).report(artifactBytes: artifactBytes)
         return (receipt, provenance)
     }
 

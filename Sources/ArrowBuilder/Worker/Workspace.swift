@@ -14,6 +14,8 @@ struct Workspace {
     var artifact: String { root + "/artifact.qcow2" }
     /// The base image's package list, taken before customization changed anything.
     var basePackages: String { root + "/base-packages.json" }
+    /// What each customization step added (``SizeLedger``).
+    var sizes: String { root + "/sizes.json" }
     var imageCache: String { cache + "/images" }
     /// apt's downloaded packages, kept between builds. Each concurrent slot has its own: apt locks its archive and
     /// list directories, so two builds using one at once would have one fail on the lock.

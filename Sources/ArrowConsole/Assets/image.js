@@ -93,9 +93,21 @@ async function contents() {
       : el('p', { class: 'muted' }, 'Not verified.'),
     el('p', {}, 'Built by task ', el('a', { href: `/console/task?id=${encodeURIComponent(provenance.task_id)}` }, provenance.task_id),
       ` from base ${provenance.base_image_id}, builder ${provenance.builder_version}`),
+    provenance.size ? sizeReport(provenance.size) : null,
     table(`${(provenance.packages || []).length} packages`, [
       ['Package', (p) => p.name], ['Version', (p) => p.version], ['Architecture', (p) => p.architecture],
     ], provenance.packages || []));
+}
+
+/** "Minimize software": the artifact's size and what each step added, largest first. */
+function sizeReport(size) {
+  const items = [...(size.items || [])].sort((a, b) => b.bytes - a.bytes);
+  return el('div', { id: 'size-report' },
+    el('p', {}, `Artifact ${bytes(size.artifact_bytes)}`,
+      size.base_used_bytes !== undefined && size.used_bytes !== undefined ? `; file system ${bytes(size.base_used_bytes)} → ${bytes(size.used_bytes)}` : ''),
+    table('What each step added to the image', [
+      ['Added', (i) => (i.bytes < 0 ? `−${bytes(-i.bytes)}` : bytes(i.bytes))], ['Kind', (i) => i.kind], ['Step', (i) => i.name],
+    ], items));
 }
 
 async function shares(admin) {

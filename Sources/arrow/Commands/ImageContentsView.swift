@@ -19,8 +19,20 @@ enum ImageContentsView {
             "packages: \((provenance["packages"] as? [Any])?.count ?? 0); added \(names("added").count), removed \(names("removed").count), changed \(changed.count)",
         ]
         lines += names("added").map { "  + \($0)" } + names("removed").map { "  - \($0)" } + changed.map { "  ~ \($0)" }
+        if let size = provenance["size"] as? [String: Any] { lines.append(sizeText(size)) }
         if let verification = provenance["verification"] as? [String: Any] { lines.append(verificationText(verification)) }
         return lines.joined(separator: "\n")
+    }
+
+    /// The artifact's size, then what each step added, largest first.
+    static func sizeText(_ size: [String: Any]) -> String {
+        func mebibytes(_ value: Any?) -> String { String(format: "%.1f MiB", Double((value as? NSNumber)?.int64Value ?? 0) / 1_048_576) }
+        var head = "size: artifact \(mebibytes(size["artifact_bytes"]))"
+        if let base = size["base_used_bytes"], let used = size["used_bytes"] { head += "; file system \(mebibytes(base)) → \(mebibytes(used))" }
+        let items = (size["items"] as? [[String: Any]] ?? []).sorted {
+            (($0["bytes"] as? NSNumber)?.int64Value ?? 0) > (($1["bytes"] as? NSNumber)?.int64Value ?? 0)
+        }
+        return ([head] + items.map { "  \(mebibytes($0["bytes"]))\t\($0["kind"] as? String ?? "?")\t\($0["name"] as? String ?? "?")" }).joined(separator: "\n")
     }
 
     /// The boot test's result: a line, then one per check.
