@@ -401,6 +401,8 @@ public struct BuildProvenance: Codable, Sendable, Equatable {
     public var deployment: DeploymentRecord?
     /// The artifact's size and what each step of the customization added to the image's file system.
     public var size: SizeReport?
+    /// The build template (and its revision) the build ran for, stamped by the server when the run is settled.
+    public var template: TemplateStamp?
 
     public init(
         taskId: String, baseImageId: String, baseSha256: String, configurationHash: String, software: [SoftwareSpec], ansibleFlags: [String: Bool],
@@ -454,5 +456,23 @@ public struct SizeReport: Codable, Sendable, Equatable {
         self.baseUsedBytes = baseUsedBytes
         self.usedBytes = usedBytes
         self.items = items
+    }
+}
+
+/// Which template, at which revision, an artifact was built for.
+public struct TemplateStamp: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var revision: Int
+    public var runId: String
+    /// `manual`, `schedule` or `base_image`.
+    public var trigger: String
+
+    public init(id: String, name: String, revision: Int, runId: String, trigger: String) {
+        self.id = id
+        self.name = name
+        self.revision = revision
+        self.runId = runId
+        self.trigger = trigger
     }
 }

@@ -180,6 +180,11 @@ final class ManualClock: Sendable {
             #expect(diff.added == ["curl 7.88.1-10+deb12u12"] && diff.removed.isEmpty)
             current = try await templates.find(organization: org, id: template.id.rawValue, principal: fixture.admin)
             #expect(current.latestArtifactID == changed)
+            // Every artifact records the template and the revision it was built for (its contents' provenance).
+            for artifact in [first, same, changed] {
+                let stamp = try await scheduler.provenance(of: artifact)?.template
+                #expect(stamp?.id == template.id.rawValue && stamp?.name == "web" && stamp?.revision == 1 && stamp?.trigger == "manual", "\(String(describing: stamp))")
+            }
             // promote_to_default: the first version was added after the base, and the third took its place.
             let defaults = try await fixture.store.repositories.collections.defaults(organization: fixture.alpha.id)
             #expect(defaults == [base, changed])

@@ -208,6 +208,16 @@ extension OpenAPIDocument {
               items: {type: object, required: [name, from, to], properties: {name: {type: string}, from: {type: string}, to: {type: string}}}
             verification: {$ref: '#/components/schemas/Verification'}
             deployment: {$ref: '#/components/schemas/DeploymentRecord'}
+            template:
+              type: object
+              description: The build template and revision the artifact was built for
+              required: [id, name, revision, run_id, trigger]
+              properties:
+                id: {type: string}
+                name: {type: string}
+                revision: {type: integer}
+                run_id: {type: string}
+                trigger: {type: string, enum: [manual, schedule, base_image]}
             size:
               type: object
               description: The artifact's size and what each customization step added to the image's root file system

@@ -84,6 +84,7 @@ public struct TemplateScheduler: Sendable {
             let alert = outcome.alert
             let ended = try await templates.store.transaction { repos in
                 guard try await repos.buildTemplates.finishRun(done) else { return false }
+                if let artifact = done.artifactImageID { try await Self.stamp(artifact, with: template, run: done, repos) }
                 if done.status == .promoted, let artifact = done.artifactImageID {
                     try await repos.buildTemplates.setLatestArtifact(id: template.id, image: artifact)
                     if template.promoteToDefault { try await Self.replaceDefault(template, previous: template.latestArtifactID, with: artifact, repos, at: now) }
@@ -108,6 +109,18 @@ public struct TemplateScheduler: Sendable {
             defaults.append(artifact)
         }
         try await repos.collections.setDefaults(organization: template.organizationID, defaults, at: at)
+    }
+
+    /// Records the template and the revision the artifact was built for in its provenance (what
+    /// `GET /api/vm_images/{id}/contents` answers).
+    static func stamp(_ artifact: ImageID, with template: BuildTemplate, run: TemplateRun, _ repos: Repositories) async throws {
+        guard let record = try await repos.imageBuilds.find(image: artifact),
+              var provenance = try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8)) else { return }
+        provenance.template = TemplateStamp(id: template.id.rawValue, name: template.name, revision: run.revision, runId: run.id.rawValue,
+                                            trigger: run.trigger.rawValue)
+        var stamped = record
+        stamped.provenance = String(decoding: try WireJSON.encoder().encode(provenance), as: UTF8.self)
+        try await repos.imageBuilds.record(stamped)
     }
 
     func provenance(of image: ImageID?) async throws -> BuildProvenance? {

@@ -92,7 +92,8 @@ async function contents() {
         el('ul', {}, ...(verification.checks || []).map((c) => el('li', {}, c.passed ? '✔ ' : '✘ ', c.name))))
       : el('p', { class: 'muted' }, 'Not verified.'),
     el('p', {}, 'Built by task ', el('a', { href: `/console/task?id=${encodeURIComponent(provenance.task_id)}` }, provenance.task_id),
-      ` from base ${provenance.base_image_id}, builder ${provenance.builder_version}`),
+      ` from base ${provenance.base_image_id}, builder ${provenance.builder_version}`,
+      provenance.template ? `, for template ${provenance.template.name} revision ${provenance.template.revision} (${provenance.template.trigger})` : ''),
     provenance.size ? sizeReport(provenance.size) : null,
     table(`${(provenance.packages || []).length} packages`, [
       ['Package', (p) => p.name], ['Version', (p) => p.version], ['Architecture', (p) => p.architecture],

@@ -15,6 +15,11 @@ enum ImageContentsView {
             "built by task \(provenance["task_id"] as? String ?? "?") with builder \(provenance["builder_version"] as? String ?? "?")",
             "from image \(provenance["base_image_id"] as? String ?? "?") (sha256 \(provenance["base_sha256"] as? String ?? "?"))",
             "configuration \(provenance["configuration_hash"] as? String ?? "?")",
+        ]
+        if let template = provenance["template"] as? [String: Any] {
+            lines.append("template \(template["name"] as? String ?? "?") revision \(template["revision"] as? Int ?? 0) (\(template["trigger"] as? String ?? "?"), run \(template["run_id"] as? String ?? "?"))")
+        }
+        lines += [
             "phases: \(phases.joined(separator: ", "))",
             "packages: \((provenance["packages"] as? [Any])?.count ?? 0); added \(names("added").count), removed \(names("removed").count), changed \(changed.count)",
         ]
