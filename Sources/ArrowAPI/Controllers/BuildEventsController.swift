@@ -11,9 +11,9 @@ import NIOCore
 struct BuildEventsController {
     let builds: BuildServices
     var pollInterval: Duration = .milliseconds(400)
-    /// A stream ends after this long; the browser's `EventSource` reconnects by itself (and the principal is checked
-    /// again then).
-    var maxStream: Duration = .seconds(3600)
+    /// A stream ends after this long; the browser's `EventSource` reconnects by itself two seconds later, and the
+    /// session is checked again then: a revoked session stops receiving within this time.
+    var maxStream: Duration = .seconds(600)
 
     func register(on routes: APIRoutes) {
         routes.get("/api/vm-build/events", .permission(.buildRead), use: events)
