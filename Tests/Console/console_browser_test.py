@@ -352,6 +352,8 @@ class Console:
         text = self.find("#upload-refused").text
         ok(self.finds("#upload-refused .violations li"), f"the refusal lists no reasons: {text!r}")
         ok("backing" in text.lower(), f"the refusal does not name the backing file: {text!r}")
+        figures = self.find("#upload-figures").text
+        ok(figures == "The image was refused:", f"the progress line still says {figures!r} after the refusal")
         self.screenshot("hostile-image-refused")
         ok(not any(row.get_attribute("data-name") == "hostile" for row in self.finds("#collection tbody tr")),
            "the hostile image appears in the collection")

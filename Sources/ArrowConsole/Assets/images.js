@@ -167,6 +167,7 @@ function uploadPanel() {
       form.reset();
       await reload();
     } catch (error) {
+      figures.textContent = error.violations && error.violations.length ? 'The image was refused:' : 'The upload stopped:';
       result.replaceChildren(el('div', { id: 'upload-refused' }, errorBox(error)));
     } finally {
       submit.disabled = false;
