@@ -27,13 +27,7 @@ struct BuildConfigController {
 
     /// `If-Match: "<revision>"` (optional) refuses the write when the stored revision moved on.
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> ClientConfigView {
-        var ifMatch: Int?
-        if let text = request.headers[.ifMatch] {
-            guard let revision = Int(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))), revision >= 0 else {
-                throw ArrowError(.invalidInput, reason: "invalid_if_match", "If-Match must be the revision the change is based on, e.g. \"3\"")
-            }
-            ifMatch = revision
-        }
+        let ifMatch = try QueryParameters.revision(ifMatch: request)
         let body = try await JSONRequestBody.bytes(request)
         return try await configs.update(organization: try context.parameters.require("org_id"), body: body, ifMatch: ifMatch,
                                         principal: try context.requirePrincipal())

@@ -74,16 +74,9 @@ struct BuildTemplateController {
 
     /// `If-Match: "<revision>"` (optional) refuses the write when the template moved on.
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> BuildTemplateDTO {
-        var ifRevision: Int?
-        if let text = request.headers[.ifMatch] {
-            guard let revision = Int(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))) else {
-                throw ArrowError(.invalidInput, reason: "invalid_if_match", "If-Match must be the template's revision, e.g. \"3\"")
-            }
-            ifRevision = revision
-        }
-        return BuildTemplateDTO(try await templates.update(
+        BuildTemplateDTO(try await templates.update(
             organization: try context.parameters.require("org_id"), id: try context.parameters.require("template_id"), try await Self.input(request),
-            ifRevision: ifRevision, principal: try context.requirePrincipal()))
+            ifRevision: try QueryParameters.revision(ifMatch: request), principal: try context.requirePrincipal()))
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {

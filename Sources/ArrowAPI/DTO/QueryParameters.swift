@@ -1,5 +1,6 @@
 import ArrowCore
 import Foundation
+import Hummingbird
 
 /// Strict parsing of query parameters and numeric JSON fields: a value that is present but malformed or out of range
 /// is refused with the parameter named, never silently replaced by a default.
@@ -44,5 +45,16 @@ enum QueryParameters {
         let type = String(cString: number.objCType)
         guard ["q", "l", "i", "s"].contains(type), number.int64Value >= 0 else { throw refused }
         return number.int64Value
+    }
+}
+
+extension QueryParameters {
+    /// `If-Match: "<revision>"` (optional, weak or strong): the revision a write is based on; nil when absent.
+    static func revision(ifMatch request: Request) throws -> Int? {
+        guard let text = request.headers[.ifMatch] else { return nil }
+        guard let revision = Int(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))), revision >= 0 else {
+            throw ArrowError(.invalidInput, reason: "invalid_if_match", "If-Match must be the revision the change is based on, e.g. \"3\"")
+        }
+        return revision
     }
 }

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// What each customization step added to the image's root file system, measured as used bytes of the mounted file
-/// system before and after it (`statvfs`, from the host; the roles' own checkpoints run inside the image, see
+/// system before and after it (`statvfs`, from the host; the roles are measured by checkpoints in the playbook, see
 /// ``Ansible``). Kept in the workspace so the finalization phase — perhaps a later attempt — reports it.
 struct SizeLedger: Codable, Equatable {
     var baseUsedBytes: Int64?
@@ -23,9 +23,7 @@ struct SizeLedger: Codable, Equatable {
     static func aptCaches(_ mount: String) -> Int64 {
         let directory = mount + "/var/cache/apt"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasSuffix(".bin") }.reduce(0) { total, name in
-            total + (((try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name)"))?[.size] as? NSNumber)?.int64Value ?? 0)
-        }
+        return names.filter { $0.hasSuffix(".bin") }.reduce(0) { $0 + (ImageCache.size(of: "\(directory)/\($1)") ?? 0) }
     }
 
     /// Runs `step` and records what it added to the file system at `path` as one item.

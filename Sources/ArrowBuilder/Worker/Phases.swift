@@ -159,19 +159,19 @@ struct Customization {
             ledger.items += roles
         }
         await progress(65)
-        let beforeScripts = SizeLedger.used(mount)
-        for (index, script) in image.customScripts.enumerated() {
-            let path = "/root/arrow-script-\(index).sh"
-            try await root.write(path, script, mode: "0700")
-            do {
-                try await root.run(["/bin/sh", path])
-            } catch let failure as CommandFailure {
-                throw BuildFailure(.scriptFailed, "custom script \(index + 1) \(failure.description.dropFirst("/bin/sh ".count))", log: "ansible")
+        if !image.customScripts.isEmpty {
+            try await ledger.measure("scripts", "\(image.customScripts.count) custom script(s)", at: mount) {
+                for (index, script) in image.customScripts.enumerated() {
+                    let path = "/root/arrow-script-\(index).sh"
+                    try await root.write(path, script, mode: "0700")
+                    do {
+                        try await root.run(["/bin/sh", path])
+                    } catch let failure as CommandFailure {
+                        throw BuildFailure(.scriptFailed, "custom script \(index + 1) \(failure.description.dropFirst("/bin/sh ".count))", log: "ansible")
+                    }
+                    try await root.run(["rm", "-f", path], quiet: true)
+                }
             }
-            try await root.run(["rm", "-f", path], quiet: true)
-        }
-        if !image.customScripts.isEmpty, let beforeScripts, let after = SizeLedger.used(mount) {
-            ledger.items.append(SizeReport.Item(kind: "scripts", name: "\(image.customScripts.count) custom script(s)", bytes: after - beforeScripts))
         }
         ledger.usedBytes = SizeLedger.used(mount)
         try ledger.save(to: workspace.sizes)

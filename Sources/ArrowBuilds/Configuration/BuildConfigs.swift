@@ -106,7 +106,7 @@ public struct BuildConfigs: Sendable {
         if task.options.deployOnly == true { return try await deployedImage(of: task) }
         guard task.state.completedPhases.contains(.finalization), let record = try await repos.imageBuilds.latest(task: task.id),
               let artifact = try await repos.images.find(id: record.imageID, scope: .all), artifact.status == .active,
-              let provenance = try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8)) else { return nil }
+              let provenance = record.buildProvenance else { return nil }
         return try stored(artifact, provenance: provenance)
     }
 
@@ -117,9 +117,7 @@ public struct BuildConfigs: Sendable {
         guard let image = try await repos.images.find(id: task.imageID, scope: .organization(task.organizationID)), image.status == .active else {
             return nil
         }
-        let recorded = try await repos.imageBuilds.find(image: image.id).flatMap {
-            try? WireJSON.decoder().decode(BuildProvenance.self, from: Data($0.provenance.utf8))
-        }
+        let recorded = try await repos.imageBuilds.find(image: image.id)?.buildProvenance
         let provenance = recorded ?? BuildProvenance(
             taskId: task.id.rawValue, baseImageId: image.id.rawValue, baseSha256: image.sha256, configurationHash: "",
             software: image.software.map { SoftwareSpec(name: $0.name, version: $0.version, ansibleRole: $0.ansibleRole) },
@@ -202,16 +200,22 @@ public struct BuildConfigs: Sendable {
     }
 }
 
-/// Who may change an organization's build settings: a person holding `org.admin` whose reach includes it. Another
-/// organization is 404, as if it did not exist.
+/// Who may change an organization's build settings: a person holding `org.admin` (or the given permission) whose reach
+/// includes it. Another organization is 404, as if it did not exist.
 enum OrganizationAdmin {
-    static func require(of organization: String, _ principal: Principal, _ store: any DataStore) async throws -> OrganizationID {
+    static func require(of organization: String, _ principal: Principal, _ store: any DataStore,
+                        needing permission: Permission = .orgAdmin) async throws -> OrganizationID {
         try principal.requireHuman()
         let id = OrganizationID(organization)
         guard principal.scope.includes(id), try await store.repositories.organizations.find(id: id, scope: principal.scope) != nil else {
             throw ArrowError.notFound("Organization")
         }
-        try principal.require(.orgAdmin)
+        try principal.require(permission)
         return id
     }
+}
+
+extension ImageBuildRecord {
+    /// The recorded provenance, decoded; nil when it cannot be read.
+    var buildProvenance: BuildProvenance? { try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(provenance.utf8)) }
 }

@@ -38,7 +38,7 @@ public struct BuildTemplates: Sendable {
     // MARK: People
 
     public func create(organization: String, _ input: TemplateInput, principal: Principal) async throws -> BuildTemplate {
-        let organization = try await Self.organization(organization, principal, store, needing: .imageAdmin)
+        let organization = try await OrganizationAdmin.require(of: organization, principal, store, needing: .imageAdmin)
         let at = now()
         var template = BuildTemplate(organizationID: organization, name: input.name, definition: input.definition, createdBy: principal.user.id,
                                      createdAt: at)
@@ -53,7 +53,7 @@ public struct BuildTemplates: Sendable {
 
     /// Replaces the template's fields; `ifRevision` refuses the write when someone changed it meanwhile.
     public func update(organization: String, id: String, _ input: TemplateInput, ifRevision: Int?, principal: Principal) async throws -> BuildTemplate {
-        let organization = try await Self.organization(organization, principal, store, needing: .imageAdmin)
+        let organization = try await OrganizationAdmin.require(of: organization, principal, store, needing: .imageAdmin)
         guard var template = try await store.repositories.buildTemplates.find(id: BuildTemplateID(id), organization: organization) else {
             throw ArrowError.notFound("Build template")
         }
@@ -74,11 +74,11 @@ public struct BuildTemplates: Sendable {
     }
 
     public func list(organization: String, principal: Principal) async throws -> [BuildTemplate] {
-        try await store.repositories.buildTemplates.list(organization: try await Self.organization(organization, principal, store, needing: .buildRead))
+        try await store.repositories.buildTemplates.list(organization: try await OrganizationAdmin.require(of: organization, principal, store, needing: .buildRead))
     }
 
     public func find(organization: String, id: String, principal: Principal) async throws -> BuildTemplate {
-        let organization = try await Self.organization(organization, principal, store, needing: .buildRead)
+        let organization = try await OrganizationAdmin.require(of: organization, principal, store, needing: .buildRead)
         guard let template = try await store.repositories.buildTemplates.find(id: BuildTemplateID(id), organization: organization) else {
             throw ArrowError.notFound("Build template")
         }
@@ -86,7 +86,7 @@ public struct BuildTemplates: Sendable {
     }
 
     public func delete(organization: String, id: String, principal: Principal) async throws {
-        let organization = try await Self.organization(organization, principal, store, needing: .imageAdmin)
+        let organization = try await OrganizationAdmin.require(of: organization, principal, store, needing: .imageAdmin)
         guard try await store.repositories.buildTemplates.delete(id: BuildTemplateID(id), organization: organization) else {
             throw ArrowError.notFound("Build template")
         }
@@ -99,7 +99,7 @@ public struct BuildTemplates: Sendable {
 
     /// Triggers the template now, as a manual build with its fields.
     public func run(organization: String, id: String, principal: Principal) async throws -> TemplateRun {
-        let organization = try await Self.organization(organization, principal, store, needing: .imageAdmin)
+        let organization = try await OrganizationAdmin.require(of: organization, principal, store, needing: .imageAdmin)
         guard let template = try await store.repositories.buildTemplates.find(id: BuildTemplateID(id), organization: organization) else {
             throw ArrowError.notFound("Build template")
         }
@@ -190,20 +190,10 @@ public struct BuildTemplates: Sendable {
             template.schedule = cron.expression
             template.nextRunAt = next
         } else {
-            _ = try CronSchedule("@daily", timeZone: input.timeZone)
+            _ = try CronSchedule.timeZone(named: input.timeZone)
             template.schedule = nil
             template.nextRunAt = nil
         }
-    }
-
-    static func organization(_ organization: String, _ principal: Principal, _ store: any DataStore, needing permission: Permission) async throws -> OrganizationID {
-        try principal.requireHuman()
-        let id = OrganizationID(organization)
-        guard principal.scope.includes(id), try await store.repositories.organizations.find(id: id, scope: principal.scope) != nil else {
-            throw ArrowError.notFound("Organization")
-        }
-        try principal.require(permission)
-        return id
     }
 }
 

@@ -114,8 +114,7 @@ public struct TemplateScheduler: Sendable {
     /// Records the template and the revision the artifact was built for in its provenance (what
     /// `GET /api/vm_images/{id}/contents` answers).
     static func stamp(_ artifact: ImageID, with template: BuildTemplate, run: TemplateRun, _ repos: Repositories) async throws {
-        guard let record = try await repos.imageBuilds.find(image: artifact),
-              var provenance = try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8)) else { return }
+        guard let record = try await repos.imageBuilds.find(image: artifact), var provenance = record.buildProvenance else { return }
         provenance.template = TemplateStamp(id: template.id.rawValue, name: template.name, revision: run.revision, runId: run.id.rawValue,
                                             trigger: run.trigger.rawValue)
         var stamped = record
@@ -124,7 +123,7 @@ public struct TemplateScheduler: Sendable {
     }
 
     func provenance(of image: ImageID?) async throws -> BuildProvenance? {
-        guard let image, let record = try await templates.store.repositories.imageBuilds.find(image: image) else { return nil }
-        return try? WireJSON.decoder().decode(BuildProvenance.self, from: Data(record.provenance.utf8))
+        guard let image else { return nil }
+        return try await templates.store.repositories.imageBuilds.find(image: image)?.buildProvenance
     }
 }

@@ -72,20 +72,20 @@ function failure() {
     line ? el('p', {}, el('a', { href: `#${line.id}`, id: 'failure-line' }, `See ${line.file}.log line ${line.number}`)) : null);
 }
 
-/** The log line that explains the failure: one naming the code, else the last error-looking line of the phase's log. */
+/**
+ * The log line that explains the failure, by the rule the server's failure report uses (BuildFailures): for
+ * `ansible_failed` the first `fatal:`/`failed:` line of ansible.log, else the last error-looking line of the failing
+ * phase's log.
+ */
 function explainingLine() {
-  const ordered = [phaseLog[task.phase], ...files].filter(Boolean);
-  for (const file of ordered) {
-    const lines = [...document.querySelectorAll(`#log-${file}-lines li`)];
-    const byCode = lines.find((li) => li.textContent.includes(task.error_code));
-    if (byCode) return { id: byCode.id, file, number: byCode.dataset.line };
-  }
-  for (const file of ordered) {
-    const lines = [...document.querySelectorAll(`#log-${file}-lines li`)].reverse();
-    const looksBad = lines.find((li) => /fatal|error|failed/i.test(li.textContent));
-    if (looksBad) return { id: looksBad.id, file, number: looksBad.dataset.line };
-  }
-  return null;
+  const find = (file, pick) => {
+    const line = pick([...document.querySelectorAll(`#log-${file}-lines li`)]);
+    return line ? { id: line.id, file, number: line.dataset.line } : null;
+  };
+  const ansible = task.error_code === 'ansible_failed'
+    ? find('ansible', (lines) => lines.find((li) => /fatal: \[|failed: \[|ERROR!/.test(li.textContent))) : null;
+  const phase = phaseLog[task.phase];
+  return ansible || (phase ? find(phase, (lines) => lines.reverse().find((li) => /fatal|error|failed/i.test(li.textContent))) : null);
 }
 
 function followLog(file) {

@@ -15,9 +15,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 
     /// - Throws: `unprocessable` (`invalid_schedule` / `invalid_time_zone`) naming the field that is wrong.
     public init(_ expression: String, timeZone identifier: String = "UTC") throws {
-        guard let zone = TimeZone(identifier: identifier) else {
-            throw ArrowError(.unprocessable, reason: "invalid_time_zone", "Unknown time zone \(identifier) (use an IANA name such as Europe/Berlin)")
-        }
+        let zone = try Self.timeZone(named: identifier)
         let shorthands = ["@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0",
                           "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"]
         let trimmed = expression.trimmingCharacters(in: .whitespaces)
@@ -34,6 +32,14 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         weekdays = Set(try Self.parse(fields[4], "weekday", 0...7, names: Self.weekdayNames).map { $0 % 7 })
         daysRestricted = fields[2] != "*"
         weekdaysRestricted = fields[4] != "*"
+    }
+
+    /// - Throws: `unprocessable` (`invalid_time_zone`) for a name that is not an IANA time zone.
+    public static func timeZone(named identifier: String) throws -> TimeZone {
+        guard let zone = TimeZone(identifier: identifier) else {
+            throw ArrowError(.unprocessable, reason: "invalid_time_zone", "Unknown time zone \(identifier) (use an IANA name such as Europe/Berlin)")
+        }
+        return zone
     }
 
     static let monthNames = ["jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12]

@@ -39,9 +39,9 @@ struct SQLBuildTemplateRepository: BuildTemplateRepository {
         try await select().where("organization_id", .equal, organization.rawValue).orderBy("name").all().map(Self.template)
     }
 
+    /// The template's runs go with it (`ON DELETE CASCADE`; SQLite enforces foreign keys here too).
     func delete(id: BuildTemplateID, organization: OrganizationID) async throws -> Bool {
-        try await db.delete(from: "template_runs").where("template_id", .equal, id.rawValue).where("organization_id", .equal, organization.rawValue).run()
-        return !(try await db.delete(from: "build_templates").where("id", .equal, id.rawValue).where("organization_id", .equal, organization.rawValue)
+        !(try await db.delete(from: "build_templates").where("id", .equal, id.rawValue).where("organization_id", .equal, organization.rawValue)
             .returning("id").all()).isEmpty
     }
 
@@ -92,7 +92,7 @@ struct SQLBuildTemplateRepository: BuildTemplateRepository {
     func finishRun(_ run: TemplateRun) async throws -> Bool {
         !(try await db.update("template_runs").set("status", to: run.status.rawValue).set("message", to: run.message)
             .set("artifact_image_id", to: run.artifactImageID?.rawValue).set("previous_artifact_id", to: run.previousArtifactID?.rawValue)
-            .set("diff", to: try run.diff.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) })
+            .set("diff", to: try Self.text(run.diff))
             .set("finished_at", to: run.finishedAt.map(Timestamp.from))
             .where("id", .equal, run.id.rawValue).where("status", .equal, TemplateRun.Status.building.rawValue).returning("id").all()).isEmpty
     }
@@ -112,8 +112,12 @@ struct SQLBuildTemplateRepository: BuildTemplateRepository {
         [SQLBind(r.id.rawValue), SQLBind(r.templateID.rawValue), SQLBind(r.organizationID.rawValue), SQLBind(r.revision),
          SQLBind(r.trigger.rawValue), SQLBind(r.triggerKey), SQLBind(r.taskID?.rawValue), SQLBind(r.status.rawValue), SQLBind(r.message),
          SQLBind(r.artifactImageID?.rawValue), SQLBind(r.previousArtifactID?.rawValue),
-         SQLBind(try r.diff.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }),
+         SQLBind(try Self.text(r.diff)),
          SQLBind(Timestamp.from(r.createdAt)), SQLBind(r.finishedAt.map(Timestamp.from))]
+    }
+
+    static func text(_ diff: ContentsDiff?) throws -> String? {
+        try diff.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
     }
 
     static func template(_ row: any SQLRow) throws -> BuildTemplate {
