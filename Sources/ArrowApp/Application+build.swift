@@ -53,8 +53,9 @@ public func buildApplication(_ config: AppConfiguration, logger: Logger, builder
 func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logger) -> [any Service] {
     var services: [any Service] = [
         LeaseSweeper(queue: backends.builds.queue, interval: .milliseconds(Int64(config.sweepInterval * 1000)), logger: logger),
-        OutboxDispatchService(store: backends.store, settings: config.dispatch, box: backends.builds.box, wakeups: backends.builds.wakeups,
-                              logger: logger),
+        OutboxDispatchService(store: backends.store, settings: config.dispatch, box: backends.builds.box,
+                              webhookAddresses: config.allowPrivateWebhooks ? .anyAddress : .publicOnly(),
+                              wakeups: backends.builds.wakeups, logger: logger),
         LogArchiver(logs: backends.builds.logs, logger: logger),
         TemplateSchedulerService(scheduler: backends.builds.scheduler, logger: logger),
     ]

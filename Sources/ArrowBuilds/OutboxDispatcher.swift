@@ -5,7 +5,8 @@ import Foundation
 /// Sends one HTTP request; the App gives the real client, tests may give a fake.
 public protocol DispatchTransport: Sendable {
     /// The response's status and rate-limit headers, or a nil status and an error text when nothing came back.
-    func post(url: String, headers: [(String, String)], body: String) async -> (DeliveryRetryPolicy.Outcome, error: String?)
+    /// `connectTo`: the address to connect to instead of resolving the URL's host (TLS and `Host` still name the host).
+    func post(url: String, headers: [(String, String)], body: String, connectTo: IPAddress?) async -> (DeliveryRetryPolicy.Outcome, error: String?)
 }
 
 /// Where GitHub dispatches go: `GITHUB_VM_IMAGING_WEBHOOK_URL` and `GITHUB_VM_IMAGING_WEBHOOK_SECRET`.
@@ -45,13 +46,16 @@ public struct OutboxDispatcher: Sendable {
     let observe: QueueObserver
     /// Opens organization webhooks' signing secrets; without it their messages fail.
     let box: SecretBox?
+    /// Where webhook deliveries may connect (GitHub's URL is the operator's, not an organization's, and is not checked).
+    let webhookAddresses: WebhookAddressPolicy
 
     public init(
         store: any DataStore, transport: any DispatchTransport, settings: DispatchSettings, box: SecretBox? = nil,
-        now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
+        webhookAddresses: WebhookAddressPolicy = .publicOnly(), now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
         observe: @escaping QueueObserver = { _ in }
     ) {
         self.box = box
+        self.webhookAddresses = webhookAddresses
         self.observe = observe
         self.store = store
         self.transport = transport
@@ -77,6 +81,8 @@ public struct OutboxDispatcher: Sendable {
         updated.attempts += 1
         let started = now()
         let target: (url: String, headers: [(String, String)])
+        var address: IPAddress?
+        var unresolved: String?
         switch message.kind {
         case .githubDispatch:
             guard let url = settings.url, !url.isEmpty else {
@@ -88,10 +94,18 @@ public struct OutboxDispatcher: Sendable {
             case .success(let found): target = found
             case .failure(let reason): return try await settle(message, reason.status, reason.text)
             }
+            switch await webhookAddresses.decide(url: target.url) {
+            case .connect(let checked): address = checked
+            case .refused(let reason): return try await settle(message, .failed, reason)
+            case .unresolved(let reason): unresolved = reason
+            }
         }
         let clock = ContinuousClock()
         let begin = clock.now
-        let (outcome, error) = await transport.post(url: target.url, headers: target.headers, body: message.body)
+        var (outcome, error) = (DeliveryRetryPolicy.Outcome(status: nil), unresolved)
+        if unresolved == nil {
+            (outcome, error) = await transport.post(url: target.url, headers: target.headers, body: message.body, connectTo: address)
+        }
         observe(.dispatchAttempt(status: outcome.status))
         let elapsed = clock.now - begin
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)

@@ -13,6 +13,8 @@ public final class FakeGitHub: Sendable {
     public struct Delivery: Sendable {
         public var body: String
         public var headers: [String: String]
+        /// The request's `Host` (HTTP/1.1) or `:authority`.
+        public var authority: String?
         public var answered: Int
         public var at: Date
     }
@@ -111,7 +113,7 @@ public final class FakeGitHub: Sendable {
         }
         let answer = state.withLock { state -> Answer in
             let answer = state.script.isEmpty ? Answer(204) : state.script.removeFirst()
-            state.deliveries.append(Delivery(body: body, headers: headers, answered: answer.status, at: Date()))
+            state.deliveries.append(Delivery(body: body, headers: headers, authority: request.head.authority, answered: answer.status, at: Date()))
             state.violations += problems
             return answer
         }

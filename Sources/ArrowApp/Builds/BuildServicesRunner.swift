@@ -38,6 +38,7 @@ struct OutboxDispatchService: Service {
     let store: any DataStore
     let settings: DispatchSettings
     let box: SecretBox
+    let webhookAddresses: WebhookAddressPolicy
     let wakeups: TaskWakeups
     let logger: Logger
 
@@ -45,7 +46,8 @@ struct OutboxDispatchService: Service {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPDispatchTransport.configuration)
         defer { Task { try? await client.shutdown() } }
         let dispatcher = OutboxDispatcher(
-            store: store, transport: HTTPDispatchTransport(client: client), settings: settings, box: box, observe: BuildMetrics.observe)
+            store: store, transport: HTTPDispatchTransport(client: client), settings: settings, box: box,
+            webhookAddresses: webhookAddresses, observe: BuildMetrics.observe)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let generation = wakeups.generation
             do {

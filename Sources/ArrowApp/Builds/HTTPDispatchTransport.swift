@@ -19,11 +19,23 @@ public struct HTTPDispatchTransport: DispatchTransport {
         return configuration
     }
 
-    public func post(url: String, headers: [(String, String)], body: String) async -> (DeliveryRetryPolicy.Outcome, error: String?) {
+    public func post(url: String, headers: [(String, String)], body: String, connectTo: IPAddress?) async -> (DeliveryRetryPolicy.Outcome, error: String?) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(string: body))
+        guard let connectTo, let host = URL(string: url)?.host else { return await send(request, with: client) }
+        // Pinned to the address the dispatcher checked: a client of its own whose DNS override maps the host to it
+        // (certificates are still checked for the host, which is also what `Host` says). Webhooks are few.
+        var configuration = Self.configuration
+        configuration.dnsOverride = [host: connectTo.description]
+        let pinned = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result = await send(request, with: pinned)
+        try? await pinned.shutdown()
+        return result
+    }
+
+    private func send(_ request: HTTPClientRequest, with client: HTTPClient) async -> (DeliveryRetryPolicy.Outcome, error: String?) {
         do {
             let response = try await client.execute(request, timeout: .seconds(30))
             // Read (and bound) the body so the connection can be reused; GitHub's answer is empty or a short JSON error.

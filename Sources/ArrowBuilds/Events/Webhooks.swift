@@ -89,31 +89,12 @@ enum WebhookURL {
         }
     }
 
-    /// Loopback, private, link-local and unspecified addresses, and names that only resolve inside a network. (A
-    /// public name that resolves to a private address is not caught here; see the closing note.)
+    /// Addresses that are not public (in any form the resolver takes: `127.1` and `2130706433` are loopback too), and
+    /// names that only resolve inside a network. A public name that resolves to a private address is caught when a
+    /// delivery connects (``WebhookAddressPolicy``): the answer may change between now and then.
     static func isPrivate(host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        let name = host.lowercased()
         if name == "localhost" || name.hasSuffix(".localhost") || name.hasSuffix(".local") || name.hasSuffix(".internal") { return true }
-        var v4 = in_addr()
-        if inet_pton(AF_INET, name, &v4) == 1 {
-            let bytes = withUnsafeBytes(of: v4.s_addr) { Array($0) }
-            switch (bytes[0], bytes[1]) {
-            case (0, _), (10, _), (127, _), (169, 254), (192, 168): return true
-            case (172, let second) where (16...31).contains(second): return true
-            case (100, let second) where (64...127).contains(second): return true
-            default: return false
-            }
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, name, &v6) == 1 {
-            let bytes = withUnsafeBytes(of: v6) { Array($0) }
-            if bytes.allSatisfy({ $0 == 0 }) || (bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1) { return true }
-            if bytes[0] & 0xfe == 0xfc || (bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80) { return true }
-            // IPv4-mapped (::ffff:a.b.c.d): judged as the IPv4 address.
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {
-                return isPrivate(host: bytes[12..<16].map(String.init).joined(separator: "."))
-            }
-        }
-        return false
+        return IPAddress(numericHost: name).map { !$0.isPublic } ?? false
     }
 }

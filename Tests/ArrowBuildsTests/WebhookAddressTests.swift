@@ -1,0 +1,145 @@
+import ArrowApp
+@testable import ArrowBuilds
+import ArrowCore
+import ArrowDatabase
+import ArrowProtocol
+import ArrowTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// Where webhook deliveries may connect: the address table, the resolver's numeric forms, and the dispatcher checking
+/// and pinning the address at delivery time, so a name that resolves to a private address then (DNS rebinding) is
+/// never reached. Both databases.
+@Suite struct WebhookAddressTests {
+    /// Answers from a table; counts its lookups.
+    final class TableResolver: HostResolver {
+        let table: [String: [String]]
+        let lookups = Mutex(0)
+        init(_ table: [String: [String]]) { self.table = table }
+        struct NoSuchName: Error {}
+        func addresses(of host: String) async throws -> [IPAddress] {
+            lookups.withLock { $0 += 1 }
+            guard let found = table[host] else { throw NoSuchName() }
+            return found.compactMap { IPAddress(numericHost: $0) }
+        }
+    }
+
+    @Test func publicAndPrivateAddresses() throws {
+        let notPublic = [
+            "0.0.0.0", "10.1.2.3", "100.64.0.1", "100.127.255.254", "127.0.0.1", "169.254.169.254", "172.16.0.1", "172.31.255.255",
+            "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.0.1", "198.18.0.1", "198.19.255.255", "198.51.100.7", "203.0.113.9",
+            "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255",
+            "::", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "fec0::1", "ff02::1", "2001:db8::1", "2001::1", "100::1",
+            "::ffff:10.0.0.1", "::ffff:127.0.0.1", "64:ff9b::169.254.169.254", "2002:c0a8:0101::1", "::127.0.0.1",
+        ]
+        for text in notPublic {
+            let address = try #require(IPAddress(numericHost: text), "\(text)")
+            #expect(!address.isPublic, "\(text) is not public")
+        }
+        let isPublic = ["1.1.1.1", "8.8.8.8", "100.63.255.255", "100.128.0.1", "172.15.255.255", "172.32.0.1", "192.169.0.1",
+                        "198.17.255.255", "223.255.255.255", "2606:4700:4700::1111", "2a00:1450:4001::1", "::ffff:8.8.8.8",
+                        "64:ff9b::808:808", "2002:0808:0808::1"]
+        for text in isPublic {
+            let address = try #require(IPAddress(numericHost: text), "\(text)")
+            #expect(address.isPublic, "\(text) is public")
+        }
+    }
+
+    @Test func numericHostsInEveryFormTheResolverTakes() throws {
+        for text in ["127.0.0.1", "127.1", "2130706433", "0x7f.0.0.1", "0x7f000001", "0177.0.0.1", "017700000001"] {
+            #expect(IPAddress(numericHost: text)?.description == "127.0.0.1", "\(text)")
+        }
+        #expect(IPAddress(numericHost: "[::1]")?.description == "::1")
+        #expect(IPAddress(numericHost: "::ffff:7f00:1")?.description == "::ffff:127.0.0.1")
+        for name in ["example.org", "", "127.0.0.1.example.org", "1.2.3.4.5", "localhost"] {
+            #expect(IPAddress(numericHost: name) == nil, "\(name) is a name")
+        }
+    }
+
+    @Test func theSystemResolverAnswersLikeAConnectionWould() async throws {
+        let addresses = try await SystemHostResolver().addresses(of: "localhost")
+        #expect(!addresses.isEmpty && addresses.allSatisfy { !$0.isPublic })
+        // (An unknown name is not tried here: what it gives depends on the machine's DNS, which tests do not own.)
+    }
+
+    @Test func thePolicyDecidesFromEveryAddressOfTheHost() async {
+        let resolver = TableResolver(["mixed.example": ["93.184.216.34", "10.0.0.5"], "public.example": ["93.184.216.34", "2606:2800::1"]])
+        let policy = WebhookAddressPolicy.publicOnly(resolver: resolver)
+        #expect(await policy.decide(url: "https://public.example/hook") == .connect(IPAddress(numericHost: "93.184.216.34")))
+        guard case .refused(let reason) = await policy.decide(url: "https://mixed.example/hook") else {
+            Issue.record("one private address among public ones must refuse the host")
+            return
+        }
+        #expect(reason.hasPrefix("webhook_private_address") && !reason.contains("10.0.0.5"), "the private address is not told")
+        guard case .unresolved = await policy.decide(url: "https://gone.example/hook") else { Issue.record("an unknown name is retried"); return }
+        guard case .refused = await policy.decide(url: "http://2130706433/") else { Issue.record("a numeric loopback is refused"); return }
+        #expect(resolver.lookups.withLock { $0 } == 3, "a numeric host is not looked up")
+        #expect(await WebhookAddressPolicy.anyAddress.decide(url: "http://127.0.0.1:9/") == .connect(nil))
+    }
+
+    /// The name passes registration (it is public-looking) and resolves to loopback when the delivery is made: the
+    /// receiver, which listens there, gets nothing and the message fails with the code.
+    @Test(arguments: TestBackend.allCases)
+    func aNameRebindingToAPrivateAddressIsNeverReached(_ backend: TestBackend) async throws {
+        let receiver = try await FakeGitHub.start(token: nil)
+        defer { Task { await receiver.stop() } }
+        try await QueueFixture.with(backend) { f, queue in
+            let url = receiver.url.replacingOccurrences(of: "127.0.0.1", with: "hooks.rebind.example")
+            let message = try await Self.failedBuildWebhook(f, queue, url: url)
+            let resolver = TableResolver(["hooks.rebind.example": ["127.0.0.1"]])
+            let dispatcher = OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
+                                              box: f.backends.builds.box, webhookAddresses: .publicOnly(resolver: resolver))
+            while try await dispatcher.deliverDue() > 0 {}
+            let settled = try #require(try await Self.message(message, f))
+            #expect(settled.status == .failed && settled.lastError?.hasPrefix("webhook_private_address") == true, "\(settled)")
+            #expect(receiver.deliveries.isEmpty, "the private address was reached")
+        }
+    }
+
+    /// The connection goes to the address that was checked, not to a second lookup: the name below exists only in the
+    /// test's table (no DNS server knows `.example`), so a delivery that arrives was pinned; `Host` still names it.
+    @Test(arguments: TestBackend.allCases)
+    func aDeliveryConnectsToTheAddressItChecked(_ backend: TestBackend) async throws {
+        let receiver = try await FakeGitHub.start(token: nil)
+        defer { Task { await receiver.stop() } }
+        try await QueueFixture.with(backend) { f, queue in
+            let url = receiver.url.replacingOccurrences(of: "127.0.0.1", with: "hooks.pinned.example")
+            let message = try await Self.failedBuildWebhook(f, queue, url: url)
+            // Unknown at first: the attempt is recorded and retried, not dropped.
+            let later = TableResolver([:])
+            let waiting = OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
+                                           box: f.backends.builds.box, webhookAddresses: .checked(by: later, permitting: { _ in true }))
+            _ = try await waiting.deliverDue()
+            let pending = try #require(try await Self.message(message, f))
+            #expect(pending.status == .pending && pending.attempts >= 1 && pending.lastError?.contains("did not resolve") == true, "\(pending)")
+            #expect(receiver.deliveries.isEmpty)
+
+            let resolver = TableResolver(["hooks.pinned.example": ["127.0.0.1"]])
+            let dispatcher = OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
+                                              box: f.backends.builds.box, webhookAddresses: .checked(by: resolver, permitting: { _ in true }),
+                                              now: { Date().addingTimeInterval(3600) })
+            while try await dispatcher.deliverDue() > 0 {}
+            #expect(try await Self.message(message, f)?.status == .delivered)
+            #expect(receiver.deliveries.count == 1 && receiver.deliveries.first?.authority == "hooks.pinned.example:\(receiver.port)")
+        }
+    }
+
+    /// Registers a webhook for build.failed at `url` (private addresses allowed at registration, as a public name would
+    /// pass anyway) and fails one build; returns the webhook message's id.
+    static func failedBuildWebhook(_ f: QueueFixture, _ queue: BuildQueue, url: String) async throws -> OutboxMessageID {
+        let webhooks = Webhooks(store: f.store, box: f.backends.builds.box, allowPrivateAddresses: true)
+        let (hook, _) = try await webhooks.create(organization: f.alpha.id.rawValue, url: url, events: ["build.failed"], principal: f.admin)
+        let image = try await f.image(f.alpha)
+        _ = try await f.backends.builds.trigger.triggerManual(
+            ManualBuildRequest(imageId: image.rawValue, buildType: "vm"), options: BuildOptions(), principal: f.admin)
+        let claimed = try #require(try await queue.claim(ClaimRequest(builder: QueueFixture.registration()), principal: f.builder))
+        _ = try await queue.report(claimed.report(.failed, code: "disk_space"), principal: f.builder)
+        let messages = try await f.store.repositories.outbox.list(scope: .all, limit: 50).map(\.0)
+        return try #require(messages.first { $0.webhookID == hook.id }).id
+    }
+
+    static func message(_ id: OutboxMessageID, _ f: QueueFixture) async throws -> OutboxMessage? {
+        try await f.store.repositories.outbox.list(scope: .all, limit: 50).map(\.0).first { $0.id == id }
+    }
+}
