@@ -398,6 +398,21 @@ class Console:
         ok(stored["description"] == "Debian test image, edited in the console", f"description: {stored.get('description')!r}")
         self.screenshot("image-page")
 
+    def paged_collection(self):
+        """The console lists a collection whole, however many pages: its pager (app.js's apiAll), one image a page."""
+        self.open("/console/images", "#collection table")
+        _, _, listed = http("GET", "/api/vm_images?limit=500", self.admin_token)
+        expected = sorted(i["id"] for i in listed["items"])
+        ok(len(expected) >= 3, f"too few images to page through: {expected}")
+        script = """
+            const done = arguments[arguments.length - 1];
+            import('/console/assets/app.js').then((app) => app.apiAll('/api/vm_images', 1))
+              .then((list) => done(list.items.map((image) => image.id)), (error) => done('error: ' + error));
+        """
+        paged = self.driver.execute_async_script(script)
+        ok(isinstance(paged, list) and sorted(paged) == expected, f"paging one at a time gave {paged}, the API lists {expected}")
+        ok(self.find("#collection [role=status]").text.endswith(f"of {len(expected)} images"), "the collection's count")
+
     def forged_request(self):
         self.open("/console/images", "#collection table")
         forged = self.browser_fetch("PUT", f"/api/organizations/{self.org}/default_images", {"image_ids": []}, None)
@@ -548,6 +563,7 @@ class Console:
                  ("an interrupted upload resumes after a lost connection and a reload", self.resumed_upload),
                  ("a hostile image refused with its reasons", self.hostile_upload),
                  ("set and reorder default images", self.defaults),
+                 ("a collection is listed whole, page by page", self.paged_collection),
                  ("a forged request without the CSRF token is refused", self.forged_request),
                  ("trigger a build; its row changes phase live", self.build_monitor),
                  ("an image in use is not removed, and says why", self.in_use_removal),

@@ -40,6 +40,17 @@ export async function api(method, path, body, options = {}) {
 
 export function setCsrfToken(token) { csrfToken = token; }
 
+/** Every item of a paged list (`limit`/`offset`), a page of `pageSize` at a time: a collection may outgrow one page. */
+export async function apiAll(path, pageSize = 500) {
+  const items = [];
+  for (;;) {
+    const separator = path.includes('?') ? '&' : '?';
+    const page = await api('GET', `${path}${separator}limit=${pageSize}&offset=${items.length}`);
+    items.push(...page.items);
+    if (page.items.length < pageSize) return { items };
+  }
+}
+
 /** Loads the session (or goes to the sign-in page), draws the frame, and runs the page. */
 export async function start(render) {
   try {

@@ -1,6 +1,6 @@
 // Builds: the trigger form (image, software, the four Ansible flags, VM name, deployment target) and the build
 // monitor, a table of every task that the server's event stream keeps current: no reloads, no polling from here.
-import { actionButton, api, can, duration, el, errorBox, field, organizationId, start, table, toast, when } from './app.js';
+import { actionButton, api, apiAll, can, duration, el, errorBox, field, organizationId, start, table, toast, when } from './app.js';
 
 const tasks = new Map();
 const flags = [
@@ -62,7 +62,7 @@ function updateElapsed(row) {
 async function triggerForm() {
   const org = organizationId();
   const [images, config, builders] = await Promise.all([
-    api('GET', '/api/vm_images?status=active&limit=500'),
+    apiAll('/api/vm_images?status=active'),
     can('org.admin') && org ? api('GET', `/api/organizations/${org}/client-config`).catch(() => null) : null,
     api('GET', '/api/builders').catch(() => ({ items: [] })),
   ]);

@@ -1,6 +1,6 @@
 // Settings > VM Images: the organization's collection (custom, shared and public images), its default images in
 // order, filters and search, uploads with progress, and removal of images nobody uses.
-import { actionButton, api, bytes, can, el, errorBox, field, organizationId, start, table, toast, duration } from './app.js';
+import { actionButton, api, apiAll, bytes, can, el, errorBox, field, organizationId, start, table, toast, duration } from './app.js';
 import { pendingUpload, uploadImage } from './upload.js';
 
 let images = [];
@@ -22,7 +22,7 @@ start(async (main) => {
 async function reload() {
   const org = organizationId();
   const [list, defaultList] = await Promise.all([
-    api('GET', '/api/vm_images?limit=500'),
+    apiAll('/api/vm_images'),
     org ? api('GET', `/api/organizations/${org}/default_images`) : { items: [] },
   ]);
   images = list.items;

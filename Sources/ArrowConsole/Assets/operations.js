@@ -1,13 +1,13 @@
 // Operations: the builders (last seen, current task, version), GitHub dispatch attempts, notifications, and build
 // metrics as charts — build time per image over time, success rate by day, queue wait.
-import { api, can, duration, el, start, table, when } from './app.js';
+import { api, apiAll, can, duration, el, start, table, when } from './app.js';
 import { barChart, timeChart } from './charts.js';
 
 start(async (main) => {
   const [builders, tasks, images, notifications, dispatches, failures] = await Promise.all([
     api('GET', '/api/builders'),
     api('GET', '/api/vm-build/tasks?limit=500'),
-    api('GET', '/api/vm_images?limit=500'),
+    apiAll('/api/vm_images'),
     api('GET', '/api/notifications'),
     can('build.trigger') ? api('GET', '/api/vm-imaging/dispatches?limit=50') : null,
     api('GET', '/api/vm-build/failures?window=7d'),
