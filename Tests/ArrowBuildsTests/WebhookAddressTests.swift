@@ -82,15 +82,9 @@ import Testing
     /// receiver, which listens there, gets nothing and the message fails with the code.
     @Test(arguments: TestBackend.allCases)
     func aNameRebindingToAPrivateAddressIsNeverReached(_ backend: TestBackend) async throws {
-        let receiver = try await FakeGitHub.start(token: nil)
-        defer { Task { await receiver.stop() } }
-        try await QueueFixture.with(backend) { f, queue in
-            let url = receiver.url.replacingOccurrences(of: "127.0.0.1", with: "hooks.rebind.example")
-            let message = try await Self.failedBuildWebhook(f, queue, url: url)
+        try await Self.withFailedBuildWebhook(backend, host: "hooks.rebind.example") { f, receiver, message in
             let resolver = TableResolver(["hooks.rebind.example": ["127.0.0.1"]])
-            let dispatcher = OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
-                                              box: f.backends.builds.box, webhookAddresses: .publicOnly(resolver: resolver))
-            while try await dispatcher.deliverDue() > 0 {}
+            while try await Self.dispatcher(f, .publicOnly(resolver: resolver)).deliverDue() > 0 {}
             let settled = try #require(try await Self.message(message, f))
             #expect(settled.status == .failed && settled.lastError?.hasPrefix("webhook_private_address") == true, "\(settled)")
             #expect(receiver.deliveries.isEmpty, "the private address was reached")
@@ -101,42 +95,45 @@ import Testing
     /// test's table (no DNS server knows `.example`), so a delivery that arrives was pinned; `Host` still names it.
     @Test(arguments: TestBackend.allCases)
     func aDeliveryConnectsToTheAddressItChecked(_ backend: TestBackend) async throws {
-        let receiver = try await FakeGitHub.start(token: nil)
-        defer { Task { await receiver.stop() } }
-        try await QueueFixture.with(backend) { f, queue in
-            let url = receiver.url.replacingOccurrences(of: "127.0.0.1", with: "hooks.pinned.example")
-            let message = try await Self.failedBuildWebhook(f, queue, url: url)
+        try await Self.withFailedBuildWebhook(backend, host: "hooks.pinned.example") { f, receiver, message in
             // Unknown at first: the attempt is recorded and retried, not dropped.
-            let later = TableResolver([:])
-            let waiting = OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
-                                           box: f.backends.builds.box, webhookAddresses: .checked(by: later, permitting: { _ in true }))
-            _ = try await waiting.deliverDue()
+            _ = try await Self.dispatcher(f, .checked(by: TableResolver([:]), permitting: { _ in true })).deliverDue()
             let pending = try #require(try await Self.message(message, f))
             #expect(pending.status == .pending && pending.attempts >= 1 && pending.lastError?.contains("did not resolve") == true, "\(pending)")
             #expect(receiver.deliveries.isEmpty)
 
             let resolver = TableResolver(["hooks.pinned.example": ["127.0.0.1"]])
-            let dispatcher = OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
-                                              box: f.backends.builds.box, webhookAddresses: .checked(by: resolver, permitting: { _ in true }),
-                                              now: { Date().addingTimeInterval(3600) })
-            while try await dispatcher.deliverDue() > 0 {}
+            let later = Self.dispatcher(f, .checked(by: resolver, permitting: { _ in true }), now: { Date().addingTimeInterval(3600) })
+            while try await later.deliverDue() > 0 {}
             #expect(try await Self.message(message, f)?.status == .delivered)
             #expect(receiver.deliveries.count == 1 && receiver.deliveries.first?.authority == "hooks.pinned.example:\(receiver.port)")
         }
     }
 
-    /// Registers a webhook for build.failed at `url` (private addresses allowed at registration, as a public name would
-    /// pass anyway) and fails one build; returns the webhook message's id.
-    static func failedBuildWebhook(_ f: QueueFixture, _ queue: BuildQueue, url: String) async throws -> OutboxMessageID {
-        let webhooks = Webhooks(store: f.store, box: f.backends.builds.box, allowPrivateAddresses: true)
-        let (hook, _) = try await webhooks.create(organization: f.alpha.id.rawValue, url: url, events: ["build.failed"], principal: f.admin)
-        let image = try await f.image(f.alpha)
-        _ = try await f.backends.builds.trigger.triggerManual(
-            ManualBuildRequest(imageId: image.rawValue, buildType: "vm"), options: BuildOptions(), principal: f.admin)
-        let claimed = try #require(try await queue.claim(ClaimRequest(builder: QueueFixture.registration()), principal: f.builder))
-        _ = try await queue.report(claimed.report(.failed, code: "disk_space"), principal: f.builder)
-        let messages = try await f.store.repositories.outbox.list(scope: .all, limit: 50).map(\.0)
-        return try #require(messages.first { $0.webhookID == hook.id }).id
+    /// A receiver on loopback, and a webhook for build.failed at its URL with `host` instead of 127.0.0.1 (private
+    /// addresses allowed at registration, as a public name would pass anyway) that one failed build has queued.
+    static func withFailedBuildWebhook(
+        _ backend: TestBackend, host: String, _ body: (QueueFixture, FakeGitHub, OutboxMessageID) async throws -> Void
+    ) async throws {
+        let receiver = try await FakeGitHub.start(token: nil)
+        defer { Task { await receiver.stop() } }
+        try await QueueFixture.with(backend) { f, queue in
+            let url = receiver.url.replacingOccurrences(of: "127.0.0.1", with: host)
+            let webhooks = Webhooks(store: f.store, box: f.backends.builds.box, allowPrivateAddresses: true)
+            let (hook, _) = try await webhooks.create(organization: f.alpha.id.rawValue, url: url, events: ["build.failed"], principal: f.admin)
+            let image = try await f.image(f.alpha)
+            _ = try await f.backends.builds.trigger.triggerManual(
+                ManualBuildRequest(imageId: image.rawValue, buildType: "vm"), options: BuildOptions(), principal: f.admin)
+            let claimed = try #require(try await queue.claim(ClaimRequest(builder: QueueFixture.registration()), principal: f.builder))
+            _ = try await queue.report(claimed.report(.failed, code: "disk_space"), principal: f.builder)
+            let messages = try await f.store.repositories.outbox.list(scope: .all, limit: 50).map(\.0)
+            try await body(f, receiver, try #require(messages.first { $0.webhookID == hook.id }).id)
+        }
+    }
+
+    static func dispatcher(_ f: QueueFixture, _ addresses: WebhookAddressPolicy, now: @escaping @Sendable () -> Date = Date.init) -> OutboxDispatcher {
+        OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
+                         box: f.backends.builds.box, webhookAddresses: addresses, now: now)
     }
 
     static func message(_ id: OutboxMessageID, _ f: QueueFixture) async throws -> OutboxMessage? {
