@@ -51,8 +51,8 @@ public struct OutboxDispatcher: Sendable {
 
     public init(
         store: any DataStore, transport: any DispatchTransport, settings: DispatchSettings, box: SecretBox? = nil,
-        webhookAddresses: WebhookAddressPolicy = .publicOnly(), now: @escaping @Sendable () -> Date = Date.init, jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) },
-        observe: @escaping QueueObserver = { _ in }
+        webhookAddresses: WebhookAddressPolicy = .publicOnly(), now: @escaping @Sendable () -> Date = Date.init,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, observe: @escaping QueueObserver = { _ in }
     ) {
         self.box = box
         self.webhookAddresses = webhookAddresses
