@@ -137,6 +137,11 @@ public struct OutboxDispatcher: Sendable {
             updated: updated)
     }
 
+    /// The `event` every webhook body starts with (a build's or a template run's).
+    struct EventName: Decodable {
+        var event: String
+    }
+
     struct Undeliverable: Error {
         var status: OutboxMessage.Status
         var text: String
@@ -156,7 +161,7 @@ public struct OutboxDispatcher: Sendable {
             return .failure(Undeliverable(status: .failed, text: error.message))
         }
         let timestamp = String(Int(now().timeIntervalSince1970))
-        let event = (try? WireJSON.decoder().decode(BuildEventPayload.self, from: Data(message.body.utf8)))?.event ?? ""
+        let event = (try? WireJSON.decoder().decode(EventName.self, from: Data(message.body.utf8)))?.event ?? ""
         let signature = SecretBox.signature(secret: secret, message: Data((timestamp + "." + message.body).utf8))
         return .success((hook.url, [
             ("Content-Type", "application/json"), ("User-Agent", "ARROW-VM-Imaging/1.0"), ("X-Arrow-Event", event),

@@ -201,6 +201,12 @@ final class ManualClock: Sendable {
             let org = fixture.alpha.id.rawValue
             let template = try await templates.create(organization: org, Self.input("gated", base: try await fixture.image(fixture.alpha), verify: true, promote: true),
                                                       principal: fixture.admin)
+            // Webhooks: one for template runs, one for failed builds only (the gated artifact's build succeeded).
+            let webhooks = Webhooks(store: fixture.store, box: fixture.backends.builds.box, allowPrivateAddresses: false)
+            let (runsHook, _) = try await webhooks.create(organization: org, url: "https://hooks.example.org/runs", events: ["template.settled"],
+                                                          principal: fixture.admin)
+            let (buildsHook, _) = try await webhooks.create(organization: org, url: "https://hooks.example.org/builds", events: ["build.failed"],
+                                                            principal: fixture.admin)
             _ = try await templates.run(organization: org, id: template.id.rawValue, principal: fixture.admin)
             let good = try await Self.build(fixture, queue, packages: ["openssl": "1"], verification: .passed)
             #expect(try await scheduler.tick(at: Date()).settled.map(\.status) == [.promoted])
@@ -213,7 +219,20 @@ final class ManualClock: Sendable {
             #expect(current.latestArtifactID == good)
             #expect(try await fixture.store.repositories.collections.defaults(organization: fixture.alpha.id) == [good])
             let alerts = try await fixture.store.repositories.notifications.list(user: fixture.admin.user.id, unreadOnly: true, limit: 10)
-            #expect(alerts.contains { $0.title.contains("gated") && $0.title.contains("not promoted") })
+            #expect(alerts.contains { $0.title.contains("gated") && $0.title.contains("not promoted") && $0.event == .templateSettled })
+            #expect(alerts.count == 1, "a promoted run needs no one's attention")
+
+            // template.settled went to its webhook for both runs, in the transactions that settled them; build.failed did not.
+            let messages = try await fixture.store.repositories.outbox.list(scope: .all, limit: 50).map(\.0).filter { $0.kind == .organizationWebhook }
+            #expect(!messages.contains { $0.webhookID == buildsHook.id })
+            let payloads = try messages.filter { $0.webhookID == runsHook.id }
+                .map { try WireJSON.decoder().decode(TemplateEventPayload.self, from: Data($0.body.utf8)) }
+            #expect(Set(payloads.map(\.run.status)) == ["promoted", "not_promoted"], "\(payloads.map(\.run.status))")
+            #expect(payloads.allSatisfy { $0.event == "template.settled" && $0.template.name == "gated" && $0.organizationId == org })
+            let held = try #require(payloads.first { $0.run.status == "not_promoted" })
+            #expect(held.run.message?.contains("boot test failed") == true && held.run.previousArtifactId == good.rawValue)
+            let body = try #require(messages.first { $0.webhookID == runsHook.id }?.body)
+            #expect(body.contains("\"occurred_at\"") && body.contains("\"previous_artifact_id\""), "snake_case on the wire: \(body)")
         }
     }
 

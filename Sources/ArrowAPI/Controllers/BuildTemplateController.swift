@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 
 extension BuildFailureReport: ResponseEncodable {}
+extension TemplateRunRecord: ResponseEncodable {}
 
 /// Build templates (`/api/organizations/{org}/build-templates`) and the failure analysis (`/api/vm-build/failures`).
 struct BuildTemplateController {
@@ -85,16 +86,16 @@ struct BuildTemplateController {
         return Response(status: .noContent)
     }
 
-    @Sendable func run(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TemplateRunDTO> {
+    @Sendable func run(_ request: Request, context: AppRequestContext) async throws -> EditedResponse<TemplateRunRecord> {
         let run = try await templates.run(organization: try context.parameters.require("org_id"), id: try context.parameters.require("template_id"),
                                           principal: try context.requirePrincipal())
-        return EditedResponse(status: .created, response: TemplateRunDTO(run))
+        return EditedResponse(status: .created, response: TemplateRunRecord(run))
     }
 
-    @Sendable func runs(_ request: Request, context: AppRequestContext) async throws -> ListResponse<TemplateRunDTO> {
+    @Sendable func runs(_ request: Request, context: AppRequestContext) async throws -> ListResponse<TemplateRunRecord> {
         let limit = try QueryParameters.integer(request.uri.queryParameters["limit"].map(String.init), name: "limit", in: 1...500) ?? 50
         return ListResponse(items: try await templates.runs(organization: try context.parameters.require("org_id"), id: try context.parameters.require("template_id"),
-                                                            principal: try context.requirePrincipal(), limit: limit).map(TemplateRunDTO.init))
+                                                            principal: try context.requirePrincipal(), limit: limit).map(TemplateRunRecord.init))
     }
 
     /// `?window=` seconds or with a unit (`24h`, `7d`); default 7 days, at most 366 days.
@@ -145,37 +146,5 @@ struct BuildTemplateDTO: ResponseCodable {
         lastBaseImageId = template.lastBaseImageID?.rawValue
         createdAt = template.createdAt
         updatedAt = template.updatedAt
-    }
-}
-
-struct TemplateRunDTO: ResponseCodable {
-    var id: String
-    var templateId: String
-    var revision: Int
-    var trigger: String
-    var triggerKey: String
-    var taskId: String?
-    var status: String
-    var message: String?
-    var artifactImageId: String?
-    var previousArtifactId: String?
-    var diff: ContentsDiff?
-    var createdAt: Date
-    var finishedAt: Date?
-
-    init(_ run: TemplateRun) {
-        id = run.id.rawValue
-        templateId = run.templateID.rawValue
-        revision = run.revision
-        trigger = run.trigger.rawValue
-        triggerKey = run.triggerKey
-        taskId = run.taskID?.rawValue
-        status = run.status.rawValue
-        message = run.message
-        artifactImageId = run.artifactImageID?.rawValue
-        previousArtifactId = run.previousArtifactID?.rawValue
-        diff = run.diff
-        createdAt = run.createdAt
-        finishedAt = run.finishedAt
     }
 }

@@ -178,7 +178,13 @@ extension OpenAPIDocument {
     """
 
     static let buildConfigSchemas = """
-        BuildEvent: {type: string, enum: [build.succeeded, build.failed, build.canceled]}
+        BuildEvent:
+          type: string
+          enum: [build.succeeded, build.failed, build.canceled, template.settled]
+          description: >-
+            build.*: a task ended; the webhook body is {event, occurred_at, organization_id, task}. template.settled: a
+            build template's run ended (promoted, unchanged, not_promoted or failed); the body is {event, occurred_at,
+            organization_id, template: {id, name}, run} with run as in TemplateRun.
         SoftwareSpec:
           type: object
           required: [name]

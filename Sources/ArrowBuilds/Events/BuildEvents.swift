@@ -45,6 +45,7 @@ enum BuildEvents {
         case .succeeded: return "\(name) is built"
         case .failed: return "\(name) failed"
         case .canceled: return "\(name) was canceled"
+        case .templateSettled: return "\(name) ended"
         }
     }
 
@@ -58,6 +59,8 @@ enum BuildEvents {
             return "Task \(task.id.rawValue) failed\(phase) with \(code). See its logs, then retry."
         case .canceled:
             return "Task \(task.id.rawValue) was canceled."
+        case .templateSettled:
+            return "Task \(task.id.rawValue) ended."
         }
     }
 }

@@ -145,10 +145,13 @@ public struct BuildTemplates: Sendable {
             run.status = .failed
             run.message = "Not queued: \(error.message)"
             run.finishedAt = at
-            guard try await store.repositories.buildTemplates.insertRun(run) else { return nil }
-            try await TemplateAlerts.alert(template, title: "Template \(template.name) could not start a build", body: run.message ?? "", task: nil,
-                                           store.repositories, at: at)
-            return run
+            let failed = run
+            let inserted = try await store.transaction { repos in
+                guard try await repos.buildTemplates.insertRun(failed) else { return false }
+                try await TemplateEvents.settled(failed, of: template, alert: "Template \(template.name) could not start a build", repos, at: at)
+                return true
+            }
+            return inserted ? run : nil
         }
     }
 
@@ -193,18 +196,6 @@ public struct BuildTemplates: Sendable {
             _ = try CronSchedule.timeZone(named: input.timeZone)
             template.schedule = nil
             template.nextRunAt = nil
-        }
-    }
-}
-
-/// Telling people about a template's trouble (a build that failed or could not start, an artifact held back by the
-/// verification gate): an in-app notification to whoever made the template. A failed build also reaches the
-/// organization's `build.failed` webhooks through the task itself (``BuildEvents``).
-enum TemplateAlerts {
-    static func alert(_ template: BuildTemplate, title: String, body: String, task: BuildTaskID?, _ repos: Repositories, at: Date) async throws {
-        if let user = template.createdBy {
-            try await repos.notifications.add(UserNotification(
-                userID: user, organizationID: template.organizationID, event: .failed, title: title, body: body, taskID: task, createdAt: at))
         }
     }
 }

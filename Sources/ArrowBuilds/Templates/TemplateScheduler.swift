@@ -89,10 +89,8 @@ public struct TemplateScheduler: Sendable {
                     try await repos.buildTemplates.setLatestArtifact(id: template.id, image: artifact)
                     if template.promoteToDefault { try await Self.replaceDefault(template, previous: template.latestArtifactID, with: artifact, repos, at: now) }
                 }
-                if alert {
-                    try await TemplateAlerts.alert(template, title: "Template \(template.name): \(done.status.rawValue.replacingOccurrences(of: "_", with: " "))",
-                                                   body: done.message ?? "", task: done.taskID, repos, at: now)
-                }
+                let title = "Template \(template.name): \(done.status.rawValue.replacingOccurrences(of: "_", with: " "))"
+                try await TemplateEvents.settled(done, of: template, alert: alert ? title : nil, repos, at: now)
                 return true
             }
             if ended { settled.append(done) }

@@ -10,6 +10,8 @@ public enum BuildEvent: String, Sendable, Codable, CaseIterable {
     case succeeded = "build.succeeded"
     case failed = "build.failed"
     case canceled = "build.canceled"
+    /// A build template's run ended: promoted, unchanged, not promoted (the verification gate) or failed.
+    case templateSettled = "template.settled"
 
     public init?(_ status: BuildTaskStatus) {
         switch status {
