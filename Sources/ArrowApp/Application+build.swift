@@ -57,7 +57,7 @@ func buildServices(_ config: AppConfiguration, backends: Backends, logger: Logge
                               webhookAddresses: config.allowPrivateWebhooks ? .anyAddress : .publicOnly(),
                               wakeups: backends.builds.wakeups, logger: logger),
         LogArchiver(logs: backends.builds.logs, logger: logger),
-        TemplateSchedulerService(scheduler: backends.builds.scheduler, logger: logger),
+        TemplateSchedulerService(scheduler: backends.builds.scheduler, interval: .milliseconds(Int64(config.templateInterval * 1000)), logger: logger),
     ]
     if let listener = backends.database.listener(channel: BuildTaskChannel.name, logger: logger) {
         services.append(TaskNotificationService(listener: listener, wakeups: backends.builds.wakeups))

@@ -39,7 +39,13 @@ import Testing
         }
     }
 
-    @Test(arguments: [["ARROW_PORT": "70000"], ["ARROW_LOG_LEVEL": "loud"], ["ARROW_BCRYPT_COST": "2"], ["ARROW_DATABASE_URL": "sqlite:x"]])
+    @Test func theTemplateSchedulersIntervalIsConfigurable() async throws {
+        #expect(try await AppConfiguration.load(environment: [:]).templateInterval == 15)
+        #expect(try await AppConfiguration.load(environment: ["ARROW_TEMPLATES_INTERVAL": "2.5"]).templateInterval == 2.5)
+    }
+
+    @Test(arguments: [["ARROW_PORT": "70000"], ["ARROW_LOG_LEVEL": "loud"], ["ARROW_BCRYPT_COST": "2"], ["ARROW_DATABASE_URL": "sqlite:x"],
+                      ["ARROW_TEMPLATES_INTERVAL": "0"], ["ARROW_TEMPLATES_INTERVAL": "soon"]])
     func badValuesAreRefusedWithTheKeyNamed(_ environment: [String: String]) async throws {
         let error = await #expect(throws: ConfigurationError.self) { try await AppConfiguration.load(environment: environment) }
         let key = environment.keys.first!.dropFirst("ARROW_".count).lowercased().replacingOccurrences(of: "_", with: ".")

@@ -13,7 +13,7 @@ extension AppConfiguration {
     public static let keys = [
         "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime", "auth.cache.ttl", "public.url",
         "b2.bucket", "b2.public.bucket", "b2.key.id", "b2.app.key", "b2.endpoint", "b2.region", "storage.path.style",
-        "builds.lease.seconds", "builds.heartbeat.interval", "builds.lease.losses", "builds.sweep.interval",
+        "builds.lease.seconds", "builds.heartbeat.interval", "builds.lease.losses", "builds.sweep.interval", "templates.interval",
         "secrets.key", "webhooks.allow.private",
     ]
 
@@ -108,6 +108,7 @@ extension AppConfiguration {
         }
         if let v = reader.string(forKey: "builds.lease.losses") { queue.maxLeaseLosses = try Self.integer(v, key: "builds.lease.losses", range: 0...100) }
         if let v = reader.string(forKey: "builds.sweep.interval") { sweepInterval = try Self.decimal(v, key: "builds.sweep.interval", range: 0.1...3600) }
+        if let v = reader.string(forKey: "templates.interval") { templateInterval = try Self.decimal(v, key: "templates.interval", range: 0.1...3600) }
         if let v = reader.string(forKey: "secrets.key", isSecret: true), !v.isEmpty {
             guard let bytes = Data(base64Encoded: v), bytes.count == 32 else {
                 throw ConfigurationError("ARROW_SECRETS_KEY must be 32 bytes in base64 (e.g. the output of: head -c 32 /dev/urandom | base64)")

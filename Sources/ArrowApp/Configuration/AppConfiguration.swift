@@ -53,6 +53,9 @@ public struct AppConfiguration: Sendable, Equatable {
     public var queue = QueueSettings()
     /// Seconds between sweeps for expired leases (`builds.sweep.interval`).
     public var sweepInterval: Double = 15
+    /// Seconds between the template scheduler's ticks (`templates.interval`): how late a schedule slot or a new base
+    /// version may fire, and a finished run be settled.
+    public var templateInterval: Double = 15
 
     /// The key that seals ClientConfig and webhook secrets at rest (`secrets.key`, `ARROW_SECRETS_KEY`, 32 bytes
     /// base64). None: `<data dir>/secrets.key`, created at first start. Every API node of one database needs the same.
