@@ -33,7 +33,7 @@ BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "console-test-password"
 PAGES = ["login", "images", "image", "builds", "task", "settings", "operations"]
 ASSETS = ["app.js", "login.js", "images.js", "image.js", "upload.js", "builds.js", "task.js", "settings.js",
-          "operations.js", "charts.js", "console.css"]
+          "webhooks.js", "operations.js", "charts.js", "console.css"]
 
 
 class NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -497,6 +497,34 @@ class Console:
         status, _, view = http("GET", f"/api/organizations/{self.org}/client-config", self.admin_token)
         ok("vpn_config.setup_key" in view["secrets_set"] and secret not in json.dumps(view), f"client-config: {view}")
 
+    def webhooks(self):
+        self.open("/console/settings", "#webhook-form")
+        # A private address is refused with its code, and nothing is registered.
+        self.find("#webhook-url").send_keys("http://169.254.169.254/latest/meta-data/")
+        self.find("#webhook-form button[type=submit]").click()
+        self.wait(lambda: "webhook_private_address" in self.find("#webhook-message").text, "the private address to be refused")
+        url = "https://hooks.example.org/arrow-" + os.urandom(4).hex()
+        self.find("#webhook-url").clear()
+        self.find("#webhook-url").send_keys(url)
+        self.find("#webhook-event-template\\.settled").click()
+        self.find("#webhook-event-build\\.failed").click()
+        self.find("#webhook-form button[type=submit]").click()
+        self.wait(lambda: self.finds("#webhook-secret-value"), "the signing secret to be shown")
+        secret = self.find("#webhook-secret-value").text
+        ok(secret.startswith("whsec_") and len(secret) > 40, f"the secret shown: {secret!r}")
+        _, _, listed = http("GET", f"/api/organizations/{self.org}/webhooks", self.admin_token)
+        ok([(h["url"], sorted(h["events"])) for h in listed["items"]] == [(url, ["build.failed", "template.settled"])], f"webhooks: {listed}")
+        row = self.find("#webhook-list tbody tr")
+        ok(url in row.text and "template.settled" in row.text, f"the listed webhook: {row.text!r}")
+        self.screenshot("organization-webhook-registered")
+        self.open("/console/settings", "#webhook-list table")
+        self.check_page("settings with webhooks")
+        ok(secret not in self.driver.page_source, "the signing secret is shown again after a reload")
+        self.find("#webhook-list tbody tr button.danger").click()
+        self.wait(lambda: "No webhooks." in self.find("#webhook-list").text, "the webhook to be removed")
+        _, _, listed = http("GET", f"/api/organizations/{self.org}/webhooks", self.admin_token)
+        ok(listed["items"] == [], f"webhooks after removal: {listed}")
+
     def live_logs(self):
         self.open(f"/console/task?id={self.task_id}", "#logs")
         self.driver.execute_script("window.__sameDocument = 'yes'")
@@ -569,6 +597,7 @@ class Console:
                  ("an image in use is not removed, and says why", self.in_use_removal),
                  ("log lines appended live; the failure links to its line", self.live_logs),
                  ("organization settings: a secret is set, never shown", self.settings_secret),
+                 ("webhooks: a private address refused, one registered (its secret shown once), removed", self.webhooks),
                  ("settings, operations, phone width", self.other_pages), ("sign out", lambda: self.sign_out("the admin")),
                  ("a member sees no admin actions", self.member_view)]
         failures = 0

@@ -165,6 +165,11 @@ export function field(label, input, hint) {
   return el('div', { class: 'field' }, el('label', { for: id }, label), input, hint ? el('small', { class: 'muted' }, hint) : null);
 }
 
+/** A labelled checkbox; `data` adds attributes to the input. */
+export function checkbox(id, label, checked, data = {}) {
+  return el('div', { class: 'check' }, el('input', { type: 'checkbox', id, checked, ...data }), el('label', { for: id }, label));
+}
+
 export function bytes(count) {
   if (count === null || count === undefined) return '—';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

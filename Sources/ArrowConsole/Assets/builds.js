@@ -1,6 +1,6 @@
 // Builds: the trigger form (image, software, the four Ansible flags, VM name, deployment target) and the build
 // monitor, a table of every task that the server's event stream keeps current: no reloads, no polling from here.
-import { actionButton, api, apiAll, can, duration, el, errorBox, field, organizationId, start, table, toast, when } from './app.js';
+import { actionButton, api, apiAll, can, checkbox, duration, el, errorBox, field, organizationId, start, table, toast, when } from './app.js';
 
 const tasks = new Map();
 const flags = [
@@ -129,9 +129,5 @@ async function templatesSection() {
         toast(`Template ${t.name}: build ${run.task_id.slice(0, 8)} queued`);
       }, { 'aria-label': `Run template ${t.name} now` }) : '')],
     ], rows) : el('p', { class: 'muted' }, 'No templates yet (arrow template create).'));
-}
-
-function checkbox(id, label, checked, data) {
-  return el('div', { class: 'check' }, el('input', { type: 'checkbox', id, checked, ...data }), el('label', { for: id }, label));
 }
 

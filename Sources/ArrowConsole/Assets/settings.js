@@ -1,6 +1,8 @@
 // Organization settings: the ClientConfig every build applies (VPN, network, branding with its logo, default software,
-// deployment defaults). Secrets are shown only as set or not set; a secret field left empty keeps its value.
+// deployment defaults), and the organization's webhooks. Secrets are shown only as set or not set; a secret field left
+// empty keeps its value.
 import { api, el, errorBox, field, organizationId, start, toast } from './app.js';
+import { webhooksSection } from './webhooks.js';
 
 const secretPaths = { 'vpn_config.setup_key': 'Setup key', 'vpn_config.api_token': 'API token' };
 let view = null;
@@ -94,7 +96,7 @@ function draw(main) {
       message.replaceChildren(errorBox(error));
     }
   });
-  main.replaceChildren(el('h1', {}, 'Organization settings'), form);
+  main.replaceChildren(el('h1', {}, 'Organization settings'), form, webhooksSection());
 }
 
 /** Sets `a.b` in `object`, dropping empty values and objects left empty. */
