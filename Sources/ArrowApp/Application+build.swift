@@ -127,7 +127,7 @@ public final class Backends: Sendable {
         return Backends(database: database, store: store, identity: identity, images: images, blobs: blobs, localStore: localStore,
                         instance: instance,
                         builds: BuildServices(store: store, blobs: blobs, settings: config.queue, box: try secretBox(config),
-                                              allowPrivateWebhooks: config.allowPrivateWebhooks, probe: ProxmoxProbe(), observe: BuildMetrics.observe))
+                                              allowPrivateWebhooks: config.allowPrivateWebhooks, probe: ProxmoxProbe(addresses: .buildServers(networks: config.buildServerNetworks)), observe: BuildMetrics.observe))
     }
 
     /// The configured secrets key, else the data directory's `secrets.key` (created at first start).

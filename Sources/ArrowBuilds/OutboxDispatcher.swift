@@ -47,11 +47,11 @@ public struct OutboxDispatcher: Sendable {
     /// Opens organization webhooks' signing secrets; without it their messages fail.
     let box: SecretBox?
     /// Where webhook deliveries may connect (GitHub's URL is the operator's, not an organization's, and is not checked).
-    let webhookAddresses: WebhookAddressPolicy
+    let webhookAddresses: OutboundAddressPolicy
 
     public init(
         store: any DataStore, transport: any DispatchTransport, settings: DispatchSettings, box: SecretBox? = nil,
-        webhookAddresses: WebhookAddressPolicy = .publicOnly(), now: @escaping @Sendable () -> Date = Date.init,
+        webhookAddresses: OutboundAddressPolicy = .publicOnly(), now: @escaping @Sendable () -> Date = Date.init,
         jitter: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, observe: @escaping QueueObserver = { _ in }
     ) {
         self.box = box

@@ -21,7 +21,7 @@ public enum CertificatePin {
     }
 
     /// The PEM of the certificate `url`'s server presents, when its SHA-256 is `fingerprint`.
-    public static func fetch(url: String, fingerprint: String) async throws -> String {
+    public static func fetch(url: String, fingerprint: String, connectTo: String? = nil) async throws -> String {
         guard let pin = normalize(fingerprint) else { throw Failure(description: "the fingerprint is not a SHA-256 (64 hex digits, colons allowed)") }
         guard let components = URLComponents(string: url), components.scheme == "https", let host = components.host else {
             throw Failure(description: "a pinned fingerprint needs an https URL")
@@ -44,7 +44,7 @@ public enum CertificatePin {
         }
         let channel: any Channel
         do {
-            channel = try await bootstrap.connect(host: host, port: port).get()
+            channel = try await bootstrap.connect(host: connectTo ?? host, port: port).get()
         } catch {
             presented.fail(error)
             throw Failure(description: "\(host):\(port) could not be reached: \(error)")

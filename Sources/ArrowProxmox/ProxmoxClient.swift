@@ -39,8 +39,11 @@ public final class ProxmoxClient: Sendable {
     /// `caPEM`: the certificate(s) that sign the server's (PVE's own `/etc/pve/pve-root-ca.pem` for a default
     /// install); without it the system's trust store decides. `pinnedPEM`: the one certificate to trust, whatever
     /// name it carries (``CertificatePin``).
-    public init(baseURL: String, authentication: Authentication, caPEM: String? = nil, pinnedPEM: String? = nil) throws {
+    /// `connectTo`: the address to connect to instead of resolving the URL's host (checked by the caller); TLS and
+    /// `Host` still name the host.
+    public init(baseURL: String, authentication: Authentication, caPEM: String? = nil, pinnedPEM: String? = nil, connectTo: String? = nil) throws {
         var configuration = HTTPClient.Configuration()
+        if let connectTo, let host = URL(string: baseURL)?.host { configuration.dnsOverride = [host: connectTo] }
         if let pinnedPEM {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pinnedPEM.utf8)))
@@ -59,10 +62,13 @@ public final class ProxmoxClient: Sendable {
     }
 
     /// A client for a registered endpoint: with a pinned fingerprint, the certificate is read and checked first.
-    public static func connect(baseURL: String, authentication: Authentication, caPEM: String?, fingerprint: String?) async throws -> ProxmoxClient {
-        guard let fingerprint, !fingerprint.isEmpty else { return try ProxmoxClient(baseURL: baseURL, authentication: authentication, caPEM: caPEM) }
-        let pinned = try await CertificatePin.fetch(url: baseURL, fingerprint: fingerprint)
-        return try ProxmoxClient(baseURL: baseURL, authentication: authentication, pinnedPEM: pinned)
+    public static func connect(baseURL: String, authentication: Authentication, caPEM: String?, fingerprint: String?,
+                               connectTo: String? = nil) async throws -> ProxmoxClient {
+        guard let fingerprint, !fingerprint.isEmpty else {
+            return try ProxmoxClient(baseURL: baseURL, authentication: authentication, caPEM: caPEM, connectTo: connectTo)
+        }
+        let pinned = try await CertificatePin.fetch(url: baseURL, fingerprint: fingerprint, connectTo: connectTo)
+        return try ProxmoxClient(baseURL: baseURL, authentication: authentication, pinnedPEM: pinned, connectTo: connectTo)
     }
 
     public func shutdown() async {

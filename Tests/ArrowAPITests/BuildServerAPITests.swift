@@ -1,4 +1,5 @@
 import ArrowApp
+import ArrowBuilds
 import ArrowCore
 import ArrowDatabase
 import ArrowProtocol
@@ -125,6 +126,33 @@ import Testing
                 #expect(!answer.text.contains(Self.secret))
             }
         }
+    }
+
+    /// An organization admin cannot point the server's check at the cloud's metadata service, nor — when the operator
+    /// lists the networks build servers live in — anywhere else: refused with the code, and nothing is connected.
+    @Test func checksConnectOnlyWhereBuildServersMayBe() async throws {
+        let options = FakeProxmox.Options()
+        let fake = try await FakeProxmox.start(options)
+        defer { Task { await fake.stop() } }
+        @Sendable func register(_ id: String, _ url: String, _ client: any TestClientProtocol, _ seed: Seed) async throws -> TestResponse {
+            let servers = "/api/organizations/\(seed.alpha.id.rawValue)/build-servers"
+            let body = #"{"id":"\#(id)","url":"\#(url)","token_id":"\#(options.tokenID)","token_secret":"\#(options.tokenSecret)","node":"pve1","import_storage":"local"}"#
+            #expect(try await client.send(.post, servers, token: seed.alphaAdmin, json: body).status == .created)
+            return try await client.send(.post, "\(servers)/\(id)/check", token: seed.alphaAdmin, json: "{}")
+        }
+        try await Harness.withApp(.sqlite) { client, seed in
+            let metadata = try await register("metadata", "https://169.254.169.254", client, seed).json()
+            #expect(metadata["ok"] as? Bool == false)
+            #expect((metadata["problems"] as? [String])?.first?.hasPrefix("build_server_address_refused") == true, "\(metadata)")
+            let allowed = try await register("pve-fake", fake.url, client, seed).json()
+            #expect(allowed["ok"] as? Bool == true, "loopback is not link-local: \(allowed)")
+        }
+        let before = fake.requests.count
+        try await Harness.withApp(.sqlite, configure: { $0.buildServerNetworks = [IPNetwork("10.0.0.0/8")!] }) { client, seed in
+            let outside = try await register("pve-fake", fake.url, client, seed).json()
+            #expect((outside["problems"] as? [String])?.first?.contains("builds.servers.networks") == true, "\(outside)")
+        }
+        #expect(fake.requests.count == before, "a refused address was connected to")
     }
 
     /// `check` through the real server against the fake PVE: a privilege-separated token with no ACLs is explained.

@@ -39,13 +39,19 @@ import Testing
         }
     }
 
+    @Test func buildServerNetworksAreRead() async throws {
+        #expect(try await AppConfiguration.load(environment: [:]).buildServerNetworks.isEmpty)
+        let config = try await AppConfiguration.load(environment: ["ARROW_BUILDS_SERVERS_NETWORKS": "10.0.0.0/8, fd00::/8 192.168.7.1"])
+        #expect(config.buildServerNetworks.map(\.description) == ["10.0.0.0/8", "fd00::/8", "192.168.7.1/32"])
+    }
+
     @Test func theTemplateSchedulersIntervalIsConfigurable() async throws {
         #expect(try await AppConfiguration.load(environment: [:]).templateInterval == 15)
         #expect(try await AppConfiguration.load(environment: ["ARROW_TEMPLATES_INTERVAL": "2.5"]).templateInterval == 2.5)
     }
 
     @Test(arguments: [["ARROW_PORT": "70000"], ["ARROW_LOG_LEVEL": "loud"], ["ARROW_BCRYPT_COST": "2"], ["ARROW_DATABASE_URL": "sqlite:x"],
-                      ["ARROW_TEMPLATES_INTERVAL": "0"], ["ARROW_TEMPLATES_INTERVAL": "soon"]])
+                      ["ARROW_TEMPLATES_INTERVAL": "0"], ["ARROW_TEMPLATES_INTERVAL": "soon"], ["ARROW_BUILDS_SERVERS_NETWORKS": "10.0.0.0/33"]])
     func badValuesAreRefusedWithTheKeyNamed(_ environment: [String: String]) async throws {
         let error = await #expect(throws: ConfigurationError.self) { try await AppConfiguration.load(environment: environment) }
         let key = environment.keys.first!.dropFirst("ARROW_".count).lowercased().replacingOccurrences(of: "_", with: ".")

@@ -38,7 +38,7 @@ struct OutboxDispatchService: Service {
     let store: any DataStore
     let settings: DispatchSettings
     let box: SecretBox
-    let webhookAddresses: WebhookAddressPolicy
+    let webhookAddresses: OutboundAddressPolicy
     let wakeups: TaskWakeups
     let logger: Logger
 

@@ -14,7 +14,7 @@ extension AppConfiguration {
         "host", "port", "data.dir", "database.url", "database.connections", "log.level", "bcrypt.cost", "session.lifetime", "auth.cache.ttl", "public.url",
         "b2.bucket", "b2.public.bucket", "b2.key.id", "b2.app.key", "b2.endpoint", "b2.region", "storage.path.style",
         "builds.lease.seconds", "builds.heartbeat.interval", "builds.lease.losses", "builds.sweep.interval", "templates.interval",
-        "secrets.key", "webhooks.allow.private",
+        "secrets.key", "webhooks.allow.private", "builds.servers.networks",
     ]
 
     /// Environment variables the seed names itself; read without the `ARROW_` prefix.
@@ -108,6 +108,7 @@ extension AppConfiguration {
         }
         if let v = reader.string(forKey: "builds.lease.losses") { queue.maxLeaseLosses = try Self.integer(v, key: "builds.lease.losses", range: 0...100) }
         if let v = reader.string(forKey: "builds.sweep.interval") { sweepInterval = try Self.decimal(v, key: "builds.sweep.interval", range: 0.1...3600) }
+        if let v = reader.string(forKey: "builds.servers.networks") { buildServerNetworks = try Self.networks(v, key: "builds.servers.networks") }
         if let v = reader.string(forKey: "templates.interval") { templateInterval = try Self.decimal(v, key: "templates.interval", range: 0.1...3600) }
         if let v = reader.string(forKey: "secrets.key", isSecret: true), !v.isEmpty {
             guard let bytes = Data(base64Encoded: v), bytes.count == 32 else {
@@ -144,6 +145,16 @@ extension AppConfiguration {
         return S3Configuration(
             endpoint: endpoint, region: region, bucket: bucket, publicBucket: reader.string(forKey: "b2.public.bucket"),
             accessKeyID: keyID, secretAccessKey: appKey, pathStyle: pathStyle)
+    }
+
+    /// `10.0.0.0/8, fd00::/8` (commas or spaces between).
+    static func networks(_ text: String, key: String) throws -> [IPNetwork] {
+        try text.split(whereSeparator: { $0 == "," || $0 == " " }).map { item in
+            guard let network = IPNetwork(String(item)) else {
+                throw ConfigurationError("\(key) must list networks such as 10.0.0.0/8 or fd00::/8; got '\(item)'")
+            }
+            return network
+        }
     }
 
     static func decimal(_ text: String, key: String, range: ClosedRange<Double>) throws -> Double {

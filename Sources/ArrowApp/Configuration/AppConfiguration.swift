@@ -63,6 +63,9 @@ public struct AppConfiguration: Sendable, Equatable {
     /// Accept organization webhooks on loopback and private addresses (`webhooks.allow.private`); for tests and
     /// closed networks only.
     public var allowPrivateWebhooks = false
+    /// The networks build-server checks may connect to (`builds.servers.networks`); none listed: any address
+    /// but a link-local one.
+    public var buildServerNetworks: [IPNetwork] = []
 
     public init() {}
 

@@ -63,6 +63,13 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         return true
     }
 
+    /// 169.254.0.0/16 and fe80::/10 (an IPv4 address inside IPv6 judged as itself).
+    public var isLinkLocal: Bool {
+        let v4 = bytes.count == 4 ? bytes : embeddedV4
+        if let v4 { return v4[0] == 169 && v4[1] == 254 }
+        return bytes[0] == 0xfe && bytes[1] & 0xc0 == 0x80
+    }
+
     /// The IPv4 address inside ::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::a.b.c.d and 2002:aabb:ccdd::/48.
     var embeddedV4: [UInt8]? {
         guard bytes.count == 16 else { return nil }
@@ -114,52 +121,5 @@ public struct SystemHostResolver: HostResolver {
                 continuation.resume(returning: found)
             }
         }
-    }
-}
-
-/// Which addresses webhook deliveries may connect to. With `publicOnly`, each attempt resolves the URL's host, refuses
-/// it when any of its addresses is not public, and connects to the address it checked — so a name that resolves to
-/// a public address when registered and to a private one when delivered (DNS rebinding) reaches nothing.
-public struct WebhookAddressPolicy: Sendable {
-    /// Nil: connect wherever the URL points (`webhooks.allow.private`, for tests and closed networks).
-    let resolver: (any HostResolver)?
-    let permits: @Sendable (IPAddress) -> Bool
-
-    public static func publicOnly(resolver: any HostResolver = SystemHostResolver()) -> Self {
-        Self(resolver: resolver, permits: { $0.isPublic })
-    }
-
-    public static let anyAddress = Self(resolver: nil, permits: { _ in true })
-
-    /// For tests: resolve with `resolver`, permit what `permits` says.
-    public static func checked(by resolver: any HostResolver, permitting permits: @escaping @Sendable (IPAddress) -> Bool) -> Self {
-        Self(resolver: resolver, permits: permits)
-    }
-
-    public enum Decision: Equatable, Sendable {
-        /// Connect to this address (nil: resolve as usual).
-        case connect(IPAddress?)
-        /// The name did not resolve now: try again later.
-        case unresolved(String)
-        /// An address of the host is not permitted: never deliver.
-        case refused(String)
-    }
-
-    /// Where a delivery to `url` may connect.
-    func decide(url: String) async -> Decision {
-        guard let resolver else { return .connect(nil) }
-        guard let host = URL(string: url)?.host, !host.isEmpty else { return .refused("The webhook's URL has no host") }
-        let addresses: [IPAddress]
-        if let literal = IPAddress(numericHost: host) {
-            addresses = [literal]
-        } else {
-            do { addresses = try await resolver.addresses(of: host) } catch { return .unresolved("The webhook's host name did not resolve") }
-        }
-        guard let first = addresses.first else { return .unresolved("The webhook's host name did not resolve") }
-        // The address is not named: it would tell an admin what this server's resolver knows of a private network.
-        if addresses.contains(where: { !permits($0) }) {
-            return .refused("webhook_private_address: the webhook's host resolves to a loopback, private or reserved address; webhooks go to the public internet")
-        }
-        return .connect(first)
     }
 }

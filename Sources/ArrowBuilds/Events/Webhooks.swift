@@ -91,7 +91,7 @@ enum WebhookURL {
 
     /// Addresses that are not public (in any form the resolver takes: `127.1` and `2130706433` are loopback too), and
     /// names that only resolve inside a network. A public name that resolves to a private address is caught when a
-    /// delivery connects (``WebhookAddressPolicy``): the answer may change between now and then.
+    /// delivery connects (``OutboundAddressPolicy``): the answer may change between now and then.
     static func isPrivate(host: String) -> Bool {
         let name = host.lowercased()
         if name == "localhost" || name.hasSuffix(".localhost") || name.hasSuffix(".local") || name.hasSuffix(".internal") { return true }

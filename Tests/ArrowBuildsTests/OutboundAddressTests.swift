@@ -8,10 +8,10 @@ import Foundation
 import Synchronization
 import Testing
 
-/// Where webhook deliveries may connect: the address table, the resolver's numeric forms, and the dispatcher checking
-/// and pinning the address at delivery time, so a name that resolves to a private address then (DNS rebinding) is
-/// never reached. Both databases.
-@Suite struct WebhookAddressTests {
+/// Where this server may connect on an organization's behalf: the address table, the resolver's numeric forms,
+/// networks, the build-server policy, and the dispatcher checking and pinning a webhook's address at delivery time, so
+/// a name that resolves to a private address then (DNS rebinding) is never reached. Both databases.
+@Suite struct OutboundAddressTests {
     /// Answers from a table; counts its lookups.
     final class TableResolver: HostResolver {
         let table: [String: [String]]
@@ -65,7 +65,7 @@ import Testing
 
     @Test func thePolicyDecidesFromEveryAddressOfTheHost() async {
         let resolver = TableResolver(["mixed.example": ["93.184.216.34", "10.0.0.5"], "public.example": ["93.184.216.34", "2606:2800::1"]])
-        let policy = WebhookAddressPolicy.publicOnly(resolver: resolver)
+        let policy = OutboundAddressPolicy.publicOnly(resolver: resolver)
         #expect(await policy.decide(url: "https://public.example/hook") == .connect(IPAddress(numericHost: "93.184.216.34")))
         guard case .refused(let reason) = await policy.decide(url: "https://mixed.example/hook") else {
             Issue.record("one private address among public ones must refuse the host")
@@ -75,7 +75,34 @@ import Testing
         guard case .unresolved = await policy.decide(url: "https://gone.example/hook") else { Issue.record("an unknown name is retried"); return }
         guard case .refused = await policy.decide(url: "http://2130706433/") else { Issue.record("a numeric loopback is refused"); return }
         #expect(resolver.lookups.withLock { $0 } == 3, "a numeric host is not looked up")
-        #expect(await WebhookAddressPolicy.anyAddress.decide(url: "http://127.0.0.1:9/") == .connect(nil))
+        #expect(await OutboundAddressPolicy.anyAddress.decide(url: "http://127.0.0.1:9/") == .connect(nil))
+    }
+
+    @Test func networksAndTheBuildServerPolicy() async throws {
+        let network = try #require(IPNetwork("10.0.0.0/8"))
+        #expect(network.contains(IPAddress(numericHost: "10.255.1.2")!) && !network.contains(IPAddress(numericHost: "11.0.0.1")!))
+        #expect(!network.contains(IPAddress(numericHost: "::ffff:10.0.0.1")!), "families are not mixed; the policy unwraps mapped addresses")
+        #expect(try #require(IPNetwork("192.168.4.0/23")).contains(IPAddress(numericHost: "192.168.5.9")!))
+        #expect(!(try #require(IPNetwork("192.168.4.0/23")).contains(IPAddress(numericHost: "192.168.6.1")!)))
+        #expect(try #require(IPNetwork("fd00::/8")).contains(IPAddress(numericHost: "fd12::1")!))
+        #expect(try #require(IPNetwork("203.0.113.7")).description == "203.0.113.7/32")
+        for bad in ["10.0.0.0/33", "fd00::/129", "10.0.0.0/-1", "example.org/8", "10.0.0.0/8/8", ""] { #expect(IPNetwork(bad) == nil, "\(bad)") }
+
+        let resolver = TableResolver(["pve.example": ["10.1.2.3"], "metadata.example": ["169.254.169.254"]])
+        let any = OutboundAddressPolicy.buildServers(networks: [], resolver: resolver)
+        #expect(await any.decide(url: "https://pve.example:8006") == .connect(IPAddress(numericHost: "10.1.2.3")))
+        #expect(await any.decide(url: "http://127.0.0.1:8006") == .connect(IPAddress(numericHost: "127.0.0.1")))
+        for url in ["https://metadata.example:8006", "https://169.254.169.254:8006", "https://[fe80::1]:8006", "https://[::ffff:a9fe:a9fe]:8006"] {
+            guard case .refused(let reason) = await any.decide(url: url) else { Issue.record("\(url) is link-local"); continue }
+            #expect(reason.hasPrefix("build_server_address_refused"))
+        }
+        let lan = OutboundAddressPolicy.buildServers(networks: [network], resolver: resolver)
+        #expect(await lan.decide(url: "https://pve.example:8006") == .connect(IPAddress(numericHost: "10.1.2.3")))
+        #expect(await lan.decide(url: "https://[::ffff:10.9.9.9]:8006") == .connect(IPAddress(numericHost: "::ffff:10.9.9.9")))
+        for url in ["http://127.0.0.1:8006", "https://192.168.1.10:8006", "https://metadata.example"] {
+            guard case .refused(let reason) = await lan.decide(url: url) else { Issue.record("\(url) is outside 10.0.0.0/8"); continue }
+            #expect(reason.contains("builds.servers.networks"))
+        }
     }
 
     /// The name passes registration (it is public-looking) and resolves to loopback when the delivery is made: the
@@ -131,7 +158,7 @@ import Testing
         }
     }
 
-    static func dispatcher(_ f: QueueFixture, _ addresses: WebhookAddressPolicy, now: @escaping @Sendable () -> Date = Date.init) -> OutboxDispatcher {
+    static func dispatcher(_ f: QueueFixture, _ addresses: OutboundAddressPolicy, now: @escaping @Sendable () -> Date = Date.init) -> OutboxDispatcher {
         OutboxDispatcher(store: f.store, transport: HTTPDispatchTransport(), settings: DispatchSettings(url: nil, secret: nil),
                          box: f.backends.builds.box, webhookAddresses: addresses, now: now)
     }
