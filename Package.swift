@@ -43,9 +43,11 @@ let package = Package(
         ),
         .target(name: "ArrowFormats", swiftSettings: swiftSettings),
         .target(name: "ArrowProtocol", swiftSettings: swiftSettings),
+        // Addresses and where this server may connect on an organization's behalf (webhooks, build-server checks).
+        .target(name: "ArrowNetwork", swiftSettings: swiftSettings),
         .target(
             name: "ArrowBuilds",
-            dependencies: ["ArrowCore", "ArrowProtocol", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ArrowCore", "ArrowProtocol", "ArrowNetwork", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -87,7 +89,7 @@ let package = Package(
         .target(
             name: "ArrowBuilder",
             dependencies: [
-                "ArrowProtocol", "ArrowClient", "CArrowLinux", "ArrowProxmox",
+                "ArrowProtocol", "ArrowClient", "CArrowLinux", "ArrowProxmox", "ArrowNetwork",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -143,7 +145,7 @@ let package = Package(
             name: "ArrowApp",
             dependencies: [
                 "ArrowCore", "ArrowDatabase", "ArrowAPI", "ArrowStorage", "ArrowFormats", "ArrowRegistry", "ArrowBuilds", "ArrowProtocol",
-                "ArrowBuilder", "ArrowClient", "ArrowProxmox",
+                "ArrowBuilder", "ArrowClient", "ArrowProxmox", "ArrowNetwork",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -182,7 +184,7 @@ let package = Package(
         .executableTarget(
             name: "arrow",
             dependencies: [
-                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient", "ArrowBuilds", "ArrowProtocol", "ArrowBuilder",
+                "ArrowApp", "ArrowCore", "ArrowFormats", "ArrowClient", "ArrowBuilds", "ArrowProtocol", "ArrowBuilder", "ArrowNetwork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -193,7 +195,7 @@ let package = Package(
         .testTarget(name: "ArrowFormatsTests", dependencies: ["ArrowFormats", "ArrowTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ArrowRegistryTests",
-            dependencies: ["ArrowRegistry", "ArrowApp", "ArrowTesting", "ArrowCore", "ArrowDatabase", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ArrowRegistry", "ArrowApp", "ArrowTesting", "ArrowCore", "ArrowDatabase", "ArrowNetwork", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ArrowCoreTests", dependencies: ["ArrowCore", "ArrowTesting"], swiftSettings: swiftSettings),
@@ -206,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "ArrowBuildsTests",
             dependencies: [
-                "ArrowBuilds", "ArrowProtocol", "ArrowCore", "ArrowApp", "ArrowDatabase", "ArrowTesting",
+                "ArrowBuilds", "ArrowProtocol", "ArrowCore", "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowNetwork",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -234,7 +236,7 @@ let package = Package(
             name: "ArrowAppTests",
             dependencies: [
                 "ArrowApp", "ArrowDatabase", "ArrowTesting", "ArrowStorage", "ArrowCore", "ArrowClient", "ArrowRegistry", "ArrowBuilder",
-                "ArrowProtocol",
+                "ArrowProtocol", "ArrowNetwork",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -3,6 +3,7 @@ import ArrowAPI
 import ArrowBuilds
 import ArrowCore
 import ArrowDatabase
+import ArrowNetwork
 import ArrowRegistry
 import ArrowStorage
 import Foundation

@@ -1,4 +1,5 @@
 import ArrowCore
+import ArrowNetwork
 import ArrowProtocol
 import Foundation
 

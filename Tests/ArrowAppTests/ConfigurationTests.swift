@@ -1,6 +1,7 @@
 import ArrowApp
 import ArrowCore
 import ArrowDatabase
+import ArrowNetwork
 import ArrowTesting
 import Foundation
 import Logging

@@ -109,14 +109,7 @@ extension BuilderEndToEndTests {
         defer { _ = try? world.server.terminate() }
         let pve = try await FakeProxmox.start()
         defer { Task { await pve.stop() } }
-        let options = pve.options
-        let server = #"{"id":"pve-fake","url":"\#(pve.url)","token_id":"\#(options.tokenID)","token_secret":"\#(options.tokenSecret)","node":"pve1","import_storage":"local"}"#
-        let added = await HTTP.send("POST", "\(world.installation.base)/api/organizations/\(world.organization)/build-servers", token: world.installation.token, json: server)
-        #expect(added?.0 == 201)
-        let (deployed, out, err) = try ArrowProcess.run(["deploy", world.image, "--target", "proxmox", "--server", "pve-fake", "--vm-name", "as-is"],
-                                                        environment: world.env)
-        #expect(deployed == 0, "\(err)")
-        let taskID = try #require(out.split(separator: "\n").last.map(String.init))
+        let taskID = try await Self.deployAsIs(world, to: pve, vmName: "as-is")
         let (status, builderOut, builderErr) = try ArrowProcess.run(world.builderArguments(name: "deployer") + ["--build-servers", "pve-fake"],
                                                                     environment: try world.builderEnvironment())
         #expect(status == 0, "\((builderOut + builderErr).suffix(3000))")
@@ -137,6 +130,35 @@ extension BuilderEndToEndTests {
 }
 
 extension BuilderEndToEndTests {
+    /// Registers `pve` as the organization's build server `pve-fake` and asks `arrow deploy` to put the world's image
+    /// there as `vmName`; the task's id.
+    static func deployAsIs(_ world: World, to pve: FakeProxmox, vmName: String) async throws -> String {
+        let options = pve.options
+        let server = #"{"id":"pve-fake","url":"\#(pve.url)","token_id":"\#(options.tokenID)","token_secret":"\#(options.tokenSecret)","node":"pve1","import_storage":"local"}"#
+        let added = await HTTP.send("POST", "\(world.installation.base)/api/organizations/\(world.organization)/build-servers", token: world.installation.token, json: server)
+        #expect(added?.0 == 201)
+        let (deployed, out, err) = try ArrowProcess.run(["deploy", world.image, "--target", "proxmox", "--server", "pve-fake", "--vm-name", vmName],
+                                                        environment: world.env)
+        #expect(deployed == 0, "\(err)")
+        return try #require(out.split(separator: "\n").last.map(String.init))
+    }
+
+    /// A builder told which networks build servers live in connects nowhere else: a registered server outside them
+    /// ends the task `config_invalid` at deployment, naming the setting, and the server hears nothing.
+    @Test func aBuilderDeploysOnlyIntoItsBuildServerNetworks() async throws {
+        let world = try await World.make()
+        defer { _ = try? world.server.terminate() }
+        let pve = try await FakeProxmox.start()
+        defer { Task { await pve.stop() } }
+        let taskID = try await Self.deployAsIs(world, to: pve, vmName: "fenced")
+        _ = try ArrowProcess.run(world.builderArguments(name: "fenced") + ["--build-servers", "pve-fake", "--build-server-networks", "10.0.0.0/8"],
+                                 environment: try world.builderEnvironment())
+        let task = try await world.task(taskID)
+        #expect(task["status"] as? String == "failed" && task["error_code"] as? String == "config_invalid", "\(task)")
+        #expect((task["error_message"] as? String)?.contains("--build-server-networks") == true, "\(task)")
+        #expect(pve.requests.isEmpty, "the build server outside the networks was reached: \(pve.requests)")
+    }
+
     /// A VM whose guest agent never answers: the deployment ends `boot_timeout`, and nothing is left on the server —
     /// no VM, no uploaded volume.
     @Test func aGuestAgentThatNeverAnswersEndsBootTimeoutAndLeavesNothingOnProxmox() async throws {

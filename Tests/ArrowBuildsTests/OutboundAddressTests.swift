@@ -2,6 +2,7 @@ import ArrowApp
 @testable import ArrowBuilds
 import ArrowCore
 import ArrowDatabase
+import ArrowNetwork
 import ArrowProtocol
 import ArrowTesting
 import Foundation

@@ -1,6 +1,7 @@
 import ArrowBuilds
 import ArrowCore
 import ArrowDatabase
+import ArrowNetwork
 import AsyncHTTPClient
 import Foundation
 import Logging

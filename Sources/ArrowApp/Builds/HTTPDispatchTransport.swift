@@ -1,5 +1,6 @@
 import ArrowBuilds
 import ArrowCore
+import ArrowNetwork
 import AsyncHTTPClient
 import Foundation
 import NIOCore

@@ -1,5 +1,6 @@
 import ArrowBuilds
 import ArrowCore
+import ArrowNetwork
 import ArrowProtocol
 import ArrowProxmox
 import Foundation

@@ -1,5 +1,6 @@
 import ArrowBuilds
 import ArrowCore
+import ArrowNetwork
 import ArrowRegistry
 import Configuration
 import ArrowStorage
@@ -147,14 +148,8 @@ extension AppConfiguration {
             accessKeyID: keyID, secretAccessKey: appKey, pathStyle: pathStyle)
     }
 
-    /// `10.0.0.0/8, fd00::/8` (commas or spaces between).
     static func networks(_ text: String, key: String) throws -> [IPNetwork] {
-        try text.split(whereSeparator: { $0 == "," || $0 == " " }).map { item in
-            guard let network = IPNetwork(String(item)) else {
-                throw ConfigurationError("\(key) must list networks such as 10.0.0.0/8 or fd00::/8; got '\(item)'")
-            }
-            return network
-        }
+        do { return try IPNetwork.list(text) } catch { throw ConfigurationError("\(key): \(error)") }
     }
 
     static func decimal(_ text: String, key: String, range: ClosedRange<Double>) throws -> Double {

@@ -1,6 +1,7 @@
 import ArrowAPI
 import ArrowBuilds
 import ArrowCore
+import ArrowNetwork
 import ArrowRegistry
 import ArrowDatabase
 import ArrowStorage

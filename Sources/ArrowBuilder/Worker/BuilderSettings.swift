@@ -1,3 +1,4 @@
+import ArrowNetwork
 import Foundation
 
 /// How `arrow builder` runs: what it says about itself, where it works and caches, and where its tools are.
@@ -30,6 +31,8 @@ public struct BuilderSettings: Sendable {
     public var roleVariables: String?
     /// How the deployment phase's boot test runs (accelerator, memory, timeouts).
     public var bootTest = BootTest.Settings()
+    /// Where deployments may connect (`--build-server-networks`): an organization admin names a build server's URL.
+    public var buildServerAddresses: OutboundAddressPolicy = .buildServers(networks: [])
     /// Seconds a claim waits for work before asking again.
     public var pollSeconds: Int
 

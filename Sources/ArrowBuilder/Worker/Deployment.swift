@@ -36,7 +36,8 @@ struct Deployment {
             // A VM that installs the VPN gets its own one-off key, delivered at first boot by a cicustom snippet.
             let enrollment = try await Enrollment.prepare(image: image, client: prepared.client, http: run.http)
             if let key = enrollment?.key?.key { await log.redact([key]) }
-            outcome.deployment = try await ProxmoxDeployment(image: image, client: prepared.client, agentTimeout: run.settings.bootTest.bootTimeout, log: say)
+            outcome.deployment = try await ProxmoxDeployment(image: image, client: prepared.client, agentTimeout: run.settings.bootTest.bootTimeout,
+                                                            addresses: run.settings.buildServerAddresses, log: say)
                 .run(artifact: artifact, sha256: sha256, enrollment: enrollment)
             return outcome
         case "download":

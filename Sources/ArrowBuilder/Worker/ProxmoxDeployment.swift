@@ -1,3 +1,4 @@
+import ArrowNetwork
 import ArrowProtocol
 import ArrowProxmox
 import Foundation
@@ -12,6 +13,8 @@ struct ProxmoxDeployment {
     let image: ImageConfigDocument
     let client: ClientConfigDocument
     let agentTimeout: Duration
+    /// Where the build server's URL may lead (checked, then the connection pinned to the checked address).
+    var addresses: OutboundAddressPolicy = .buildServers(networks: [])
     var enrollmentWait: Duration = .seconds(180)
     let log: @Sendable (String) async -> Void
 
@@ -71,10 +74,16 @@ struct ProxmoxDeployment {
         guard let target = image.proxmox else {
             throw BuildFailure(.configInvalid, "the task deploys to Proxmox VE but its configuration names no build server", log: "deploy")
         }
+        let address: IPAddress?
+        switch await addresses.decide(url: target.url) {
+        case .connect(let checked): address = checked
+        case .refused(let reason): throw BuildFailure(.configInvalid, "build server \(target.id): \(reason)", log: "deploy")
+        case .unresolved(let reason): throw BuildFailure(.deployUploadFailed, "build server \(target.id): \(reason)", log: "deploy")
+        }
         let proxmox: ProxmoxClient
         do {
             proxmox = try await ProxmoxClient.connect(baseURL: target.url, authentication: .token(id: target.tokenId, secret: target.tokenSecret),
-                                                      caPEM: target.caPem, fingerprint: target.tlsFingerprint)
+                                                      caPEM: target.caPem, fingerprint: target.tlsFingerprint, connectTo: address?.description)
         } catch {
             throw BuildFailure(.deployUploadFailed, "build server \(target.id): TLS: \(error)", log: "deploy")
         }

@@ -1,4 +1,5 @@
 import ArrowCore
+import ArrowNetwork
 import Foundation
 
 /// Organizations' outgoing webhooks for build events: admins register a URL and the events it wants, get the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ArrowBuilder
 import ArrowClient
+import ArrowNetwork
 import AsyncHTTPClient
 import Dispatch
 import Foundation
@@ -66,6 +67,8 @@ struct BuilderOptions: ParsableArguments {
     @Option(help: "Seconds each claim waits for work.") var poll = 30
     @Option(help: "The boot test's accelerator, kvm or tcg (ARROW_VERIFY_ACCEL; default: KVM when it works, else TCG).") var verifyAccel: String?
     @Option(help: "Seconds the boot test waits for the artifact's SSH to answer.") var bootTimeout = 600
+    @Option(help: "Networks deployments may connect to, e.g. 10.20.0.0/16,fd00::/8 (ARROW_BUILDER_SERVER_NETWORKS; default: any address but link-local).")
+    var buildServerNetworks: String?
 
     func settings(defaultWork: String, defaultCache: String) throws -> BuilderSettings {
         let env = ProcessInfo.processInfo.environment
@@ -84,6 +87,11 @@ struct BuilderOptions: ParsableArguments {
             roleVariables: roleVars ?? env["ARROW_ROLE_VARS"], pollSeconds: poll)
         settings.bootTest.accelerator = accelerator
         settings.bootTest.bootTimeout = .seconds(max(30, bootTimeout))
+        do {
+            settings.buildServerAddresses = .buildServers(networks: try IPNetwork.list(buildServerNetworks ?? env["ARROW_BUILDER_SERVER_NETWORKS"] ?? ""))
+        } catch {
+            throw ValidationError("--build-server-networks: \(error)")
+        }
         return settings
     }
 }

@@ -26,6 +26,22 @@ public struct IPNetwork: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(address)/\(prefix)" }
+
+    /// An item of a list that is not a network.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let item: String
+        public var description: String { "\(item) is not a network such as 10.0.0.0/8 or fd00::/8" }
+    }
+
+    /// `10.0.0.0/8, fd00::/8` (commas or spaces between), as operators write it in configuration.
+    public static func list(_ text: String) throws(Invalid) -> [IPNetwork] {
+        var networks: [IPNetwork] = []
+        for item in text.split(whereSeparator: { $0 == "," || $0 == " " }) {
+            guard let network = IPNetwork(String(item)) else { throw Invalid(item: String(item)) }
+            networks.append(network)
+        }
+        return networks
+    }
 }
 
 /// Which addresses this server may connect to on an organization's behalf: an organization admin names the URL, and a
@@ -55,7 +71,7 @@ public struct OutboundAddressPolicy: Sendable {
                         refusal: "build_server_address_refused: the server's host resolves to a link-local address (a cloud's metadata service), which is never a build server")
         }
         return Self(resolver: resolver, permits: { address in networks.contains { $0.contains(address.embeddedV4.flatMap { IPAddress(bytes: $0) } ?? address) } },
-                    refusal: "build_server_address_refused: the server's host resolves outside the networks this API server may reach (builds.servers.networks)")
+                    refusal: "build_server_address_refused: the server's host resolves outside the networks build servers may be in (builds.servers.networks on the API server, --build-server-networks on builders)")
     }
 
     public static let anyAddress = Self(resolver: nil, permits: { _ in true }, refusal: "")
