@@ -1,8 +1,7 @@
 import Foundation
 
-/// An IPv4 or IPv6 address, and whether it is on the public internet. Webhooks may only reach public addresses: a
-/// webhook is an organization admin asking this server to make a request, and one that reached loopback, the
-/// cloud's metadata service or the data centre's network would let the admin read or act inside it.
+/// An IPv4 or IPv6 address: whether it is on the public internet (where webhooks may go) or link-local (where no build
+/// server is), judged by ``OutboundAddressPolicy`` before this server connects anywhere on an organization's behalf.
 public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// 4 bytes (IPv4) or 16 (IPv6), network order.
     public let bytes: [UInt8]

@@ -34,6 +34,19 @@ struct SizeLedger: Codable, Equatable {
         return result
     }
 
+    /// Runs `install` (the system packages) and records each package's own installed size, apt's package caches
+    /// apart (the seal removes them), and what the dependencies brought: the rest of the step's growth.
+    mutating func measurePackages(_ packages: [String], root: ImageRoot, at path: String, _ install: () async throws -> Void) async throws {
+        let before = Self.used(path), cachesBefore = Self.aptCaches(path)
+        try await install()
+        guard !packages.isEmpty, let before, let after = Self.used(path) else { return }
+        let own = try await Contents.installedSizes(root, packages)
+        let caches = Self.aptCaches(path) - cachesBefore
+        items += packages.map { SizeReport.Item(kind: "package", name: $0, bytes: own[$0] ?? 0) }
+        items.append(SizeReport.Item(kind: "dependencies", name: "dependencies of the packages above", bytes: after - before - own.values.reduce(0, +) - caches))
+        if caches != 0 { items.append(SizeReport.Item(kind: "cache", name: "apt's package caches (removed by the seal)", bytes: caches)) }
+    }
+
     func report(artifactBytes: Int64) -> SizeReport {
         SizeReport(artifactBytes: artifactBytes, baseUsedBytes: baseUsedBytes, usedBytes: usedBytes, items: items)
     }

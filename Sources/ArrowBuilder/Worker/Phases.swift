@@ -131,18 +131,7 @@ struct Customization {
         await progress(35)
         // Software without a role is a system package; software with one is that role's to install.
         let packages = image.software.filter { $0.ansibleRole == nil }.map(\.name)
-        let beforePackages = SizeLedger.used(mount), cachesBefore = SizeLedger.aptCaches(mount)
-        try await Packages(root: root).install(packages)
-        if !packages.isEmpty, let beforePackages, let afterPackages = SizeLedger.used(mount) {
-            // Each package's own installed size; apt's package caches apart (the seal removes them); what the
-            // dependencies brought is the rest of the step's growth.
-            let own = try await Contents.installedSizes(root, packages)
-            let caches = SizeLedger.aptCaches(mount) - cachesBefore
-            ledger.items += packages.map { SizeReport.Item(kind: "package", name: $0, bytes: own[$0] ?? 0) }
-            ledger.items.append(SizeReport.Item(kind: "dependencies", name: "dependencies of the packages above",
-                                                bytes: afterPackages - beforePackages - own.values.reduce(0, +) - caches))
-            if caches != 0 { ledger.items.append(SizeReport.Item(kind: "cache", name: "apt's package caches (removed by the seal)", bytes: caches)) }
-        }
+        try await ledger.measurePackages(packages, root: root, at: mount) { try await Packages(root: root).install(packages) }
         await progress(45)
         var branding: [String: JSONValue] = [:]
         if image.ansibleFlags["apply_branding"] == true, let organization = client.branding {

@@ -14,7 +14,7 @@ struct ProxmoxDeployment {
     let client: ClientConfigDocument
     let agentTimeout: Duration
     /// Where the build server's URL may lead (checked, then the connection pinned to the checked address).
-    var addresses: OutboundAddressPolicy = .buildServers(networks: [])
+    let addresses: OutboundAddressPolicy
     var enrollmentWait: Duration = .seconds(180)
     let log: @Sendable (String) async -> Void
 
